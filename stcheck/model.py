@@ -1,0 +1,131 @@
+"""The values that cross module boundaries: statuses, locations, results, the run report.
+
+Everything here is immutable. Checks produce :class:`Result` objects; the runner
+collects them into one :class:`RunReport`; reporters turn that into text.
+Nothing here ever holds a secret value: results carry *references* to
+credentials (``env:NAME``), never what they resolve to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Status(str, Enum):
+    """The closed set of result statuses, from best to worst."""
+
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    ERROR = "error"
+    SKIP = "skip"
+
+    @property
+    def is_failure(self) -> bool:
+        """True for the statuses that make the run exit 1."""
+        return self in (Status.FAIL, Status.ERROR)
+
+
+STATUS_ORDER: tuple[Status, ...] = (
+    Status.PASS,
+    Status.WARN,
+    Status.FAIL,
+    Status.ERROR,
+    Status.SKIP,
+)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in a manifest a result points: file, 1-based line and column, JSON pointer."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+    pointer: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "pointer": self.pointer,
+        }
+
+
+@dataclass(frozen=True)
+class Result:
+    """One finding of one check about one manifest, tenant or environment entry.
+
+    ``reason`` is a word from the closed vocabulary in :mod:`stcheck.reasons`;
+    ``hint`` is what to do about it. ``message`` must never contain a secret.
+    """
+
+    check: str
+    status: Status
+    message: str
+    reason: str | None = None
+    tenant: str | None = None
+    environment: str | None = None
+    location: Location | None = None
+    hint: str | None = None
+    duration: float | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "check": self.check,
+            "status": self.status.value,
+            "reason": self.reason,
+            "tenant": self.tenant,
+            "environment": self.environment,
+            "message": self.message,
+        }
+        if self.hint is not None:
+            out["hint"] = self.hint
+        if self.location is not None:
+            out["location"] = self.location.as_dict()
+        if self.duration is not None:
+            out["duration"] = round(self.duration, 6)
+        return out
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """A loaded plugin as shown by ``stcheck plugins`` and in reports."""
+
+    name: str
+    version: str | None
+    builtin: bool
+    checks: tuple[str, ...] = ()
+    schemes: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """The one immutable outcome of a run, handed to every reporter."""
+
+    tool_version: str
+    command: str
+    manifests: tuple[str, ...]
+    results: tuple[Result, ...]
+    checks_run: tuple[str, ...] = ()
+    checks_not_run: Mapping[str, str] = field(default_factory=dict)
+    plugins: tuple[PluginInfo, ...] = ()
+    started_at: str = ""
+    duration: float = 0.0
+    readiness: tuple[object, ...] = ()
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = {status.value: 0 for status in STATUS_ORDER}
+        for result in self.results:
+            counts[result.status.value] += 1
+        return counts
+
+    @property
+    def failed(self) -> bool:
+        return any(result.status.is_failure for result in self.results)
