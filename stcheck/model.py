@@ -117,6 +117,7 @@ class RunReport:
     plugins: tuple[PluginInfo, ...] = ()
     started_at: str = ""
     duration: float = 0.0
+    check_docs: Mapping[str, str] = field(default_factory=dict)
     readiness: tuple[object, ...] = ()
 
     @property

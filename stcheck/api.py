@@ -1,0 +1,180 @@
+"""The types a plugin works with: checks, reference schemes, output formats, the check context.
+
+A plugin module implements hooks from :mod:`stcheck.hookspecs` and returns
+instances of these types. The built-in checks, schemes and formats use exactly
+the same types.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from stcheck.model import Location, Result, RunReport, Status
+from stcheck.reasons import hint_for
+
+if TYPE_CHECKING:
+    from stcheck.manifest import Entry, Manifest
+
+Stage = Literal["manifest", "entry", "summary"]
+
+
+class ResolveReferenceError(Exception):
+    """Raised by a scheme's resolver when a reference cannot be resolved.
+
+    ``reason`` is a word of :mod:`stcheck.reasons` (``unresolved_reference``,
+    ``empty_value``, ...). The message names the reference, never a value.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+
+
+@dataclass(frozen=True)
+class ResolveContext:
+    """What a resolver may know: the manifest's directory (for relative paths) and warnings sink."""
+
+    manifest_dir: str
+    warn: Callable[[str, str], None] = field(default=lambda reason, message: None)
+
+
+@dataclass(frozen=True)
+class ReferenceScheme:
+    """A credential reference scheme such as ``env`` (``env:NAME``) or ``file`` (``file:PATH``).
+
+    ``syntax`` checks the part after the colon offline and returns a problem
+    description or None. ``resolve`` turns the part after the colon into the
+    secret value (online runs only); it raises :class:`ResolveReferenceError`
+    when it cannot. A resolver must not log or print the value.
+    """
+
+    name: str
+    description: str
+    example: str
+    syntax: Callable[[str], str | None] | None = None
+    resolve: Callable[[str, ResolveContext], str] | None = None
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """An output format: ``render`` turns the run report into the text written to stdout or a file."""
+
+    name: str
+    description: str
+    render: Callable[[RunReport], str]
+    commands: frozenset[str] = frozenset({"validate", "check", "report"})
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the command line asked for, as checks see it."""
+
+    command: str = "validate"
+    offline: bool = True
+    timeout: float = 10.0
+    concurrency: int = 16
+    ca_bundle: str | None = None
+    resolve: tuple[str, ...] = ()
+    tenants: tuple[str, ...] = ()
+    environments: tuple[str, ...] = ()
+    today: str | None = None
+    extra: argparse.Namespace = field(default_factory=argparse.Namespace)
+
+
+@dataclass
+class CheckContext:
+    """Everything a check may use during one run over one manifest.
+
+    ``services`` is per-run shared state keyed by name (the HTTP client, the
+    token cache, resolved secrets); checks create what they need lazily with
+    :meth:`service`. ``results`` holds the results produced so far (complete
+    for ``summary``-stage checks).
+    """
+
+    manifest: Manifest
+    options: RunOptions
+    schemes: Mapping[str, ReferenceScheme]
+    results: list[Result] = field(default_factory=list)
+    services: dict[str, Any] = field(default_factory=dict)
+    entries: Sequence[Entry] = ()
+
+    def service(self, name: str, factory: Callable[[], Any]) -> Any:
+        """Return the shared per-run object ``name``, creating it with ``factory`` once."""
+        if name not in self.services:
+            self.services[name] = factory()
+        return self.services[name]
+
+    def locate(self, pointer: str) -> Location:
+        return self.manifest.locate(pointer)
+
+    def result(
+        self,
+        check: str,
+        status: Status,
+        message: str,
+        *,
+        reason: str | None = None,
+        pointer: str | None = None,
+        tenant: str | None = None,
+        environment: str | None = None,
+        hint: str | None = None,
+        duration: float | None = None,
+    ) -> Result:
+        """Build a result located at ``pointer`` in this manifest (hint defaults to the reason's)."""
+        location = self.manifest.locate(pointer if pointer is not None else "")
+        return Result(
+            check=check,
+            status=status,
+            message=message,
+            reason=reason,
+            tenant=tenant,
+            environment=environment,
+            location=location,
+            hint=hint if hint is not None else hint_for(reason),
+            duration=duration,
+        )
+
+
+class Check:
+    """Base class of every check; the class docstring is the check's user documentation.
+
+    Set ``id`` (stable, lowercase, used by --select/--skip and in output),
+    ``stage`` and ``network``; implement :meth:`run` (``manifest`` and
+    ``summary`` stages) or :meth:`run_entry` (``entry`` stage).
+
+    - ``manifest`` checks run first, once per manifest, offline.
+    - ``entry`` checks run per (tenant, environment) entry on a worker pool, in
+      ascending ``order`` within an entry; ``prior`` holds the results of the
+      entry's earlier checks (to skip a token request when credentials failed).
+    - ``summary`` checks run last and see every result in ``ctx.results``.
+
+    A check with ``network = True`` is skipped (status ``skip``, reason
+    ``offline``) in offline runs. An exception raised by a check becomes an
+    ``error`` result for that check; the run goes on.
+    """
+
+    id: ClassVar[str] = ""
+    stage: ClassVar[Stage] = "manifest"
+    network: ClassVar[bool] = False
+    order: ClassVar[int] = 50
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first line of the docstring: a one-line description."""
+        doc = inspect.getdoc(cls) or ""
+        return doc.strip().splitlines()[0] if doc.strip() else cls.id
+
+    def run(self, ctx: CheckContext) -> Iterable[Result]:
+        return ()
+
+    def run_entry(
+        self, ctx: CheckContext, entry: Entry, prior: Sequence[Result]
+    ) -> Iterable[Result]:
+        return ()

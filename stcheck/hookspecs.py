@@ -1,0 +1,70 @@
+"""The hooks a stcheck plugin can implement — this module is the plugin author's manual.
+
+A plugin is a module (or object) with functions decorated with
+:data:`hookimpl` and named after the hooks below. Install it as a package that
+declares an entry point in the group ``stcheck``::
+
+    [project.entry-points.stcheck]
+    my_plugin = "my_package.stcheck_plugin"
+
+The built-in checks, reference schemes and output formats are registered
+through exactly these hooks (see :mod:`stcheck.builtin`). Plugins are only ever
+loaded from installed packages, never from the repository being checked.
+
+A plugin that fails to import, or whose hook raises or returns something that
+is not of the expected type, is reported as an ``error`` result (reason
+``plugin_error``, with the plugin's name and version) and the run goes on
+without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable
+
+import pluggy
+
+from stcheck.api import Check, OutputFormat, ReferenceScheme
+
+PROJECT = "stcheck"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def stcheck_checks() -> Iterable[Check]:  # type: ignore[empty-body]
+    """Return the checks this plugin provides, as :class:`stcheck.api.Check` instances.
+
+    Each check's ``id`` must be unique across all plugins; the class docstring
+    is its documentation (its first line is shown by ``stcheck plugins``).
+    """
+
+
+@hookspec
+def stcheck_reference_schemes() -> Iterable[ReferenceScheme]:  # type: ignore[empty-body]
+    """Return the credential reference schemes this plugin provides.
+
+    A scheme named ``vault`` makes ``vault:...`` a valid reference in the
+    manifest (checked offline by the ``references`` check through
+    ``ReferenceScheme.syntax``) and resolvable online through
+    ``ReferenceScheme.resolve``.
+    """
+
+
+@hookspec
+def stcheck_output_formats() -> Iterable[OutputFormat]:  # type: ignore[empty-body]
+    """Return the output formats this plugin provides (``--format NAME``, ``--output NAME=PATH``).
+
+    ``OutputFormat.render`` receives the immutable :class:`stcheck.model.RunReport`
+    and returns text. It must not print; the CLI writes the text.
+    """
+
+
+@hookspec
+def stcheck_add_options(parser: argparse.ArgumentParser, command: str) -> None:
+    """Add command-line options to ``command`` (``validate``, ``check`` or ``report``).
+
+    Prefix option names with the plugin's name (``--vault-addr``) to avoid
+    clashes. The parsed values reach checks as ``ctx.options.extra``.
+    """

@@ -1,0 +1,493 @@
+"""Load a manifest with source positions, catching YAML's traps instead of passing them on.
+
+libyaml (through PyYAML's C parser when present) composes the node tree; the
+constructor here turns nodes into plain JSON-like values with YAML 1.2 core
+rules — ``no``/``on`` stay strings, dates stay the text written — and reports
+what YAML 1.1 would have read differently (``0123`` as octal 83, ``1:30`` as
+90, ``0x1F``), duplicate keys, unsupported tags, alias bombs and absurd
+nesting. Positions are not copied onto every value: :meth:`Manifest.locate`
+walks the retained node tree for the one pointer an error needs.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import BaseResolver
+
+from stcheck.model import Location
+
+try:  # libyaml's C parser: ~4x faster than the pure-Python one
+    from yaml._yaml import CParser as _Parser
+
+    HAVE_LIBYAML = True
+except ImportError:  # pragma: no cover - exercised only without libyaml
+    from yaml.composer import Composer
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
+        def __init__(self, stream: bytes) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            Composer.__init__(self)
+
+    HAVE_LIBYAML = False
+
+MAX_BYTES = 50 * 1024 * 1024
+MAX_DEPTH = 64
+# Values produced by expanding aliases, beyond the nodes written out, before
+# the file is treated as an alias bomb.
+MAX_ALIAS_EXPANSION = 100_000
+
+STR_TAG = "tag:yaml.org,2002:str"
+MAP_TAG = "tag:yaml.org,2002:map"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+ACCEPTED_TAGS = frozenset({STR_TAG, MAP_TAG, SEQ_TAG})
+
+PLAIN_CONSTANTS: dict[str, Any] = {
+    "": None,
+    "~": None,
+    "null": None,
+    "Null": None,
+    "NULL": None,
+    "true": True,
+    "True": True,
+    "TRUE": True,
+    "false": False,
+    "False": False,
+    "FALSE": False,
+}
+DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
+FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+SPECIAL_FLOAT = {".inf": float("inf"), "-.inf": float("-inf"), "+.inf": float("inf"), ".nan": float("nan")}
+# Forms YAML 1.1 reads as numbers although they do not look like one.
+YAML11_INT_TRAP = re.compile(
+    r"[-+]?(?:0[0-9_]+|0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+|[0-9][0-9_]*_[0-9_]*)\Z"
+)
+
+
+class _Loader(_Parser, BaseResolver):  # type: ignore[misc, valid-type]
+    """libyaml parser + composer with no implicit typing: every scalar arrives as text."""
+
+    def __init__(self, stream: bytes) -> None:
+        _Parser.__init__(self, stream)
+        BaseResolver.__init__(self)
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """Something wrong found while loading: reason word, message, position."""
+
+    reason: str
+    message: str
+    line: int | None
+    column: int | None
+    pointer: str = ""
+    fatal: bool = False
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One (tenant, environment) entry of a well-formed manifest: what network checks work on."""
+
+    tenant: str
+    environment: str
+    tenant_id: int
+    client_id_ref: str
+    client_secret_ref: str
+    pointer: str
+    secret_created_on: str | None = None
+    enterprise_group: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.tenant}/{self.environment}"
+
+
+@dataclass
+class Manifest:
+    """A loaded manifest: its data, where each value was written, and what loading found."""
+
+    path: str
+    data: Any
+    root: Node | None
+    problems: list[LoadProblem] = field(default_factory=list)
+
+    @property
+    def directory(self) -> str:
+        return os.path.dirname(os.path.abspath(self.path))
+
+    @property
+    def loaded(self) -> bool:
+        return not any(problem.fatal for problem in self.problems)
+
+    def locate(self, pointer: str, *, key: str | None = None) -> Location:
+        """Location of the value at JSON ``pointer`` (or of the mapping key ``key`` inside it).
+
+        Falls back to the deepest node that exists, so every error gets a line.
+        """
+        node = self.root
+        if node is None:
+            return Location(self.path, None, None, pointer)
+        target: Node = node
+        for segment in _split_pointer(pointer):
+            child = _child(target, segment)
+            if child is None:
+                break
+            target = child[1]
+        if key is not None and isinstance(target, MappingNode):
+            for key_node, _ in target.value:
+                if isinstance(key_node, ScalarNode) and key_node.value == key:
+                    target = key_node
+                    break
+        mark = target.start_mark
+        full_pointer = pointer if key is None else f"{pointer}/{_escape(key)}"
+        return Location(self.path, mark.line + 1, mark.column + 1, full_pointer)
+
+    # --- convenient views of well-formed data ---------------------------------
+
+    @property
+    def app(self) -> dict[str, Any]:
+        app = self.data.get("app") if isinstance(self.data, dict) else None
+        return app if isinstance(app, dict) else {}
+
+    def tenants(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        tenants = self.data.get("tenants") if isinstance(self.data, dict) else None
+        if isinstance(tenants, list):
+            for index, tenant in enumerate(tenants):
+                if isinstance(tenant, dict):
+                    yield index, tenant
+
+    def entries(self) -> list[Entry]:
+        """The (tenant, environment) entries whose required fields are well-formed."""
+        found: list[Entry] = []
+        for index, tenant in self.tenants():
+            name = tenant.get("name")
+            environments = tenant.get("environments")
+            if not isinstance(name, str) or not isinstance(environments, dict):
+                continue
+            for env_name in ("integration", "production"):
+                env = environments.get(env_name)
+                if not isinstance(env, dict):
+                    continue
+                tenant_id = parse_tenant_id(env.get("tenant_id"))
+                client_id = env.get("client_id")
+                client_secret = env.get("client_secret")
+                if tenant_id is None or not isinstance(client_id, str):
+                    continue
+                if not isinstance(client_secret, str):
+                    continue
+                created = env.get("secret_created_on")
+                group = env.get("enterprise_group")
+                found.append(
+                    Entry(
+                        tenant=name,
+                        environment=env_name,
+                        tenant_id=tenant_id,
+                        client_id_ref=client_id,
+                        client_secret_ref=client_secret,
+                        pointer=f"/tenants/{index}/environments/{env_name}",
+                        secret_created_on=created if isinstance(created, str) else None,
+                        enterprise_group=group if isinstance(group, str) else None,
+                    )
+                )
+        return found
+
+
+MAX_TENANT_ID = 2**63 - 1
+
+
+def parse_tenant_id(value: Any) -> int | None:
+    """A tenant ID as an int when it is a positive 64-bit integer (bare or digit string)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and value[0] != "0":
+        value = int(value)
+    if isinstance(value, int) and 0 < value <= MAX_TENANT_ID:
+        return value
+    return None
+
+
+def _escape(segment: str) -> str:
+    return segment.replace("~", "~0").replace("/", "~1")
+
+
+def _split_pointer(pointer: str) -> list[str]:
+    if not pointer:
+        return []
+    return [part.replace("~1", "/").replace("~0", "~") for part in pointer.split("/")[1:]]
+
+
+def _child(node: Node, segment: str) -> tuple[Node, Node] | None:
+    if isinstance(node, MappingNode):
+        found = None
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.value == segment:
+                found = (key_node, value_node)
+        return found
+    if isinstance(node, SequenceNode) and segment.isdigit():
+        index = int(segment)
+        if index < len(node.value):
+            item: Node = node.value[index]
+            return item, item
+    return None
+
+
+def pointer_of(root: Node, target: Node) -> str:
+    """The JSON pointer of ``target`` inside ``root`` (slow; only for the rare problem)."""
+    stack: list[tuple[Node, str]] = [(root, "")]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        if node is target:
+            return path
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                name = key_node.value if isinstance(key_node, ScalarNode) else "?"
+                if key_node is target:
+                    return f"{path}/{_escape(name)}"
+                stack.append((value_node, f"{path}/{_escape(name)}"))
+        elif isinstance(node, SequenceNode):
+            for index, item in enumerate(node.value):
+                stack.append((item, f"{path}/{index}"))
+    return ""
+
+
+class _Constructor:
+    """Turns a composed node tree into plain values, recording problems."""
+
+    def __init__(self) -> None:
+        self.problems: list[tuple[str, str, Node, bool]] = []
+        self.expanded = 0
+        self.seen: set[int] = set()
+        self.too_big = False
+
+    def problem(self, reason: str, message: str, node: Node, fatal: bool = False) -> None:
+        self.problems.append((reason, message, node, fatal))
+
+    def construct(self, node: Node, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise _Abort("too_deep", f"the document nests deeper than {MAX_DEPTH} levels", node)
+        if isinstance(node, ScalarNode):
+            return self.scalar(node)
+        # An alias re-visits a node composed once: count what it would expand to.
+        if id(node) in self.seen:
+            self.expanded += _size(node)
+            if self.expanded > MAX_ALIAS_EXPANSION:
+                raise _Abort(
+                    "alias_expansion",
+                    f"aliases expand to more than {MAX_ALIAS_EXPANSION} values (an alias bomb?)",
+                    node,
+                )
+        else:
+            self.seen.add(id(node))
+        if node.tag not in ACCEPTED_TAGS:
+            self.problem("unsupported_tag", f"unsupported YAML tag {node.tag!r}", node)
+        if isinstance(node, MappingNode):
+            return self.mapping(node, depth)
+        return [self.construct(item, depth + 1) for item in node.value]
+
+    def mapping(self, node: MappingNode, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                self.problem("wrong_type", "mapping keys must be plain text", key_node)
+                continue
+            key = key_node.value
+            if key == "<<" and key_node.style is None:
+                self.problem(
+                    "unsupported_tag",
+                    "merge keys ('<<') are not supported: write the keys out",
+                    key_node,
+                )
+                continue
+            if key in result:
+                self.problem(
+                    "duplicate_key",
+                    f"duplicate key {key!r} (first written at line {first_line[key]});"
+                    " YAML would silently keep only the last",
+                    key_node,
+                )
+            else:
+                first_line[key] = key_node.start_mark.line + 1
+            result[key] = self.construct(value_node, depth + 1)
+        return result
+
+    def scalar(self, node: ScalarNode) -> Any:
+        text: str = node.value
+        if node.tag != STR_TAG:
+            self.problem("unsupported_tag", f"unsupported YAML tag {node.tag!r}", node)
+            return text
+        if node.style:  # quoted or block scalar: text as written ('' / None when plain)
+            return text
+        if not text:
+            return None
+        first = text[0]
+        if first.isdigit() or first in "+-.":
+            if DECIMAL_INT.match(text):
+                return int(text)
+            if YAML11_INT_TRAP.match(text):
+                shown = f"{text} is" if len(text) <= 20 else "this value is"
+                read_as = _yaml11_value(text) if len(text) <= 20 else "a number"
+                self.problem(
+                    "yaml_trap",
+                    f"{shown} ambiguous: YAML 1.1 reads it as {read_as}; quote it,"
+                    " or write it without leading zeros or separators",
+                    node,
+                )
+                return text
+            if FLOAT.match(text):
+                return float(text)
+            special = SPECIAL_FLOAT.get(text.lower())
+            if special is not None:
+                return special
+            return text
+        if text in PLAIN_CONSTANTS:
+            return PLAIN_CONSTANTS[text]
+        return text
+
+
+def _yaml11_value(text: str) -> str:
+    """What YAML 1.1 would read ``text`` as (for the message only)."""
+    try:
+        return str(yaml.load(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError:  # pragma: no cover - defensive
+        return "a number"
+
+
+def _size(node: Node) -> int:
+    if isinstance(node, ScalarNode):
+        return 1
+    count = 1
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        items = current.value
+        if isinstance(current, MappingNode):
+            items = [value for _, value in items]
+        count += len(items)
+        if count > MAX_ALIAS_EXPANSION:
+            return count
+        stack.extend(item for item in items if not isinstance(item, ScalarNode))
+    return count
+
+
+class _Abort(Exception):
+    def __init__(self, reason: str, message: str, node: Node) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.node = node
+
+
+def load_manifest(path: str, *, max_bytes: int = MAX_BYTES) -> Manifest:
+    """Read and load ``path``. Raises ``OSError`` only when the file cannot be opened."""
+    size = os.stat(path).st_size
+    if size > max_bytes:
+        return _fatal(
+            path,
+            "too_large",
+            f"the file is {size:,} bytes; stcheck reads manifests up to {max_bytes:,} bytes",
+        )
+    with open(path, "rb") as handle:
+        raw = handle.read(max_bytes + 1)
+    if len(raw) > max_bytes:  # grew while we looked, or a special file
+        return _fatal(path, "too_large", f"the file is larger than {max_bytes:,} bytes")
+    return load_bytes(raw, path)
+
+
+def load_bytes(raw: bytes, path: str) -> Manifest:
+    """Load manifest text already read into memory (``path`` is used in locations)."""
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # composing allocates many small objects; collections only slow it
+    try:
+        return _load(raw, path)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _load(raw: bytes, path: str) -> Manifest:
+    loader = _Loader(raw)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        if "expected a single document" in f"{exc.context} {exc.problem}":
+            return _fatal(
+                path, "multi_document", "the file holds more than one YAML document", mark
+            )
+        problem = exc.problem or "malformed YAML"
+        if exc.context:
+            problem = f"{problem} ({exc.context})"
+        return _fatal(path, "invalid_yaml", problem, mark)
+    except yaml.YAMLError as exc:
+        # Reader errors (bad encoding) carry a position but no mark object.
+        return _fatal(path, "invalid_yaml", _reader_problem(exc))
+    except RecursionError:
+        return _fatal(path, "too_deep", "the document nests too deeply to parse")
+    finally:
+        dispose = getattr(loader, "dispose", None)
+        if dispose is not None:
+            dispose()
+    if root is None:
+        return _fatal(path, "empty", "the file holds no YAML document")
+    constructor = _Constructor()
+    try:
+        data = constructor.construct(root)
+    except _Abort as abort:
+        mark = abort.node.start_mark
+        problem = LoadProblem(abort.reason, abort.message, mark.line + 1, mark.column + 1, "", True)
+        return Manifest(path, None, root, [problem])
+    except RecursionError:
+        return _fatal(path, "too_deep", "the document nests too deeply to load")
+    problems = [
+        LoadProblem(
+            reason,
+            message,
+            node.start_mark.line + 1,
+            node.start_mark.column + 1,
+            pointer_of(root, node),
+            fatal,
+        )
+        for reason, message, node, fatal in constructor.problems
+    ]
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else "a single value"
+        problems.append(
+            LoadProblem(
+                "not_a_mapping",
+                f"the document is {kind}, not a mapping: a manifest starts with 'version: 1'",
+                root.start_mark.line + 1,
+                root.start_mark.column + 1,
+                "",
+                True,
+            )
+        )
+    return Manifest(path, data, root, problems)
+
+
+def _reader_problem(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.reader.ReaderError):
+        return f"the file is not valid UTF-8/UTF-16 text (byte offset {exc.position})"
+    return "malformed YAML"
+
+
+def _fatal(path: str, reason: str, message: str, mark: Any = None) -> Manifest:
+    line = mark.line + 1 if mark is not None else None
+    column = mark.column + 1 if mark is not None else None
+    return Manifest(path, None, None, [LoadProblem(reason, message, line, column, "", True)])

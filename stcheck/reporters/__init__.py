@@ -1,0 +1,1 @@
+"""Reporters: each module turns the immutable run report into one output format."""
