@@ -126,9 +126,16 @@ class CheckContext:
         environment: str | None = None,
         hint: str | None = None,
         duration: float | None = None,
+        key: str | None = None,
+        location: Location | None = None,
     ) -> Result:
-        """Build a result located at ``pointer`` in this manifest (hint defaults to the reason's)."""
-        location = self.manifest.locate(pointer if pointer is not None else "")
+        """Build a result located at ``pointer`` (or at mapping key ``key`` inside it).
+
+        ``hint`` defaults to the reason's remediation hint; ``location``
+        overrides the position when the caller already knows it.
+        """
+        if location is None:
+            location = self.manifest.locate(pointer if pointer is not None else "", key=key)
         return Result(
             check=check,
             status=status,

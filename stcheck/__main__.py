@@ -1,0 +1,3 @@
+from stcheck.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,150 @@
+"""The ``references`` check: credential fields are references, and no credential is written out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from stcheck.api import Check, CheckContext
+from stcheck.hookspecs import hookimpl
+from stcheck.model import Location, Result, Status
+from stcheck.secrets import credential_kind
+
+REFERENCE = re.compile(r"([a-z][a-z0-9+.-]*):(.*)\Z", re.DOTALL)
+
+
+def credential_fields(data: Any) -> Iterator[tuple[str, str, Any]]:
+    """(pointer, field name, value) of every credential field: app key, client IDs and secrets."""
+    if not isinstance(data, dict):
+        return
+    app = data.get("app")
+    if isinstance(app, dict) and "app_key" in app:
+        yield "/app/app_key", "app_key", app["app_key"]
+    tenants = data.get("tenants")
+    if not isinstance(tenants, list):
+        return
+    for index, tenant in enumerate(tenants):
+        environments = tenant.get("environments") if isinstance(tenant, dict) else None
+        if not isinstance(environments, dict):
+            continue
+        for env_name, env in environments.items():
+            if not isinstance(env, dict):
+                continue
+            for field in ("client_id", "client_secret"):
+                if field in env:
+                    yield f"/tenants/{index}/environments/{env_name}/{field}", field, env[field]
+
+
+def _strings(data: Any, pointer: str) -> Iterator[tuple[str, str, bool]]:
+    """(pointer, text, is_key) for every string in the document, keys included.
+
+    For a key, the pointer is that of the mapping holding it. A key that
+    itself looks like a credential is left out of the pointers below it.
+    """
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield pointer, key, True
+            shown = "*" if leaked_kind(key) else key.replace("~", "~0").replace("/", "~1")
+            yield from _strings(value, f"{pointer}/{shown}")
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _strings(value, f"{pointer}/{index}")
+    elif isinstance(data, str):
+        yield pointer, data, False
+
+
+def leaked_kind(text: str) -> str | None:
+    """What a manifest string looks like if it looks like a credential (checks a reference's rest too)."""
+    kind = credential_kind(text)
+    if kind is None:
+        match = REFERENCE.match(text)
+        if match:
+            kind = credential_kind(match.group(2))
+    return kind
+
+
+class ReferencesCheck(Check):
+    """Credential fields hold references with a known scheme, and no credential is written out.
+
+    ``app.app_key`` and every ``client_id`` / ``client_secret`` must be a
+    reference ``SCHEME:REST`` whose scheme a loaded plugin provides (built in:
+    ``env:NAME``, ``file:PATH``), with a well-formed rest. Every string in the
+    manifest, keys included, is scanned for credential shapes — ServiceTitan
+    client IDs (``cid.``), client secrets (``cs1.``), app keys (``ak1.``),
+    JWTs, bearer tokens and long high-entropy strings — and each one found is
+    reported as a leaked secret without echoing any part of it.
+    """
+
+    id = "references"
+    stage = "manifest"
+
+    def run(self, ctx: CheckContext) -> Iterable[Result]:
+        results: list[Result] = []
+        leaked: set[str] = set()
+        for pointer, text, is_key in _strings(ctx.manifest.data, ""):
+            kind = leaked_kind(text)
+            if kind is None:
+                continue
+            location = ctx.locate(pointer)
+            if is_key:
+                key_at = ctx.manifest.locate(pointer, key=text)
+                location = Location(key_at.file, key_at.line, key_at.column, pointer)
+            else:
+                leaked.add(pointer)
+            results.append(
+                ctx.result(
+                    self.id,
+                    Status.FAIL,
+                    f"{'a key' if is_key else 'this value'} looks like {kind}: a secret written"
+                    " into the manifest (the value is not shown)",
+                    reason="leaked_secret",
+                    location=location,
+                )
+            )
+        for pointer, field, value in credential_fields(ctx.manifest.data):
+            if pointer in leaked or not isinstance(value, str):
+                continue  # type problems are the schema check's to report
+            match = REFERENCE.match(value)
+            if match is None:
+                continue  # not SCHEME:REST: the schema check says so
+            scheme_name, rest = match.groups()
+            scheme = ctx.schemes.get(scheme_name)
+            if scheme is None:
+                known = ", ".join(f"{name}:" for name in sorted(ctx.schemes)) or "none"
+                results.append(
+                    ctx.result(
+                        self.id,
+                        Status.FAIL,
+                        f"{field} uses the unknown reference scheme {scheme_name!r}"
+                        f" (known: {known})",
+                        reason="unknown_scheme",
+                        pointer=pointer,
+                    )
+                )
+                continue
+            problem = scheme.syntax(rest) if scheme.syntax else None
+            if problem:
+                results.append(
+                    ctx.result(
+                        self.id,
+                        Status.FAIL,
+                        f"{field} is not a valid {scheme_name}: reference: {problem}",
+                        reason="invalid_reference",
+                        pointer=pointer,
+                    )
+                )
+        if not results:
+            results.append(
+                ctx.result(
+                    self.id,
+                    Status.PASS,
+                    "credential fields are references with known schemes; no secret is written out",
+                )
+            )
+        return results
+
+
+@hookimpl
+def stcheck_checks() -> list[Check]:
+    return [ReferencesCheck()]

@@ -1,0 +1,152 @@
+"""The ``schema`` check: the manifest loads cleanly and matches manifest v1."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from stcheck.api import Check, CheckContext
+from stcheck.explain import DATE_FIELDS, explain, where
+from stcheck.hookspecs import hookimpl
+from stcheck.manifest import MAX_TENANT_ID
+from stcheck.model import Location, Result, Status
+from stcheck.schema import load_schema, validator
+
+MAX_REPORTED = 200
+
+
+class SchemaCheck(Check):
+    """The manifest is well-formed YAML and valid against the manifest v1 JSON Schema.
+
+    Catches YAML's traps (duplicate keys, ``0123`` read as octal, ``1:30`` read
+    as 90, unsupported tags, alias bombs, several documents in one file), then
+    validates against ``schemas/manifest-v1.schema.json`` and explains each
+    problem in the manifest's terms: unknown environments, hosts or URLs
+    (never allowed: hosts follow from the environment), tenant IDs that are not
+    positive 64-bit integers, credential fields that are not references, dates
+    that are not real dates. One value that breaks several rules is reported
+    once, with the number of further problems; beyond 200 problems the rest
+    are counted in one last result.
+    """
+
+    id = "schema"
+    stage = "manifest"
+
+    def run(self, ctx: CheckContext) -> Iterable[Result]:
+        manifest = ctx.manifest
+        results: list[Result] = []
+        for problem in manifest.problems:
+            location = Location(manifest.path, problem.line, problem.column, problem.pointer)
+            results.append(
+                ctx.result(
+                    self.id,
+                    Status.FAIL,
+                    problem.message,
+                    reason=problem.reason,
+                    location=location,
+                    tenant=_tenant_name(manifest.data, problem.pointer),
+                )
+            )
+        if not manifest.loaded:
+            return results
+        trapped = {problem.pointer for problem in manifest.problems}
+        schema = load_schema()
+        violations = validator().violations(manifest.data)
+        explained = set(trapped)
+        for explanation in explain(violations, manifest.data, schema):
+            if explanation.pointer in trapped:
+                continue  # already explained by the loader (e.g. tenant_id: 0123)
+            explained.add(explanation.pointer)
+            results.append(
+                ctx.result(
+                    self.id,
+                    Status.FAIL,
+                    explanation.message,
+                    reason=explanation.reason,
+                    pointer=explanation.pointer,
+                    key=explanation.key,
+                    tenant=_tenant_name(manifest.data, explanation.pointer),
+                )
+            )
+        results.extend(self._semantic(ctx, explained))
+        results.sort(key=lambda r: (r.location.line or 0) if r.location else 0)
+        if len(results) > MAX_REPORTED:
+            more = len(results) - MAX_REPORTED
+            results = results[:MAX_REPORTED]
+            results.append(
+                ctx.result(
+                    self.id,
+                    Status.FAIL,
+                    f"and {more} more schema problems not listed; fix the ones above first",
+                    reason="schema",
+                )
+            )
+        if not results:
+            results.append(
+                ctx.result(self.id, Status.PASS, "the manifest matches manifest v1")
+            )
+        return results
+
+    def _semantic(self, ctx: CheckContext, explained: set[str]) -> Iterator[Result]:
+        """What JSON Schema cannot say: real calendar dates, 64-bit tenant IDs written as text."""
+        for pointer, key, value in _walk(ctx.manifest.data, ""):
+            if pointer in explained or not isinstance(value, str):
+                continue
+            if key in DATE_FIELDS and len(value) == 10:
+                try:
+                    datetime.date.fromisoformat(value)
+                except ValueError:
+                    yield ctx.result(
+                        self.id,
+                        Status.FAIL,
+                        f"{_where(ctx, pointer)} is not a real calendar date",
+                        reason="invalid_value",
+                        pointer=pointer,
+                    )
+            elif (
+                key == "tenant_id"
+                and value.isascii()
+                and value.isdigit()
+                and not value.startswith("0")
+                and int(value) > MAX_TENANT_ID
+            ):
+                yield ctx.result(
+                    self.id,
+                    Status.FAIL,
+                    f"{_where(ctx, pointer)} is beyond 64 bits (at most {MAX_TENANT_ID})",
+                    reason="invalid_tenant_id",
+                    pointer=pointer,
+                )
+
+
+def _where(ctx: CheckContext, pointer: str) -> str:
+    path: list[str | int] = [int(p) if p.isdigit() else p for p in pointer.split("/")[1:]]
+    return where(path, ctx.manifest.data)
+
+
+def _walk(data: Any, pointer: str, key: str = "") -> Iterator[tuple[str, str, Any]]:
+    if isinstance(data, dict):
+        for child_key, value in data.items():
+            yield from _walk(value, f"{pointer}/{child_key}", child_key)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _walk(value, f"{pointer}/{index}", key)
+    else:
+        yield pointer, key, data
+
+
+def _tenant_name(data: Any, pointer: str) -> str | None:
+    parts = pointer.split("/")
+    if len(parts) >= 3 and parts[1] == "tenants" and parts[2].isdigit():
+        tenants = data.get("tenants") if isinstance(data, dict) else None
+        index = int(parts[2])
+        if isinstance(tenants, list) and index < len(tenants) and isinstance(tenants[index], dict):
+            name = tenants[index].get("name")
+            return name if isinstance(name, str) else None
+    return None
+
+
+@hookimpl
+def stcheck_checks() -> list[Check]:
+    return [SchemaCheck()]

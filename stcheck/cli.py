@@ -1,0 +1,301 @@
+"""The ``stcheck`` command line: ``main(argv) -> int``, the only place that writes.
+
+Exit status: 0 nothing failed; 1 at least one ``fail`` or ``error`` result;
+2 usage or input error before checks could run; 3 stcheck itself broke.
+Everything written — stdout, stderr, ``--output`` files — passes the redactor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from stcheck import __version__
+from stcheck.api import RunOptions
+from stcheck.plugins import PluginSet, build_plugins
+from stcheck.runner import Selection, UsageError, run
+from stcheck.secrets import Redactor
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+DEFAULT_MANIFEST = "stcheck.yaml"
+ENVIRONMENTS = ("integration", "production")
+DEFAULT_FORMAT = {"validate": "text", "check": "text", "report": "markdown"}
+
+EPILOG = """\
+exit status: 0 nothing failed; 1 a result is fail or error; 2 usage or input
+error (bad option, missing manifest); 3 stcheck itself broke.
+"""
+
+
+def _ids(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _output_spec(text: str) -> tuple[str, str]:
+    name, sep, path = text.partition("=")
+    if not sep or not name or not path:
+        raise argparse.ArgumentTypeError(f"expected FORMAT=PATH, got {text!r}")
+    return name, path
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= 600:
+        raise argparse.ArgumentTypeError("must be between 0 and 600 seconds")
+    return value
+
+
+def _concurrency(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError("must be between 1 and 256")
+    return value
+
+
+def _resolve_spec(text: str) -> str:
+    host, _, rest = text.partition(":")
+    port, _, address = rest.partition(":")
+    if not host or not port.isdigit() or not address:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT:ADDRESS, got {text!r}")
+    return text
+
+
+def _common(parser: argparse.ArgumentParser, command: str, plugins: PluginSet) -> None:
+    parser.add_argument(
+        "manifests", nargs="*", metavar="MANIFEST",
+        help=f"manifest files (default: {DEFAULT_MANIFEST} in the working directory)",
+    )
+    formats = sorted(n for n, f in plugins.formats.items() if command in f.commands)
+    selection = parser.add_argument_group("selection")
+    selection.add_argument("--tenant", action="append", default=[], metavar="NAME",
+                           help="only this tenant (repeatable)")
+    selection.add_argument("--env", action="append", default=[], choices=ENVIRONMENTS,
+                           help="only this environment (repeatable)")
+    selection.add_argument("--select", type=_ids, action="append", default=[], metavar="ID[,ID]",
+                           help="run only these checks (see `stcheck plugins`)")
+    selection.add_argument("--skip", type=_ids, action="append", default=[], metavar="ID[,ID]",
+                           help="do not run these checks")
+    output = parser.add_argument_group("output")
+    output.add_argument("--format", choices=formats, default=DEFAULT_FORMAT[command],
+                        help=f"format for stdout (default: {DEFAULT_FORMAT[command]})")
+    output.add_argument("--output", type=_output_spec, action="append", default=[],
+                        metavar="FORMAT=PATH",
+                        help="also write FORMAT to PATH (repeatable), e.g. junit=report.xml")
+    output.add_argument("-q", "--quiet", action="store_true",
+                        help="nothing on stdout; the exit status and --output files only")
+    output.add_argument("-v", "--verbose", action="store_true",
+                        help="text format: list passing and skipped results too")
+    parser.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
+                        help="do not load this plugin (entry-point name, or a built-in module)")
+
+
+def _network(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("network")
+    group.add_argument("--timeout", type=_positive_float, default=10.0, metavar="SECONDS",
+                       help="connect and read timeout per request (default: 10)")
+    group.add_argument("--concurrency", type=_concurrency, default=16, metavar="N",
+                       help="entries checked at once (default: 16)")
+    group.add_argument("--ca-bundle", metavar="PATH",
+                       help="CA certificates to trust (default: REQUESTS_CA_BUNDLE, then certifi)")
+    group.add_argument("--resolve", type=_resolve_spec, action="append", default=[],
+                       metavar="HOST:PORT:ADDRESS",
+                       help="connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable)")
+
+
+def build_parser(plugins: PluginSet) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stcheck",
+        description="Keep a ServiceTitan API integration honest: validate the manifest, "
+        "check credentials online, report go-live readiness.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"stcheck {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+    validate = commands.add_parser(
+        "validate", help="offline: schema, references, uniqueness (the pre-commit hook)",
+        description="Validate manifests offline: no network, no secrets.", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common(validate, "validate", plugins)
+    check = commands.add_parser(
+        "check", help="validate + online checks: credentials, DNS, token, API probe (the CI gate)",
+        description="Validate, then check each entry online with the secrets this runner holds.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common(check, "check", plugins)
+    _network(check)
+    report = commands.add_parser(
+        "report", help="go-live readiness report (markdown, html, json)",
+        description="Per tenant: is production ready? Blocking and advisory items, attestations,"
+        " next steps.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common(report, "report", plugins)
+    _network(report)
+    report.add_argument("--offline", action="store_true",
+                        help="manifest-only items; network items are shown as not checked")
+    report.add_argument("--strict", action="store_true",
+                        help="exit 1 when a selected tenant is not ready")
+    for name, sub in (("validate", validate), ("check", check), ("report", report)):
+        plugins.add_options(sub, name)
+    commands.add_parser("plugins", help="list plugins, their checks, schemes and formats")
+    schema = commands.add_parser("schema", help="print a published JSON Schema")
+    schema.add_argument("--report", action="store_true",
+                        help="the JSON report's schema instead of the manifest's")
+    commands.add_parser("demo", help="check a bundled sample against a built-in fake ServiceTitan")
+    return parser
+
+
+def _disabled_plugins(argv: Sequence[str]) -> list[str]:
+    disabled = _ids(os.environ.get("STCHECK_DISABLE_PLUGINS", ""))
+    for index, arg in enumerate(argv):
+        if arg == "--disable-plugin" and index + 1 < len(argv):
+            disabled.append(argv[index + 1])
+        elif arg.startswith("--disable-plugin="):
+            disabled.append(arg.split("=", 1)[1])
+    return disabled
+
+
+class Writer:
+    """Writes text through the redactor."""
+
+    def __init__(self, redactor: Redactor, stdout: TextIO, stderr: TextIO) -> None:
+        self.redact = redactor
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def out(self, text: str) -> None:
+        self.stdout.write(self.redact(text))
+        self.stdout.flush()
+
+    def err(self, text: str) -> None:
+        self.stderr.write(self.redact(text))
+        self.stderr.flush()
+
+    def file(self, path: str, text: str) -> None:
+        directory = os.path.dirname(path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(self.redact(text))
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    redactor = Redactor()
+    writer = Writer(redactor, stdout or sys.stdout, stderr or sys.stderr)
+    try:
+        return _main(args_list, writer, redactor)
+    except UsageError as exc:
+        writer.err(f"stcheck: error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        writer.err("stcheck: interrupted\n")
+        return 130
+    except SystemExit as exc:  # argparse: --help exits 0, bad options exit 2
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    except Exception as exc:
+        writer.err(f"stcheck: internal error: {type(exc).__name__}: {exc}\n"
+                   "This is a bug in stcheck or a plugin; please report it.\n")
+        return EXIT_INTERNAL
+
+
+def _main(argv: list[str], writer: Writer, redactor: Redactor) -> int:
+    plugins = build_plugins(disabled=_disabled_plugins(argv))
+    parser = build_parser(plugins)
+    args = parser.parse_args(argv)
+    if args.command == "plugins":
+        from stcheck.introspect import render_plugins
+
+        writer.out(render_plugins(plugins))
+        return EXIT_OK
+    if args.command == "schema":
+        from stcheck.schema import MANIFEST_SCHEMA, REPORT_SCHEMA, schema_text
+
+        writer.out(schema_text(REPORT_SCHEMA if args.report else MANIFEST_SCHEMA))
+        return EXIT_OK
+    if args.command == "demo":
+        from stcheck.demo import run_demo
+
+        return run_demo(writer, redactor)
+    return run_command(args, plugins, writer, redactor)
+
+
+def options_from(args: argparse.Namespace) -> RunOptions:
+    offline = args.command == "validate" or bool(getattr(args, "offline", False))
+    return RunOptions(
+        command=args.command,
+        offline=offline,
+        timeout=getattr(args, "timeout", 10.0),
+        concurrency=getattr(args, "concurrency", 16),
+        ca_bundle=getattr(args, "ca_bundle", None),
+        resolve=tuple(getattr(args, "resolve", ())),
+        tenants=tuple(args.tenant),
+        environments=tuple(args.env),
+        extra=args,
+    )
+
+
+def run_command(args: argparse.Namespace, plugins: PluginSet, writer: Writer,
+                redactor: Redactor, services: dict[str, Any] | None = None) -> int:
+    paths = args.manifests or [DEFAULT_MANIFEST]
+    for name, _ in args.output:
+        fmt = plugins.formats.get(name)
+        if fmt is None or args.command not in fmt.commands:
+            allowed = sorted(n for n, f in plugins.formats.items() if args.command in f.commands)
+            raise UsageError(f"unknown output format {name!r} (choose from {', '.join(allowed)})")
+    select = {i for group in args.select for i in group} or None
+    selection = Selection(
+        select=frozenset(select) if select else None,
+        skip=frozenset(i for group in args.skip for i in group),
+        tenants=tuple(args.tenant),
+        environments=tuple(args.env),
+    )
+    shared: dict[str, Any] = services if services is not None else {}
+    shared["redactor"] = redactor
+    progress = _progress(writer) if writer.stderr.isatty() and args.command != "validate" else None
+    report = run(
+        paths,
+        plugins,
+        options_from(args),
+        selection,
+        services=shared,
+        progress=progress,
+        default_off=frozenset() if args.command == "report" else frozenset({"golive"}),
+    )
+    if progress is not None:
+        writer.err("\r\033[K")
+    for name, path in args.output:
+        writer.file(path, plugins.formats[name].render(report))
+    if not args.quiet:
+        if args.format == "text" and args.verbose:
+            from stcheck.reporters.text import render as render_text
+
+            writer.out(render_text(report, verbose=True))
+        else:
+            writer.out(plugins.formats[args.format].render(report))
+    if args.command == "report":
+        from stcheck.readiness import any_not_ready
+
+        return EXIT_FAILED if args.strict and any_not_ready(report) else EXIT_OK
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _progress(writer: Writer):  # type: ignore[no-untyped-def]
+    def show(done: int, total: int) -> None:
+        if total >= 20 and (done == total or done % max(1, total // 100) == 0):
+            writer.err(f"\rstcheck: {done}/{total} entries checked")
+
+    return show

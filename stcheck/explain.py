@@ -1,0 +1,320 @@
+"""Schema violations explained in the user's words, one best explanation per place.
+
+jsonschema's raw messages quote values (which may be secrets) and speak in
+schema keywords. Here each violation becomes a reason word from
+:mod:`stcheck.reasons` and a sentence about the manifest: *unknown
+environment 'staging' (expected integration or production)*. Values are never
+quoted, only key names and tenant names. Where one value breaks several rules
+(a compound failure), the most telling one is kept and the rest are counted.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from stcheck.manifest import MAX_TENANT_ID
+from stcheck.schema import Violation
+
+ENVIRONMENTS = ("integration", "production")
+REFERENCE_FIELDS = frozenset({"app_key", "client_id", "client_secret"})
+DATE_FIELDS = frozenset({"target_date", "on", "secret_created_on"})
+HOST_WORDS = ("host", "url", "uri", "endpoint", "server", "domain", "base")
+ENVIRONMENT_HINTS = {
+    "sandbox": "ServiceTitan's sandbox is the integration environment",
+    "staging": "ServiceTitan has no staging API; use integration for testing",
+    "dev": "use integration for development",
+    "development": "use integration for development",
+    "test": "use integration for testing",
+    "testing": "use integration for testing",
+    "prod": "did you mean production?",
+    "live": "did you mean production?",
+    "next": "NEXT is a ServiceTitan web UI, not an API environment",
+    "go": "GO is ServiceTitan's web UI, not an API environment",
+}
+# When one value breaks several rules, the first kind in this list explains it best.
+PRIORITY = (
+    "type",
+    "anyOf",
+    "const",
+    "enum",
+    "not",
+    "pattern",
+    "propertyNames",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "minProperties",
+    "uniqueItems",
+)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    reason: str
+    message: str
+    pointer: str
+    key: str | None = None  # set when the position is a mapping key rather than a value
+
+
+def pointer(path: Sequence[str | int]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def explain(violations: Iterable[Violation], data: Any, schema: dict[str, Any]) -> list[Explanation]:
+    """Explain violations, keeping the best one per value and counting the rest."""
+    grouped: dict[tuple[str, str | None], list[Violation]] = {}
+    keyed: list[Explanation] = []
+    for violation in violations:
+        if violation.keyword == "additionalProperties":
+            for key in violation.detail or ():
+                keyed.append(_unknown_key(violation.path, str(key), data, schema))
+            continue
+        if violation.keyword == "required":
+            keyed.append(_missing_key(violation.path, str(violation.detail), data))
+            continue
+        grouped.setdefault((pointer(violation.path), None), []).append(violation)
+    explained = list(keyed)
+    for group in grouped.values():
+        group.sort(key=lambda v: PRIORITY.index(v.keyword) if v.keyword in PRIORITY else 99)
+        best = _value_problem(group[0], _value_at(data, group[0].path), data)
+        if len(group) > 1:
+            more = len(group) - 1
+            best = Explanation(
+                best.reason,
+                f"{best.message} (and {more} more problem{'s' if more > 1 else ''} with this value)",
+                best.pointer,
+                best.key,
+            )
+        explained.append(best)
+    return explained
+
+
+def _value_at(data: Any, path: Sequence[str | int]) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def where(path: Sequence[str | int], data: Any) -> str:
+    """A human name for the place ``path`` points at: tenant 'x', production entry, ..."""
+    if not path:
+        return "the manifest"
+    if path[0] == "app":
+        return "app" if len(path) == 1 else f"app.{path[1]}"
+    if path[0] == "tenants" and len(path) >= 2:
+        tenant = _value_at(data, path[:2])
+        name = tenant.get("name") if isinstance(tenant, dict) else None
+        label = f"tenant {name!r}" if isinstance(name, str) and name else f"tenants[{path[1]}]"
+        rest = [str(p) for p in path[2:]]
+        if rest[:1] == ["environments"] and len(rest) >= 2:
+            label += f", {rest[1]} entry"
+            rest = rest[2:]
+        if rest:
+            label += ": " + ".".join(rest)
+        return label
+    return ".".join(str(p) for p in path)
+
+
+def _field(path: Sequence[str | int]) -> str:
+    return str(path[-1]) if path else ""
+
+
+def _allowed_keys(path: Sequence[str | int], schema: dict[str, Any]) -> list[str]:
+    node: Any = schema
+    for part in path:
+        node = _deref(node, schema)
+        if isinstance(part, int):
+            node = node.get("items", {})
+        elif part in node.get("properties", {}):
+            node = node["properties"][part]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return []
+    node = _deref(node, schema)
+    return list(node.get("properties", {}))
+
+
+def _deref(node: Any, schema: dict[str, Any]) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = schema
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _unknown_key(path: Sequence[str | int], key: str, data: Any, schema: dict[str, Any]) -> Explanation:
+    at = pointer(path)
+    lowered = key.lower()
+    if len(path) == 3 and path[0] == "tenants" and path[2] == "environments":
+        hint = ENVIRONMENT_HINTS.get(lowered)
+        if any(word in lowered for word in HOST_WORDS):
+            hint = None
+        else:
+            message = f"unknown environment {key!r} (expected integration or production)"
+            return Explanation(
+                "unknown_environment", f"{message}: {hint}" if hint else message, at, key
+            )
+    if any(word in lowered for word in HOST_WORDS):
+        return Explanation(
+            "host_in_manifest",
+            f"hosts cannot be set in the manifest: they follow from the environment"
+            f" (remove {key!r} from {where(path, data)})",
+            at,
+            key,
+        )
+    allowed = _allowed_keys(path, schema)
+    close = difflib.get_close_matches(key, allowed, n=1)
+    suggestion = f"; did you mean {close[0]!r}?" if close else ""
+    if not close and allowed:
+        suggestion = f" (expected one of: {', '.join(allowed)})"
+    return Explanation(
+        "unknown_key", f"unknown key {key!r} in {where(path, data)}{suggestion}", at, key
+    )
+
+
+def _missing_key(path: Sequence[str | int], key: str, data: Any) -> Explanation:
+    return Explanation(
+        "missing_key", f"{where(path, data)} is missing the required key {key!r}", pointer(path)
+    )
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number with a fraction"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+_EXPECTED = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "object": "a mapping",
+    "array": "a list",
+    "boolean": "true or false",
+    "null": "empty",
+}
+
+
+def _value_problem(violation: Violation, value: Any, data: Any) -> Explanation:
+    path = violation.path
+    at = pointer(path)
+    name = _field(path)
+    place = where(path, data)
+    keyword = violation.keyword
+    if name == "tenant_id":
+        return Explanation("invalid_tenant_id", f"{place} {_tenant_id_problem(value)}", at)
+    if name in REFERENCE_FIELDS and keyword in ("pattern", "minLength", "maxLength", "type"):
+        if isinstance(value, str) and "://" in value:
+            return Explanation(
+                "host_in_manifest",
+                f"{place} must be a credential reference, not a URL: hosts follow from the"
+                " environment",
+                at,
+            )
+        return Explanation(
+            "not_a_reference",
+            f"{place} must be a credential reference such as env:NAME or file:PATH"
+            f" (got {_type_name(value)}; the value is not shown)",
+            at,
+        )
+    if keyword == "type":
+        expected = " or ".join(_EXPECTED.get(t, t) for t in violation.detail or ())
+        return Explanation("wrong_type", f"{place} must be {expected}, not {_type_name(value)}", at)
+    if keyword == "const" and path == ("version",):
+        return Explanation(
+            "invalid_value", "version must be 1: this stcheck reads manifest version 1", at
+        )
+    if name == "probe":
+        if isinstance(value, str) and ("://" in value or "servicetitan" in value):
+            return Explanation(
+                "host_in_manifest",
+                "app.probe is a path (MODULE/RESOURCE), not a URL: hosts follow from the"
+                " environment",
+                at,
+            )
+        if keyword == "not":
+            return Explanation(
+                "invalid_value",
+                "app.probe cannot be an export endpoint: without 'from' it starts a full export",
+                at,
+            )
+        return Explanation(
+            "invalid_value",
+            "app.probe must be MODULE/RESOURCE with a ServiceTitan module, such as"
+            " settings/business-units (reporting and export endpoints are not allowed)",
+            at,
+        )
+    if name in DATE_FIELDS and keyword == "pattern":
+        return Explanation("invalid_value", f"{place} must be a date written YYYY-MM-DD", at)
+    if name == "name" and keyword == "pattern" and len(path) == 3:
+        return Explanation(
+            "invalid_value",
+            f"{place} must be a slug: lowercase letters, digits, '.', '_' and '-', starting"
+            " with a letter or digit, at most 63 characters",
+            at,
+        )
+    if keyword == "propertyNames":
+        return Explanation(
+            "invalid_value",
+            f"{place} names must be lowercase identifiers (letters, digits, '_')",
+            at,
+        )
+    if keyword == "minProperties" and name == "environments":
+        return Explanation(
+            "missing_key", f"{place} is empty: add an integration and/or production entry", at
+        )
+    if keyword == "uniqueItems":
+        return Explanation("invalid_value", f"{place} lists the same item twice", at)
+    if keyword == "minLength":
+        return Explanation("invalid_value", f"{place} must not be empty", at)
+    if keyword == "maxLength":
+        return Explanation(
+            "invalid_value", f"{place} is too long (at most {violation.detail} characters)", at
+        )
+    if keyword == "pattern" and len(path) >= 2 and path[-2] == "required_scopes":
+        return Explanation(
+            "invalid_value", f"{place} must be a scope such as tn.set.businessunits:r", at
+        )
+    return Explanation("schema", f"{place} does not match the manifest schema ({keyword})", at)
+
+
+def _tenant_id_problem(value: Any) -> str:
+    if value is None:
+        return "is empty: write the tenant ID (a positive integer)"
+    if isinstance(value, bool):
+        return "must be a positive integer, not true/false"
+    if isinstance(value, float):
+        return "must be a whole number"
+    if isinstance(value, int):
+        if value <= 0:
+            return "must be a positive integer"
+        if value > MAX_TENANT_ID:
+            return f"is beyond 64 bits (at most {MAX_TENANT_ID})"
+    if isinstance(value, str):
+        if value.isascii() and value.isdigit():
+            if value.startswith("0"):
+                return "has a leading zero: write the digits without it"
+            return f"is beyond 64 bits (at most {MAX_TENANT_ID})"
+        return "must be a positive integer, or a quoted string of digits"
+    return f"must be a positive integer, not {_type_name(value)}"

@@ -1,0 +1,42 @@
+"""GitHub Actions workflow commands: ``::error file=…,line=…::message`` annotations."""
+
+from __future__ import annotations
+
+from stcheck.model import RunReport, Status
+
+LEVELS = {Status.FAIL: "error", Status.ERROR: "error", Status.WARN: "warning"}
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(report: RunReport) -> str:
+    """One annotation per fail, error and warn result; a notice with the totals."""
+    lines: list[str] = []
+    for result in report.results:
+        level = LEVELS.get(result.status)
+        if level is None:
+            continue
+        props: list[str] = []
+        if result.location is not None:
+            props.append(f"file={_property(result.location.file)}")
+            if result.location.line is not None:
+                props.append(f"line={result.location.line}")
+                if result.location.column is not None:
+                    props.append(f"col={result.location.column}")
+        props.append(f"title={_property(f'stcheck [{result.check}] {result.status.value}')}")
+        message = result.message
+        if result.hint:
+            message += f"\nhint: {result.hint}"
+        lines.append(f"::{level} {','.join(props)}::{_data(message)}")
+    counts = report.summary
+    lines.append(
+        "::notice title=stcheck::"
+        + _data(", ".join(f"{counts[key]} {key}" for key in counts))
+    )
+    return "\n".join(lines) + "\n"

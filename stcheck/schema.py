@@ -1,0 +1,157 @@
+"""The published JSON Schemas and manifest validation against them.
+
+The schemas live in ``schemas/`` at the top of the repository (the path editors
+use) and are shipped inside the package as ``stcheck/schemas/``. Validation
+runs on jsonschema-rs (a compiled validator, ~50x faster than the pure-Python
+``jsonschema`` on a 1,000-tenant manifest and cheap to import); ``jsonschema``
+stays the reference implementation — used when jsonschema-rs is not
+installable and in tests that compare both. Both are normalised to
+:class:`Violation` so the explanations do not depend on the engine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+MANIFEST_SCHEMA = "manifest-v1.schema.json"
+REPORT_SCHEMA = "report-v1.schema.json"
+
+
+def schema_path(name: str) -> str:
+    """Filesystem path of a published schema, in an installed package or a checkout."""
+    packaged = resources.files("stcheck").joinpath("schemas", name)
+    if packaged.is_file():
+        return str(packaged)
+    checkout = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schemas", name)
+    if os.path.isfile(checkout):
+        return checkout
+    raise FileNotFoundError(f"schema {name} is missing from this stcheck installation")
+
+
+def schema_text(name: str = MANIFEST_SCHEMA) -> str:
+    with open(schema_path(name), encoding="utf-8") as handle:
+        return handle.read()
+
+
+@lru_cache(maxsize=4)
+def load_schema(name: str = MANIFEST_SCHEMA) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(schema_text(name))
+    return loaded
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One schema violation, independent of the validator that found it.
+
+    ``path`` is the instance path; ``keyword`` the JSON Schema keyword;
+    ``detail`` the keyword-specific part (missing property, unexpected keys,
+    expected types, ...).
+    """
+
+    path: tuple[str | int, ...]
+    keyword: str
+    detail: Any = None
+
+
+_RS_KEYWORDS = {
+    "AdditionalProperties": "additionalProperties",
+    "AnyOf": "anyOf",
+    "Constant": "const",
+    "Enum": "enum",
+    "MaxItems": "maxItems",
+    "MaxLength": "maxLength",
+    "MaxProperties": "maxProperties",
+    "Maximum": "maximum",
+    "MinItems": "minItems",
+    "MinLength": "minLength",
+    "MinProperties": "minProperties",
+    "Minimum": "minimum",
+    "Not": "not",
+    "OneOfNotValid": "oneOf",
+    "OneOfMultipleValid": "oneOf",
+    "Pattern": "pattern",
+    "PropertyNames": "propertyNames",
+    "Required": "required",
+    "Type": "type",
+    "UniqueItems": "uniqueItems",
+    "FalseSchema": "false",
+}
+
+
+def _rs_detail(keyword: str, kind: Any) -> Any:
+    if keyword == "required":
+        return kind.property
+    if keyword == "additionalProperties":
+        return tuple(kind.unexpected)
+    if keyword == "type":
+        return tuple(str(t) for t in kind.types)
+    if keyword in ("minLength", "maxLength", "minimum", "maximum", "minProperties"):
+        return kind.limit
+    return None
+
+
+class Validator:
+    """Validates instances against one schema with the fastest engine available."""
+
+    def __init__(self, schema: dict[str, Any], *, engine: str | None = None) -> None:
+        self.schema = schema
+        self.engine = engine or _default_engine()
+        if self.engine == "jsonschema-rs":
+            import jsonschema_rs
+
+            self._rs = jsonschema_rs.validator_for(schema)
+        else:
+            import jsonschema
+
+            self._py = jsonschema.Draft202012Validator(schema)
+
+    def violations(self, instance: Any) -> Iterator[Violation]:
+        if self.engine == "jsonschema-rs":
+            yield from self._rs_violations(instance)
+        else:
+            yield from self._py_violations(instance)
+
+    def _rs_violations(self, instance: Any) -> Iterator[Violation]:
+        for error in self._rs.iter_errors(instance):
+            kind = error.kind
+            keyword = _RS_KEYWORDS.get(type(kind).__name__, type(kind).__name__)
+            yield Violation(tuple(error.instance_path), keyword, _rs_detail(keyword, kind))
+
+    def _py_violations(self, instance: Any) -> Iterator[Violation]:
+        for error in self._py.iter_errors(instance):
+            keyword = str(error.validator)
+            path = tuple(error.absolute_path)
+            detail: Any = None
+            if keyword == "required":
+                missing = [p for p in error.validator_value if p not in error.instance]
+                for prop in missing:
+                    yield Violation(path, keyword, prop)
+                continue
+            if keyword == "additionalProperties":
+                allowed = error.schema.get("properties", {})
+                detail = tuple(k for k in error.instance if k not in allowed)
+            elif keyword == "type":
+                expected = error.validator_value
+                detail = tuple([expected] if isinstance(expected, str) else expected)
+            elif keyword in ("minLength", "maxLength", "minimum", "maximum", "minProperties"):
+                detail = error.validator_value
+            yield Violation(path, keyword, detail)
+
+
+def _default_engine() -> str:
+    try:
+        import jsonschema_rs  # noqa: F401
+    except ImportError:  # pragma: no cover - platforms without a wheel
+        return "jsonschema"
+    return "jsonschema-rs"
+
+
+@lru_cache(maxsize=4)
+def validator(name: str = MANIFEST_SCHEMA, engine: str | None = None) -> Validator:
+    return Validator(load_schema(name), engine=engine)
