@@ -192,6 +192,7 @@ def run(
         started_at=started_at,
         duration=time.perf_counter() - started,
         check_docs={check_id: check.summary() for check_id, check in plugins.checks.items()},
+        readiness=tuple(shared.get("readiness", ()) or ()),  # type: ignore[call-overload]
     )
 
 

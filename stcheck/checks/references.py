@@ -78,6 +78,7 @@ class ReferencesCheck(Check):
 
     id = "references"
     stage = "manifest"
+    order = 20
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
         results: list[Result] = []

@@ -32,6 +32,7 @@ class SchemaCheck(Check):
 
     id = "schema"
     stage = "manifest"
+    order = 10
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
         manifest = ctx.manifest

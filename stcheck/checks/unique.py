@@ -28,6 +28,7 @@ class UniqueCheck(Check):
 
     id = "unique"
     stage = "manifest"
+    order = 30
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
         results: list[Result] = []

@@ -86,6 +86,7 @@ def fake(servicetitan_fake: FakeServiceTitan) -> FakeServiceTitan:
 def session(fake: FakeServiceTitan) -> Iterator[requests.Session]:
     with requests.Session() as s:
         s.trust_env = False  # no proxies, no .netrc: only ever 127.0.0.1
+        s.verify = fake.ca_bundle
         s.mount("https://", ResolveAdapter(fake))
         s.mount("http://", ResolveAdapter(fake))
         yield s
@@ -361,7 +362,7 @@ def test_jwt_tokens_carry_claims(fake: FakeServiceTitan, session: requests.Sessi
         FakeClient("production", tenants={TENANT}, scopes="x:r y:r", token_format="jwt")
     )
     token = access_token(session, client)
-    header, claims, _ = token.split(".")
+    _header, claims, _signature = token.split(".")
     payload = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
     assert payload["client_id"] == client.client_id
     assert payload["tenant"] == str(TENANT)
@@ -553,6 +554,7 @@ def test_stop_is_prompt_with_idle_keepalive_and_removes_ca(session: requests.Ses
     fake.start()
     adapter = ResolveAdapter(fake)
     session.mount("https://", adapter)
+    session.verify = fake.ca_bundle
     client = fake.add_client(FakeClient("integration"))
     assert get_token(session, client).status_code == 200  # leaves an idle connection open
     ca_bundle = fake.ca_bundle
