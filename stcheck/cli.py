@@ -71,47 +71,116 @@ def _resolve_spec(text: str) -> str:
 
 def _common(parser: argparse.ArgumentParser, command: str, plugins: PluginSet) -> None:
     parser.add_argument(
-        "manifests", nargs="*", metavar="MANIFEST",
+        "manifests",
+        nargs="*",
+        metavar="MANIFEST",
         help=f"manifest files (default: {DEFAULT_MANIFEST} in the working directory)",
     )
     formats = sorted(n for n, f in plugins.formats.items() if command in f.commands)
     selection = parser.add_argument_group("selection")
-    selection.add_argument("--tenant", action="append", default=[], metavar="NAME",
-                           help="only this tenant (repeatable)")
-    selection.add_argument("--env", action="append", default=[], choices=ENVIRONMENTS,
-                           help="only this environment (repeatable)")
-    selection.add_argument("--select", type=_ids, action="append", default=[], metavar="ID[,ID]",
-                           help="run only these checks (see `stcheck plugins`)")
-    selection.add_argument("--skip", type=_ids, action="append", default=[], metavar="ID[,ID]",
-                           help="do not run these checks")
+    selection.add_argument(
+        "--tenant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this tenant (repeatable)",
+    )
+    selection.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        choices=ENVIRONMENTS,
+        help="only this environment (repeatable)",
+    )
+    selection.add_argument(
+        "--select",
+        type=_ids,
+        action="append",
+        default=[],
+        metavar="ID[,ID]",
+        help="run only these checks (see `stcheck plugins`)",
+    )
+    selection.add_argument(
+        "--skip",
+        type=_ids,
+        action="append",
+        default=[],
+        metavar="ID[,ID]",
+        help="do not run these checks",
+    )
     output = parser.add_argument_group("output")
-    output.add_argument("--format", choices=formats, default=DEFAULT_FORMAT[command],
-                        help=f"format for stdout (default: {DEFAULT_FORMAT[command]})")
-    output.add_argument("--output", type=_output_spec, action="append", default=[],
-                        metavar="FORMAT=PATH",
-                        help="also write FORMAT to PATH (repeatable), e.g. junit=report.xml")
-    output.add_argument("-q", "--quiet", action="store_true",
-                        help="nothing on stdout; the exit status and --output files only")
-    output.add_argument("-v", "--verbose", action="store_true",
-                        help="text format: list passing and skipped results too")
-    parser.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
-                        help="do not load this plugin (entry-point name, or a built-in module)")
+    output.add_argument(
+        "--format",
+        choices=formats,
+        default=DEFAULT_FORMAT[command],
+        help=f"format for stdout (default: {DEFAULT_FORMAT[command]})",
+    )
+    output.add_argument(
+        "--output",
+        type=_output_spec,
+        action="append",
+        default=[],
+        metavar="FORMAT=PATH",
+        help="also write FORMAT to PATH (repeatable), e.g. junit=report.xml",
+    )
+    output.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="nothing on stdout; the exit status and --output files only",
+    )
+    output.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="text format: list passing and skipped results too",
+    )
+    parser.add_argument(
+        "--disable-plugin",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="do not load this plugin (entry-point name, or a built-in module)",
+    )
 
 
 def _network(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("network")
-    group.add_argument("--timeout", type=_positive_float, default=10.0, metavar="SECONDS",
-                       help="connect and read timeout per request (default: 10)")
-    group.add_argument("--concurrency", type=_concurrency, default=16, metavar="N",
-                       help="entries checked at once (default: 16)")
-    group.add_argument("--ca-bundle", metavar="PATH",
-                       help="CA certificates to trust (default: REQUESTS_CA_BUNDLE, then certifi)")
-    group.add_argument("--resolve", type=_resolve_spec, action="append", default=[],
-                       metavar="HOST:PORT:ADDRESS",
-                       help="connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable)")
+    group.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=10.0,
+        metavar="SECONDS",
+        help="connect and read timeout per request (default: 10)",
+    )
+    group.add_argument(
+        "--concurrency",
+        type=_concurrency,
+        default=16,
+        metavar="N",
+        help="entries checked at once (default: 16)",
+    )
+    group.add_argument(
+        "--ca-bundle",
+        metavar="PATH",
+        help="CA certificates to trust (default: REQUESTS_CA_BUNDLE, then certifi)",
+    )
+    group.add_argument(
+        "--resolve",
+        type=_resolve_spec,
+        action="append",
+        default=[],
+        metavar="HOST:PORT:ADDRESS",
+        help="connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable)",
+    )
 
 
-def build_parser(plugins: PluginSet) -> argparse.ArgumentParser:
+def build_parser(plugins: PluginSet, only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; with ``only``, the options of that one command are the only ones added.
+
+    Adding every option of every command costs a few milliseconds the
+    pre-commit hook does not need to spend.
+    """
     parser = argparse.ArgumentParser(
         prog="stcheck",
         description="Keep a ServiceTitan API integration honest: validate the manifest, "
@@ -123,35 +192,51 @@ def build_parser(plugins: PluginSet) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     validate = commands.add_parser(
-        "validate", help="offline: schema, references, uniqueness (the pre-commit hook)",
-        description="Validate manifests offline: no network, no secrets.", epilog=EPILOG,
+        "validate",
+        help="offline: schema, references, uniqueness (the pre-commit hook)",
+        description="Validate manifests offline: no network, no secrets.",
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _common(validate, "validate", plugins)
+    if only in (None, "validate"):
+        _common(validate, "validate", plugins)
     check = commands.add_parser(
-        "check", help="validate + online checks: credentials, DNS, token, API probe (the CI gate)",
+        "check",
+        help="validate + online checks: credentials, DNS, token, API probe (the CI gate)",
         description="Validate, then check each entry online with the secrets this runner holds.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _common(check, "check", plugins)
-    _network(check)
+    if only in (None, "check"):
+        _common(check, "check", plugins)
+        _network(check)
     report = commands.add_parser(
-        "report", help="go-live readiness report (markdown, html, json)",
+        "report",
+        help="go-live readiness report (markdown, html, json)",
         description="Per tenant: is production ready? Blocking and advisory items, attestations,"
-        " next steps.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        " next steps.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _common(report, "report", plugins)
-    _network(report)
-    report.add_argument("--offline", action="store_true",
-                        help="manifest-only items; network items are shown as not checked")
-    report.add_argument("--strict", action="store_true",
-                        help="exit 1 when a selected tenant is not ready")
+    if only in (None, "report"):
+        _common(report, "report", plugins)
+        _network(report)
+        report.add_argument(
+            "--offline",
+            action="store_true",
+            help="manifest-only items; network items are shown as not checked",
+        )
+        report.add_argument(
+            "--strict", action="store_true", help="exit 1 when a selected tenant is not ready"
+        )
     for name, sub in (("validate", validate), ("check", check), ("report", report)):
-        plugins.add_options(sub, name)
+        if only in (None, name):
+            plugins.add_options(sub, name)
     commands.add_parser("plugins", help="list plugins, their checks, schemes and formats")
     schema = commands.add_parser("schema", help="print a published JSON Schema")
-    schema.add_argument("--report", action="store_true",
-                        help="the JSON report's schema instead of the manifest's")
+    schema.add_argument(
+        "--report", action="store_true", help="the JSON report's schema instead of the manifest's"
+    )
     commands.add_parser("demo", help="check a bundled sample against a built-in fake ServiceTitan")
     return parser
 
@@ -190,8 +275,9 @@ class Writer:
             handle.write(self.redact(text))
 
 
-def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
     """Run the command line; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     redactor = Redactor()
@@ -207,14 +293,17 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     except SystemExit as exc:  # argparse: --help exits 0, bad options exit 2
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     except Exception as exc:
-        writer.err(f"stcheck: internal error: {type(exc).__name__}: {exc}\n"
-                   "This is a bug in stcheck or a plugin; please report it.\n")
+        writer.err(
+            f"stcheck: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in stcheck or a plugin; please report it.\n"
+        )
         return EXIT_INTERNAL
 
 
 def _main(argv: list[str], writer: Writer, redactor: Redactor) -> int:
     plugins = build_plugins(disabled=_disabled_plugins(argv))
-    parser = build_parser(plugins)
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    parser = build_parser(plugins, command if command in DEFAULT_FORMAT else None)
     args = parser.parse_args(argv)
     if args.command == "plugins":
         from stcheck.introspect import render_plugins
@@ -248,8 +337,13 @@ def options_from(args: argparse.Namespace) -> RunOptions:
     )
 
 
-def run_command(args: argparse.Namespace, plugins: PluginSet, writer: Writer,
-                redactor: Redactor, services: dict[str, Any] | None = None) -> int:
+def run_command(
+    args: argparse.Namespace,
+    plugins: PluginSet,
+    writer: Writer,
+    redactor: Redactor,
+    services: dict[str, Any] | None = None,
+) -> int:
     paths = args.manifests or [DEFAULT_MANIFEST]
     for name, _ in args.output:
         fmt = plugins.formats.get(name)

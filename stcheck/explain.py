@@ -10,10 +10,8 @@ quoted, only key names and tenant names. Where one value breaks several rules
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from stcheck.manifest import MAX_TENANT_ID
 from stcheck.schema import Violation
@@ -52,8 +50,7 @@ PRIORITY = (
 )
 
 
-@dataclass(frozen=True)
-class Explanation:
+class Explanation(NamedTuple):
     reason: str
     message: str
     pointer: str
@@ -64,7 +61,9 @@ def pointer(path: Sequence[str | int]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
 
-def explain(violations: Iterable[Violation], data: Any, schema: dict[str, Any]) -> list[Explanation]:
+def explain(
+    violations: Iterable[Violation], data: Any, schema: dict[str, Any]
+) -> list[Explanation]:
     """Explain violations, keeping the best one per value and counting the rest."""
     grouped: dict[tuple[str, str | None], list[Violation]] = {}
     keyed: list[Explanation] = []
@@ -85,7 +84,8 @@ def explain(violations: Iterable[Violation], data: Any, schema: dict[str, Any]) 
             more = len(group) - 1
             best = Explanation(
                 best.reason,
-                f"{best.message} (and {more} more problem{'s' if more > 1 else ''} with this value)",
+                f"{best.message} (and {more} more problem{'s' if more > 1 else ''}"
+                " with this value)",
                 best.pointer,
                 best.key,
             )
@@ -151,7 +151,9 @@ def _deref(node: Any, schema: dict[str, Any]) -> Any:
     return node
 
 
-def _unknown_key(path: Sequence[str | int], key: str, data: Any, schema: dict[str, Any]) -> Explanation:
+def _unknown_key(
+    path: Sequence[str | int], key: str, data: Any, schema: dict[str, Any]
+) -> Explanation:
     at = pointer(path)
     lowered = key.lower()
     if len(path) == 3 and path[0] == "tenants" and path[2] == "environments":
@@ -172,6 +174,8 @@ def _unknown_key(path: Sequence[str | int], key: str, data: Any, schema: dict[st
             key,
         )
     allowed = _allowed_keys(path, schema)
+    import difflib  # only on this rare path: keeps start-up fast
+
     close = difflib.get_close_matches(key, allowed, n=1)
     suggestion = f"; did you mean {close[0]!r}?" if close else ""
     if not close and allowed:

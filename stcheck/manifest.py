@@ -16,7 +16,8 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -67,13 +68,32 @@ PLAIN_CONSTANTS: dict[str, Any] = {
     "False": False,
     "FALSE": False,
 }
-DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
-FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
-SPECIAL_FLOAT = {".inf": float("inf"), "-.inf": float("-inf"), "+.inf": float("inf"), ".nan": float("nan")}
-# Forms YAML 1.1 reads as numbers although they do not look like one.
-YAML11_INT_TRAP = re.compile(
-    r"[-+]?(?:0[0-9_]+|0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+|[0-9][0-9_]*_[0-9_]*)\Z"
-)
+SPECIAL_FLOAT = {
+    ".inf": float("inf"),
+    "-.inf": float("-inf"),
+    "+.inf": float("inf"),
+    ".nan": float("nan"),
+}
+
+
+@lru_cache(maxsize=1)
+def _number_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(YAML 1.1 integer traps, floats), compiled on first need: most manifests never need them."""
+    trap = re.compile(
+        r"[-+]?(?:0[0-9_]+|0b[01_]+|0o?[0-7_]+|0x[0-9a-fA-F_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+"
+        r"|[0-9][0-9_]*_[0-9_]*)\Z"
+    )
+    floating = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+    return trap, floating
+
+
+def _is_decimal_int(text: str) -> bool:
+    digits = text[1:] if text[0] in "+-" else text
+    return digits.isascii() and digits.isdigit() and (digits == "0" or digits[0] != "0")
+
+
+def _is_date(text: str) -> bool:
+    return len(text) == 10 and text[4] == "-" and text[7] == "-"
 
 
 class _Loader(_Parser, BaseResolver):  # type: ignore[misc, valid-type]
@@ -84,8 +104,7 @@ class _Loader(_Parser, BaseResolver):  # type: ignore[misc, valid-type]
         BaseResolver.__init__(self)
 
 
-@dataclass(frozen=True)
-class LoadProblem:
+class LoadProblem(NamedTuple):
     """Something wrong found while loading: reason word, message, position."""
 
     reason: str
@@ -96,8 +115,7 @@ class LoadProblem:
     fatal: bool = False
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One (tenant, environment) entry of a well-formed manifest: what network checks work on."""
 
     tenant: str
@@ -122,6 +140,7 @@ class Manifest:
     data: Any
     root: Node | None
     problems: list[LoadProblem] = field(default_factory=list)
+    text: str = ""
 
     @property
     def directory(self) -> str:
@@ -153,6 +172,35 @@ class Manifest:
         mark = target.start_mark
         full_pointer = pointer if key is None else f"{pointer}/{_escape(key)}"
         return Location(self.path, mark.line + 1, mark.column + 1, full_pointer)
+
+    def at_offset(self, offset: int) -> tuple[Location, str]:
+        """Location of character ``offset`` of the text, and what is there: key, value or other.
+
+        ``other`` is text outside any scalar: a comment, most likely.
+        """
+        line = self.text.count("\n", 0, offset) + 1
+        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        pointer, what = "", "other"
+        node = self.root
+        while node is not None and not isinstance(node, ScalarNode):
+            pairs = (
+                node.value
+                if isinstance(node, MappingNode)
+                else [(None, item) for item in node.value]
+            )
+            next_node = None
+            for index, (key_node, value_node) in enumerate(pairs):
+                if key_node is not None and _spans(key_node, offset):
+                    return Location(self.path, line, column, pointer), "key"
+                if _spans(value_node, offset):
+                    segment = _escape(key_node.value) if key_node is not None else str(index)
+                    pointer = f"{pointer}/{segment}"
+                    next_node = value_node
+                    break
+            node = next_node
+        if isinstance(node, ScalarNode):
+            what = "value"
+        return Location(self.path, line, column, pointer), what
 
     # --- convenient views of well-formed data ---------------------------------
 
@@ -216,6 +264,12 @@ def parse_tenant_id(value: Any) -> int | None:
     if isinstance(value, int) and 0 < value <= MAX_TENANT_ID:
         return value
     return None
+
+
+def _spans(node: Node, offset: int) -> bool:
+    return bool(
+        node.start_mark.index <= offset < max(node.end_mark.index, node.start_mark.index + 1)
+    )
 
 
 def _escape(segment: str) -> str:
@@ -338,9 +392,12 @@ class _Constructor:
             return None
         first = text[0]
         if first.isdigit() or first in "+-.":
-            if DECIMAL_INT.match(text):
+            if _is_decimal_int(text):
                 return int(text)
-            if YAML11_INT_TRAP.match(text):
+            if _is_date(text):
+                return text  # dates stay the text written; the schema checks their shape
+            trap, floating = _number_patterns()
+            if trap.match(text):
                 shown = f"{text} is" if len(text) <= 20 else "this value is"
                 read_as = _yaml11_value(text) if len(text) <= 20 else "a number"
                 self.problem(
@@ -350,7 +407,7 @@ class _Constructor:
                     node,
                 )
                 return text
-            if FLOAT.match(text):
+            if floating.match(text):
                 return float(text)
             special = SPECIAL_FLOAT.get(text.lower())
             if special is not None:
@@ -415,13 +472,28 @@ def load_bytes(raw: bytes, path: str) -> Manifest:
     gc_was_enabled = gc.isenabled()
     gc.disable()  # composing allocates many small objects; collections only slow it
     try:
-        return _load(raw, path)
+        manifest = _load(raw, path)
+        # The loaded tree lives for the whole run: keep later collections from re-scanning it.
+        gc.freeze()
+        return manifest
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
+def _decode(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16", errors="replace")
+    return raw.decode("utf-8-sig", errors="replace")
+
+
 def _load(raw: bytes, path: str) -> Manifest:
+    manifest = _load_nodes(raw, path)
+    manifest.text = _decode(raw)
+    return manifest
+
+
+def _load_nodes(raw: bytes, path: str) -> Manifest:
     loader = _Loader(raw)
     try:
         root = loader.get_single_node()
@@ -451,8 +523,8 @@ def _load(raw: bytes, path: str) -> Manifest:
         data = constructor.construct(root)
     except _Abort as abort:
         mark = abort.node.start_mark
-        problem = LoadProblem(abort.reason, abort.message, mark.line + 1, mark.column + 1, "", True)
-        return Manifest(path, None, root, [problem])
+        aborted = LoadProblem(abort.reason, abort.message, mark.line + 1, mark.column + 1, "", True)
+        return Manifest(path, None, root, [aborted])
     except RecursionError:
         return _fatal(path, "too_deep", "the document nests too deeply to load")
     problems = [

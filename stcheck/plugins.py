@@ -81,14 +81,12 @@ class PluginSet:
 
 
 def _installed_plugins(disabled: set[str]) -> Iterable[tuple[str, str | None, Callable[[], Any]]]:
-    from importlib.metadata import entry_points
+    from stcheck.entrypoints import find_entry_points
 
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        if entry_point.name in disabled:
+    for entry_point in find_entry_points(ENTRY_POINT_GROUP):
+        if entry_point.name in disabled or entry_point.distribution in disabled:
             continue
-        dist = getattr(entry_point, "dist", None)
-        version = getattr(dist, "version", None)
-        yield entry_point.name, version, entry_point.load
+        yield entry_point.name, entry_point.version, entry_point.load
 
 
 def build_plugins(

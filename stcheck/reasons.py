@@ -18,78 +18,235 @@ class Reason(NamedTuple):
 
 REASONS: dict[str, Reason] = {
     # --- loading the manifest -------------------------------------------------
-    "file_not_found": Reason("The manifest file does not exist.", "Pass the path of an existing manifest (default: stcheck.yaml)."),
-    "file_unreadable": Reason("The manifest could not be read.", "Check the file's permissions and encoding (UTF-8)."),
-    "too_large": Reason("The manifest is larger than stcheck accepts.", "A manifest is a few MB at most; split it or raise --max-bytes."),
-    "invalid_yaml": Reason("The file is not well-formed YAML.", "Fix the syntax at the position given."),
+    "file_not_found": Reason(
+        "The manifest file does not exist.",
+        "Pass the path of an existing manifest (default: stcheck.yaml).",
+    ),
+    "file_unreadable": Reason(
+        "The manifest could not be read.", "Check the file's permissions and encoding (UTF-8)."
+    ),
+    "too_large": Reason(
+        "The manifest is larger than stcheck accepts.",
+        "A manifest is a few MB at most; split it or raise --max-bytes.",
+    ),
+    "invalid_yaml": Reason(
+        "The file is not well-formed YAML.", "Fix the syntax at the position given."
+    ),
     "empty": Reason("The file holds no YAML document.", "Start from examples/stcheck.yaml."),
-    "multi_document": Reason("The file holds more than one YAML document.", "Keep one manifest per file; remove the extra '---'."),
-    "not_a_mapping": Reason("The document is not a mapping of keys to values.", "A manifest starts with 'version: 1'."),
-    "duplicate_key": Reason("A key appears twice in one mapping; YAML would silently keep the last.", "Remove or rename one of the two keys."),
-    "yaml_trap": Reason("A value YAML would read differently from what was written (octal, sexagesimal, ...).", "Quote the value, or write it without the leading zero."),
-    "alias_expansion": Reason("Anchors and aliases expand beyond the allowed size (an alias bomb).", "Write the values out, or use fewer nested aliases."),
-    "too_deep": Reason("The document nests deeper than any manifest needs.", "Flatten the structure."),
-    "unsupported_tag": Reason("A YAML tag stcheck does not accept (e.g. !!python/object, !!binary).", "Remove the tag; a manifest holds plain values."),
+    "multi_document": Reason(
+        "The file holds more than one YAML document.",
+        "Keep one manifest per file; remove the extra '---'.",
+    ),
+    "not_a_mapping": Reason(
+        "The document is not a mapping of keys to values.", "A manifest starts with 'version: 1'."
+    ),
+    "duplicate_key": Reason(
+        "A key appears twice in one mapping; YAML would silently keep the last.",
+        "Remove or rename one of the two keys.",
+    ),
+    "yaml_trap": Reason(
+        "A value YAML would read differently from what was written (octal, sexagesimal, ...).",
+        "Quote the value, or write it without the leading zero.",
+    ),
+    "alias_expansion": Reason(
+        "Anchors and aliases expand beyond the allowed size (an alias bomb).",
+        "Write the values out, or use fewer nested aliases.",
+    ),
+    "too_deep": Reason(
+        "The document nests deeper than any manifest needs.", "Flatten the structure."
+    ),
+    "unsupported_tag": Reason(
+        "A YAML tag stcheck does not accept (e.g. !!python/object, !!binary).",
+        "Remove the tag; a manifest holds plain values.",
+    ),
     # --- schema ----------------------------------------------------------------
-    "schema": Reason("The manifest does not match the manifest v1 schema.", "See `stcheck schema` for the expected shape."),
-    "unknown_key": Reason("A key the manifest format does not define.", "Check the spelling against `stcheck schema`."),
+    "schema": Reason(
+        "The manifest does not match the manifest v1 schema.",
+        "See `stcheck schema` for the expected shape.",
+    ),
+    "unknown_key": Reason(
+        "A key the manifest format does not define.", "Check the spelling against `stcheck schema`."
+    ),
     "missing_key": Reason("A required key is missing.", "Add the key."),
     "wrong_type": Reason("A value has the wrong type.", "Write the type the schema expects."),
-    "unknown_environment": Reason("An environment other than integration or production.", "ServiceTitan has two API environments: integration (the sandbox) and production."),
-    "host_in_manifest": Reason("The manifest tries to set a host or URL.", "Delete it: hosts follow from the environment name, so a manifest edit cannot send credentials elsewhere."),
-    "invalid_tenant_id": Reason("A tenant ID that is not a positive 64-bit integer.", "Copy 'My Tenant ID' from Settings > Integrations > API Application Access."),
-    "invalid_value": Reason("A value outside what the schema allows.", "See the message for the allowed values."),
+    "unknown_environment": Reason(
+        "An environment other than integration or production.",
+        "ServiceTitan has two API environments: integration (the sandbox) and production.",
+    ),
+    "host_in_manifest": Reason(
+        "The manifest tries to set a host or URL.",
+        "Delete it: hosts follow from the environment name, so a manifest edit cannot send credentials elsewhere.",
+    ),
+    "invalid_tenant_id": Reason(
+        "A tenant ID that is not a positive 64-bit integer.",
+        "Copy 'My Tenant ID' from Settings > Integrations > API Application Access.",
+    ),
+    "invalid_value": Reason(
+        "A value outside what the schema allows.", "See the message for the allowed values."
+    ),
     # --- references and secrets -------------------------------------------------
-    "not_a_reference": Reason("A credential field that is not a SCHEME:REST reference.", "Write a reference such as env:NAME or file:PATH, never the value."),
-    "unknown_scheme": Reason("A reference whose scheme no loaded plugin provides.", "Use env: or file:, or install the plugin that provides the scheme (`stcheck plugins`)."),
-    "invalid_reference": Reason("A reference whose rest is malformed for its scheme.", "See the scheme's syntax in `stcheck plugins`."),
-    "leaked_secret": Reason("A literal that looks like a credential (client ID/secret, app key, JWT, high-entropy string) is written in the manifest.", "Remove it, rotate the credential (it is in your git history), and reference it instead."),
+    "not_a_reference": Reason(
+        "A credential field that is not a SCHEME:REST reference.",
+        "Write a reference such as env:NAME or file:PATH, never the value.",
+    ),
+    "unknown_scheme": Reason(
+        "A reference whose scheme no loaded plugin provides.",
+        "Use env: or file:, or install the plugin that provides the scheme (`stcheck plugins`).",
+    ),
+    "invalid_reference": Reason(
+        "A reference whose rest is malformed for its scheme.",
+        "See the scheme's syntax in `stcheck plugins`.",
+    ),
+    "leaked_secret": Reason(
+        "A literal that looks like a credential (client ID/secret, app key, JWT, high-entropy string) is written in the manifest.",
+        "Remove it, rotate the credential (it is in your git history), and reference it instead.",
+    ),
     # --- uniqueness ---------------------------------------------------------------
     "duplicate_tenant": Reason("Two tenants share a name.", "Tenant names are unique slugs."),
-    "duplicate_tenant_id": Reason("Two entries of one environment share a tenant ID.", "Each ServiceTitan tenant appears once per environment."),
-    "shared_client_reference": Reason("Two tenants reference the same client credentials.", "Use one client pair per tenant, or declare the same enterprise_group on both (Enterprise Hub)."),
-    "same_reference_both_environments": Reason("A tenant's integration and production entries reference the same credential.", "Integration and production have different client pairs; reference each separately."),
+    "duplicate_tenant_id": Reason(
+        "Two entries of one environment share a tenant ID.",
+        "Each ServiceTitan tenant appears once per environment.",
+    ),
+    "shared_client_reference": Reason(
+        "Two tenants reference the same client credentials.",
+        "Use one client pair per tenant, or declare the same enterprise_group on both (Enterprise Hub).",
+    ),
+    "same_reference_both_environments": Reason(
+        "A tenant's integration and production entries reference the same credential.",
+        "Integration and production have different client pairs; reference each separately.",
+    ),
     # --- credentials --------------------------------------------------------------
-    "unresolved_reference": Reason("A reference that does not resolve in this run (variable unset, file missing).", "Provide the secret to this runner (CI secret, environment variable, file)."),
-    "empty_value": Reason("A reference that resolves to an empty value.", "Set the secret's value."),
-    "whitespace": Reason("A resolved value with leading or trailing whitespace (stripped before use).", "Remove the whitespace from the stored secret; it is a common cause of invalid_client."),
-    "insecure_permissions": Reason("A secret file readable by group or others.", "chmod 600 the file."),
+    "unresolved_reference": Reason(
+        "A reference that does not resolve in this run (variable unset, file missing).",
+        "Provide the secret to this runner (CI secret, environment variable, file).",
+    ),
+    "empty_value": Reason(
+        "A reference that resolves to an empty value.", "Set the secret's value."
+    ),
+    "whitespace": Reason(
+        "A resolved value with leading or trailing whitespace (stripped before use).",
+        "Remove the whitespace from the stored secret; it is a common cause of invalid_client.",
+    ),
+    "insecure_permissions": Reason(
+        "A secret file readable by group or others.", "chmod 600 the file."
+    ),
     # --- network ------------------------------------------------------------------
-    "dns_error": Reason("A ServiceTitan host does not resolve.", "Check the runner's DNS and network access."),
-    "private_address": Reason("A ServiceTitan host resolves to a loopback or private address.", "Expected with --resolve or a gateway; otherwise check for DNS hijacking or a stale hosts file."),
-    "timeout": Reason("No answer within --timeout.", "Retry; raise --timeout; check the runner's network."),
-    "connection_error": Reason("The connection failed (refused, reset, unreachable, proxy).", "Check the runner's network, proxy settings (HTTPS_PROXY/NO_PROXY) and --resolve."),
-    "tls_error": Reason("The TLS handshake or certificate verification failed.", "Check --ca-bundle / REQUESTS_CA_BUNDLE, or a TLS-intercepting proxy."),
-    "redirect_blocked": Reason("The server answered with a redirect, which stcheck never follows.", "A redirect would carry credentials elsewhere; check proxies and --resolve."),
-    "rate_limited": Reason("Still answered 429 after the allowed retries.", "Retry later; lower --concurrency."),
-    "server_error": Reason("The server answered 5xx (often an HTML page).", "Transient on ServiceTitan's side: retry later."),
-    "malformed_response": Reason("The answer was not the JSON stcheck expects.", "Retry; if it persists, a proxy or gateway may be answering instead of ServiceTitan."),
+    "dns_error": Reason(
+        "A ServiceTitan host does not resolve.", "Check the runner's DNS and network access."
+    ),
+    "private_address": Reason(
+        "A ServiceTitan host resolves to a loopback or private address.",
+        "Expected with --resolve or a gateway; otherwise check for DNS hijacking or a stale hosts file.",
+    ),
+    "timeout": Reason(
+        "No answer within --timeout.", "Retry; raise --timeout; check the runner's network."
+    ),
+    "connection_error": Reason(
+        "The connection failed (refused, reset, unreachable, proxy).",
+        "Check the runner's network, proxy settings (HTTPS_PROXY/NO_PROXY) and --resolve.",
+    ),
+    "tls_error": Reason(
+        "The TLS handshake or certificate verification failed.",
+        "Check --ca-bundle / REQUESTS_CA_BUNDLE, or a TLS-intercepting proxy.",
+    ),
+    "redirect_blocked": Reason(
+        "The server answered with a redirect, which stcheck never follows.",
+        "A redirect would carry credentials elsewhere; check proxies and --resolve.",
+    ),
+    "rate_limited": Reason(
+        "Still answered 429 after the allowed retries.", "Retry later; lower --concurrency."
+    ),
+    "server_error": Reason(
+        "The server answered 5xx (often an HTML page).",
+        "Transient on ServiceTitan's side: retry later.",
+    ),
+    "malformed_response": Reason(
+        "The answer was not the JSON stcheck expects.",
+        "Retry; if it persists, a proxy or gateway may be answering instead of ServiceTitan.",
+    ),
     # --- token endpoint (OAuth 2.0 error names) -------------------------------------
-    "invalid_client": Reason("The token endpoint rejected the client pair.", "Wrong ID or secret, whitespace in a secret, a deactivated secret, or the other environment's pair."),
-    "unauthorized_client": Reason("The client is not allowed the client-credentials grant.", "Check the app's configuration in the developer portal."),
-    "invalid_scope": Reason("The token endpoint rejected the requested scope.", "Check the app's scopes in the developer portal."),
-    "invalid_request": Reason("The token endpoint rejected the request's form.", "Likely a bug in stcheck or a proxy rewriting the request; please report it."),
-    "unsupported_grant_type": Reason("The token endpoint refused the client-credentials grant.", "Likely a proxy or wrong host; please report it."),
-    "oauth_error": Reason("The token endpoint answered an OAuth error stcheck does not know.", "See the message for the error name."),
-    "token_rejected": Reason("The token endpoint or API answered 401.", "The pair or token was rejected: check the client pair and the app key (ST-App-Key)."),
-    "bad_token_type": Reason("The token is not a Bearer token.", "A proxy or wrong host may be answering; retry."),
-    "unexpected_expiry": Reason("The token's expires_in is not the documented 900 s.", "Advisory: cache tokens for expires_in, whatever it is."),
-    "missing_scopes": Reason("The token lacks scopes that app.required_scopes lists.", "Edit the app's scopes, then have the tenant admin accept the new version."),
+    "invalid_client": Reason(
+        "The token endpoint rejected the client pair.",
+        "Wrong ID or secret, whitespace in a secret, a deactivated secret, or the other environment's pair.",
+    ),
+    "unauthorized_client": Reason(
+        "The client is not allowed the client-credentials grant.",
+        "Check the app's configuration in the developer portal.",
+    ),
+    "invalid_scope": Reason(
+        "The token endpoint rejected the requested scope.",
+        "Check the app's scopes in the developer portal.",
+    ),
+    "invalid_request": Reason(
+        "The token endpoint rejected the request's form.",
+        "Likely a bug in stcheck or a proxy rewriting the request; please report it.",
+    ),
+    "unsupported_grant_type": Reason(
+        "The token endpoint refused the client-credentials grant.",
+        "Likely a proxy or wrong host; please report it.",
+    ),
+    "oauth_error": Reason(
+        "The token endpoint answered an OAuth error stcheck does not know.",
+        "See the message for the error name.",
+    ),
+    "token_rejected": Reason(
+        "The token endpoint or API answered 401.",
+        "The pair or token was rejected: check the client pair and the app key (ST-App-Key).",
+    ),
+    "bad_token_type": Reason(
+        "The token is not a Bearer token.", "A proxy or wrong host may be answering; retry."
+    ),
+    "unexpected_expiry": Reason(
+        "The token's expires_in is not the documented 900 s.",
+        "Advisory: cache tokens for expires_in, whatever it is.",
+    ),
+    "missing_scopes": Reason(
+        "The token lacks scopes that app.required_scopes lists.",
+        "Edit the app's scopes, then have the tenant admin accept the new version.",
+    ),
     # --- API probe ----------------------------------------------------------------
-    "forbidden": Reason("The probe answered 403.", "The tenant has not allowed the app in this environment, has not accepted the current scope version, or the app lacks the probe's scope."),
-    "probe_not_found": Reason("The probe answered 404.", "Check app.probe (MODULE/RESOURCE) against the API reference."),
+    "forbidden": Reason(
+        "The probe answered 403.",
+        "The tenant has not allowed the app in this environment, has not accepted the current scope version, or the app lacks the probe's scope.",
+    ),
+    "probe_not_found": Reason(
+        "The probe answered 404.", "Check app.probe (MODULE/RESOURCE) against the API reference."
+    ),
     "bad_request": Reason("The probe answered 400.", "Check app.probe and the tenant ID."),
-    "http_error": Reason("The server answered an unexpected HTTP status.", "See the message for the status."),
+    "http_error": Reason(
+        "The server answered an unexpected HTTP status.", "See the message for the status."
+    ),
     # --- run ----------------------------------------------------------------------
-    "deselected": Reason("Not run: deselected with --select/--skip/--tenant/--env.", "Change the selection to run it."),
-    "offline": Reason("Not run: needs the network, and this run is offline.", "Run `stcheck check` where the network and secrets are available."),
+    "deselected": Reason(
+        "Not run: deselected with --select/--skip/--tenant/--env.",
+        "Change the selection to run it.",
+    ),
+    "offline": Reason(
+        "Not run: needs the network, and this run is offline.",
+        "Run `stcheck check` where the network and secrets are available.",
+    ),
     "not_applicable": Reason("Not run: does not apply to this entry.", "Nothing to do."),
-    "depends_on_failure": Reason("Not run: a check it depends on did not pass.", "Fix the failure reported earlier for this entry."),
-    "plugin_error": Reason("A plugin failed to load or misbehaved.", "Update or uninstall the plugin named in the message; the rest of the run went on."),
-    "check_crashed": Reason("A check raised an unexpected exception.", "Report it to the check's author; the rest of the run went on."),
+    "depends_on_failure": Reason(
+        "Not run: a check it depends on did not pass.",
+        "Fix the failure reported earlier for this entry.",
+    ),
+    "plugin_error": Reason(
+        "A plugin failed to load or misbehaved.",
+        "Update or uninstall the plugin named in the message; the rest of the run went on.",
+    ),
+    "check_crashed": Reason(
+        "A check raised an unexpected exception.",
+        "Report it to the check's author; the rest of the run went on.",
+    ),
     # --- go-live readiness ----------------------------------------------------------
-    "not_ready": Reason("The tenant is not ready for production.", "Resolve the blocking items of its readiness report."),
-    "readiness_unknown": Reason("Not every blocking item could be checked (offline, or deselected).", "Run `stcheck report` online for a full verdict."),
+    "not_ready": Reason(
+        "The tenant is not ready for production.",
+        "Resolve the blocking items of its readiness report.",
+    ),
+    "readiness_unknown": Reason(
+        "Not every blocking item could be checked (offline, or deselected).",
+        "Run `stcheck report` online for a full verdict.",
+    ),
 }
 
 

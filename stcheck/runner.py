@@ -13,8 +13,7 @@ import datetime
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from typing import NamedTuple, cast
 
 from stcheck import __version__
 from stcheck.api import Check, CheckContext, RunOptions
@@ -28,8 +27,7 @@ class UsageError(Exception):
     """Bad input before any check could run: exit status 2."""
 
 
-@dataclass(frozen=True)
-class Selection:
+class Selection(NamedTuple):
     """Which checks, tenants and environments a run covers."""
 
     select: frozenset[str] | None = None
@@ -76,7 +74,9 @@ def load_all(paths: Sequence[str]) -> list[Manifest]:
     return manifests
 
 
-def check_selection(selection: Selection, plugins: PluginSet, manifests: Sequence[Manifest]) -> None:
+def check_selection(
+    selection: Selection, plugins: PluginSet, manifests: Sequence[Manifest]
+) -> None:
     unknown = (set(selection.select or ()) | selection.skip) - set(plugins.checks)
     if unknown:
         raise UsageError(
@@ -84,9 +84,7 @@ def check_selection(selection: Selection, plugins: PluginSet, manifests: Sequenc
             f" (known: {', '.join(sorted(plugins.checks))})"
         )
     if selection.tenants:
-        names = {
-            tenant.get("name") for manifest in manifests for _, tenant in manifest.tenants()
-        }
+        names = {tenant.get("name") for manifest in manifests for _, tenant in manifest.tenants()}
         missing = [name for name in selection.tenants if name not in names]
         loaded = all(manifest.loaded for manifest in manifests)
         if missing and loaded:
@@ -104,8 +102,13 @@ def _stamp(results: list[Result], elapsed: float) -> list[Result]:
     return results
 
 
-def _guarded(check: Check, call: Callable[[], Iterable[Result]], location: Location,
-             tenant: str | None = None, environment: str | None = None) -> list[Result]:
+def _guarded(
+    check: Check,
+    call: Callable[[], Iterable[Result]],
+    location: Location,
+    tenant: str | None = None,
+    environment: str | None = None,
+) -> list[Result]:
     started = time.perf_counter()
     try:
         results = list(call())
@@ -130,15 +133,16 @@ def _guarded(check: Check, call: Callable[[], Iterable[Result]], location: Locat
 
 
 def _skip(check: Check, reason: str, message: str, location: Location) -> Result:
-    return Result(check.id, Status.SKIP, message, reason=reason, location=location,
-                  hint=hint_for(reason))
+    return Result(
+        check.id, Status.SKIP, message, reason=reason, location=location, hint=hint_for(reason)
+    )
 
 
 def run(
     paths: Sequence[str],
     plugins: PluginSet,
     options: RunOptions,
-    selection: Selection = Selection(),
+    selection: Selection | None = None,
     *,
     services: dict[str, object] | None = None,
     progress: Progress | None = None,
@@ -149,6 +153,7 @@ def run(
     ``default_off`` lists checks that run only when named in ``--select``
     (``golive`` outside ``stcheck report``).
     """
+    selection = selection or Selection()
     started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     started = time.perf_counter()
     manifests = load_all(paths)
@@ -170,7 +175,8 @@ def run(
     ran: set[str] = set()
     for check_id, check in plugins.checks.items():
         if not selection.wants(check_id) or (
-            check_id in default_off and (selection.select is None or check_id not in selection.select)
+            check_id in default_off
+            and (selection.select is None or check_id not in selection.select)
         ):
             not_run[check_id] = "deselected" if check_id not in default_off else "not_applicable"
         elif check.network and options.offline:
@@ -192,7 +198,7 @@ def run(
         started_at=started_at,
         duration=time.perf_counter() - started,
         check_docs={check_id: check.summary() for check_id, check in plugins.checks.items()},
-        readiness=tuple(shared.get("readiness", ()) or ()),  # type: ignore[call-overload]
+        readiness=tuple(cast(Sequence[object], shared.get("readiness", ()))),
     )
 
 
@@ -221,22 +227,35 @@ def _run_manifest(
     for check in checks:
         reason = not_run.get(check.id)
         if reason == "offline":
-            results.append(_skip(check, reason, f"{check.id}: needs the network and secrets; "
-                                 "this run is offline", here))
+            results.append(
+                _skip(
+                    check,
+                    reason,
+                    f"{check.id}: needs the network and secrets; this run is offline",
+                    here,
+                )
+            )
         elif reason == "deselected":
             results.append(_skip(check, reason, f"{check.id}: deselected", here))
     runnable = [c for c in checks if c.id not in not_run]
     for check in _ordered(runnable, "manifest"):
         if not manifest.loaded and check.id != "schema":
-            results.append(_skip(check, "depends_on_failure",
-                                 f"{check.id}: the manifest could not be loaded", here))
+            results.append(
+                _skip(
+                    check,
+                    "depends_on_failure",
+                    f"{check.id}: the manifest could not be loaded",
+                    here,
+                )
+            )
             continue
         ran.add(check.id)
         results.extend(_guarded(check, lambda c=check: c.run(ctx), here))  # type: ignore[misc]
     entry_checks = _ordered(runnable, "entry")
     if entry_checks and manifest.loaded:
         entries = [
-            e for e in manifest.entries()
+            e
+            for e in manifest.entries()
             if (not selection.tenants or e.tenant in selection.tenants)
             and (not selection.environments or e.environment in selection.environments)
         ]
@@ -246,8 +265,14 @@ def _run_manifest(
     ctx.results = list(results)
     for check in _ordered(runnable, "summary"):
         if not manifest.loaded:
-            results.append(_skip(check, "depends_on_failure",
-                                 f"{check.id}: the manifest could not be loaded", here))
+            results.append(
+                _skip(
+                    check,
+                    "depends_on_failure",
+                    f"{check.id}: the manifest could not be loaded",
+                    here,
+                )
+            )
             continue
         ran.add(check.id)
         produced = _guarded(check, lambda c=check: c.run(ctx), here)  # type: ignore[misc]
@@ -277,6 +302,8 @@ def _run_entries(
     total = len(entries)
     if total == 0:
         return []
+    from concurrent.futures import ThreadPoolExecutor  # not needed by offline runs
+
     workers = max(1, min(ctx.options.concurrency, total))
     done = 0
     results: list[Result] = []

@@ -14,10 +14,8 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 MANIFEST_SCHEMA = "manifest-v1.schema.json"
 REPORT_SCHEMA = "report-v1.schema.json"
@@ -25,10 +23,11 @@ REPORT_SCHEMA = "report-v1.schema.json"
 
 def schema_path(name: str) -> str:
     """Filesystem path of a published schema, in an installed package or a checkout."""
-    packaged = resources.files("stcheck").joinpath("schemas", name)
-    if packaged.is_file():
-        return str(packaged)
-    checkout = os.path.join(os.path.dirname(os.path.dirname(__file__)), "schemas", name)
+    here = os.path.dirname(os.path.abspath(__file__))
+    packaged = os.path.join(here, "schemas", name)  # inside an installed wheel
+    if os.path.isfile(packaged):
+        return packaged
+    checkout = os.path.join(os.path.dirname(here), "schemas", name)  # a source checkout
     if os.path.isfile(checkout):
         return checkout
     raise FileNotFoundError(f"schema {name} is missing from this stcheck installation")
@@ -45,8 +44,7 @@ def load_schema(name: str = MANIFEST_SCHEMA) -> dict[str, Any]:
     return loaded
 
 
-@dataclass(frozen=True)
-class Violation:
+class Violation(NamedTuple):
     """One schema violation, independent of the validator that found it.
 
     ``path`` is the instance path; ``keyword`` the JSON Schema keyword;

@@ -38,7 +38,9 @@ def _file_resolve(rest: str, context: ResolveContext) -> str:
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
-            raise ResolveReferenceError("unresolved_reference", f"file {rest} is not a regular file")
+            raise ResolveReferenceError(
+                "unresolved_reference", f"file {rest} is not a regular file"
+            )
         if info.st_size > 64 * 1024:
             raise ResolveReferenceError(
                 "unresolved_reference", f"file {rest} is larger than a credential (64 KiB)"

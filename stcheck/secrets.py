@@ -44,7 +44,11 @@ def high_entropy(text: str) -> bool:
     if "/" in text and text.count("/") >= 2 and entropy(text) < 4.5:
         return False  # a path
     classes = sum(
-        (any(c.islower() for c in text), any(c.isupper() for c in text), any(c.isdigit() for c in text))
+        (
+            any(c.islower() for c in text),
+            any(c.isupper() for c in text),
+            any(c.isdigit() for c in text),
+        )
     )
     if classes < 2:
         return False
@@ -62,6 +66,27 @@ def credential_kind(text: str) -> str | None:
     if high_entropy(text):
         return "a high-entropy string (a key, password or token)"
     return None
+
+
+_CANDIDATE = re.compile(r"[A-Za-z0-9+/=_.~-]{16,}")
+
+
+def scan_text(text: str) -> list[tuple[int, str]]:
+    """(offset, kind) of each credential-shaped run in ``text``: values, keys, comments alike."""
+    found: list[tuple[int, str]] = []
+    for match in _CANDIDATE.finditer(text):
+        candidate = match.group()
+        kind = None
+        if "." in candidate:
+            for name, pattern in SHAPES:
+                if pattern.search(candidate):
+                    kind = name
+                    break
+        if kind is None and len(candidate) >= 24 and high_entropy(candidate):
+            kind = "a high-entropy string (a key, password or token)"
+        if kind is not None:
+            found.append((match.start(), kind))
+    return found
 
 
 class Redactor:

@@ -8,8 +8,8 @@ from typing import Any
 
 from stcheck.api import Check, CheckContext
 from stcheck.hookspecs import hookimpl
-from stcheck.model import Location, Result, Status
-from stcheck.secrets import credential_kind
+from stcheck.model import Result, Status
+from stcheck.secrets import scan_text
 
 REFERENCE = re.compile(r"([a-z][a-z0-9+.-]*):(.*)\Z", re.DOTALL)
 
@@ -36,34 +36,6 @@ def credential_fields(data: Any) -> Iterator[tuple[str, str, Any]]:
                     yield f"/tenants/{index}/environments/{env_name}/{field}", field, env[field]
 
 
-def _strings(data: Any, pointer: str) -> Iterator[tuple[str, str, bool]]:
-    """(pointer, text, is_key) for every string in the document, keys included.
-
-    For a key, the pointer is that of the mapping holding it. A key that
-    itself looks like a credential is left out of the pointers below it.
-    """
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield pointer, key, True
-            shown = "*" if leaked_kind(key) else key.replace("~", "~0").replace("/", "~1")
-            yield from _strings(value, f"{pointer}/{shown}")
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from _strings(value, f"{pointer}/{index}")
-    elif isinstance(data, str):
-        yield pointer, data, False
-
-
-def leaked_kind(text: str) -> str | None:
-    """What a manifest string looks like if it looks like a credential (checks a reference's rest too)."""
-    kind = credential_kind(text)
-    if kind is None:
-        match = REFERENCE.match(text)
-        if match:
-            kind = credential_kind(match.group(2))
-    return kind
-
-
 class ReferencesCheck(Check):
     """Credential fields hold references with a known scheme, and no credential is written out.
 
@@ -83,22 +55,17 @@ class ReferencesCheck(Check):
     def run(self, ctx: CheckContext) -> Iterable[Result]:
         results: list[Result] = []
         leaked: set[str] = set()
-        for pointer, text, is_key in _strings(ctx.manifest.data, ""):
-            kind = leaked_kind(text)
-            if kind is None:
-                continue
-            location = ctx.locate(pointer)
-            if is_key:
-                key_at = ctx.manifest.locate(pointer, key=text)
-                location = Location(key_at.file, key_at.line, key_at.column, pointer)
-            else:
-                leaked.add(pointer)
+        for offset, kind in scan_text(ctx.manifest.text):
+            location, what = ctx.manifest.at_offset(offset)
+            if what == "value":
+                leaked.add(location.pointer)
+            subject = {"key": "a key", "value": "this value"}.get(what, "text outside any value")
             results.append(
                 ctx.result(
                     self.id,
                     Status.FAIL,
-                    f"{'a key' if is_key else 'this value'} looks like {kind}: a secret written"
-                    " into the manifest (the value is not shown)",
+                    f"{subject} looks like {kind}: a secret written into the manifest"
+                    " (the value is not shown)",
                     reason="leaked_secret",
                     location=location,
                 )

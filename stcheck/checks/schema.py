@@ -9,7 +9,7 @@ from typing import Any
 from stcheck.api import Check, CheckContext
 from stcheck.explain import DATE_FIELDS, explain, where
 from stcheck.hookspecs import hookimpl
-from stcheck.manifest import MAX_TENANT_ID
+from stcheck.manifest import MAX_TENANT_ID, Manifest
 from stcheck.model import Location, Result, Status
 from stcheck.schema import load_schema, validator
 
@@ -84,14 +84,12 @@ class SchemaCheck(Check):
                 )
             )
         if not results:
-            results.append(
-                ctx.result(self.id, Status.PASS, "the manifest matches manifest v1")
-            )
+            results.append(ctx.result(self.id, Status.PASS, "the manifest matches manifest v1"))
         return results
 
     def _semantic(self, ctx: CheckContext, explained: set[str]) -> Iterator[Result]:
         """What JSON Schema cannot say: real calendar dates, 64-bit tenant IDs written as text."""
-        for pointer, key, value in _walk(ctx.manifest.data, ""):
+        for pointer, key, value in _dated_and_ids(ctx.manifest):
             if pointer in explained or not isinstance(value, str):
                 continue
             if key in DATE_FIELDS and len(value) == 10:
@@ -121,20 +119,32 @@ class SchemaCheck(Check):
                 )
 
 
+def _dated_and_ids(manifest: Manifest) -> Iterator[tuple[str, str, Any]]:
+    """(pointer, key, value) of every date field and tenant ID in the manifest."""
+    for index, tenant in manifest.tenants():
+        base = f"/tenants/{index}"
+        environments = tenant.get("environments")
+        if isinstance(environments, dict):
+            for name, env in environments.items():
+                if isinstance(env, dict):
+                    for key in ("tenant_id", "secret_created_on"):
+                        if key in env:
+                            yield f"{base}/environments/{name}/{key}", key, env[key]
+        go_live = tenant.get("go_live")
+        if not isinstance(go_live, dict):
+            continue
+        if "target_date" in go_live:
+            yield f"{base}/go_live/target_date", "target_date", go_live["target_date"]
+        attestations = go_live.get("attestations")
+        if isinstance(attestations, dict):
+            for name, attestation in attestations.items():
+                if isinstance(attestation, dict) and "on" in attestation:
+                    yield f"{base}/go_live/attestations/{name}/on", "on", attestation["on"]
+
+
 def _where(ctx: CheckContext, pointer: str) -> str:
     path: list[str | int] = [int(p) if p.isdigit() else p for p in pointer.split("/")[1:]]
     return where(path, ctx.manifest.data)
-
-
-def _walk(data: Any, pointer: str, key: str = "") -> Iterator[tuple[str, str, Any]]:
-    if isinstance(data, dict):
-        for child_key, value in data.items():
-            yield from _walk(value, f"{pointer}/{child_key}", child_key)
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from _walk(value, f"{pointer}/{index}", key)
-    else:
-        yield pointer, key, data
 
 
 def _tenant_name(data: Any, pointer: str) -> str | None:

@@ -1,4 +1,4 @@
-"""The ``unique`` check: tenant names, tenant IDs and client references are not shared by mistake."""
+"""The ``unique`` check: names, tenant IDs and client references are not shared by mistake."""
 
 from __future__ import annotations
 
@@ -96,7 +96,11 @@ class UniqueCheck(Check):
                     owner = clients.get(key)
                     field_pointer = f"{env_pointer}/{field}"
                     if owner is None:
-                        clients[key] = (label, field_pointer, group if isinstance(group, str) else None)
+                        clients[key] = (
+                            label,
+                            field_pointer,
+                            group if isinstance(group, str) else None,
+                        )
                     elif owner[0] != label and not (group and owner[2] == group):
                         results.append(
                             ctx.result(

@@ -25,16 +25,37 @@ def _lazy(module: str, function: str = "render"):  # type: ignore[no-untyped-def
 @hookimpl
 def stcheck_output_formats() -> list[OutputFormat]:
     return [
-        OutputFormat("text", "human-readable lines: file:line:col: status [check] message",
-                     _lazy("stcheck.reporters.text"), ALL),
-        OutputFormat("json", "the machine format, schemas/report-v1.schema.json",
-                     _lazy("stcheck.reporters.json"), ALL),
-        OutputFormat("github", "GitHub Actions annotations (::error file=…,line=…::)",
-                     _lazy("stcheck.reporters.github"), ALL),
-        OutputFormat("junit", "JUnit XML, one test case per check × entry",
-                     _lazy("stcheck.reporters.junit"), ALL),
-        OutputFormat("sarif", "SARIF 2.1.0 for code scanning",
-                     _lazy("stcheck.reporters.sarif"), ALL),
-        OutputFormat("markdown", "a Markdown summary for $GITHUB_STEP_SUMMARY and PR comments",
-                     _lazy("stcheck.reporters.markdown"), ALL),
+        OutputFormat(
+            "text",
+            "human-readable lines: file:line:col: status [check] message",
+            _lazy("stcheck.reporters.text"),
+            ALL,
+        ),
+        OutputFormat(
+            "json",
+            "the machine format, schemas/report-v1.schema.json",
+            _lazy("stcheck.reporters.json"),
+            ALL,
+        ),
+        OutputFormat(
+            "github",
+            "GitHub Actions annotations (::error file=…,line=…::)",
+            _lazy("stcheck.reporters.github"),
+            ALL,
+        ),
+        OutputFormat(
+            "junit",
+            "JUnit XML, one test case per check × entry",
+            _lazy("stcheck.reporters.junit"),
+            ALL,
+        ),
+        OutputFormat(
+            "sarif", "SARIF 2.1.0 for code scanning", _lazy("stcheck.reporters.sarif"), ALL
+        ),
+        OutputFormat(
+            "markdown",
+            "a Markdown summary for $GITHUB_STEP_SUMMARY and PR comments",
+            _lazy("stcheck.reporters.markdown"),
+            ALL,
+        ),
     ]

@@ -36,7 +36,6 @@ def render(report: RunReport) -> str:
         lines.append(f"::{level} {','.join(props)}::{_data(message)}")
     counts = report.summary
     lines.append(
-        "::notice title=stcheck::"
-        + _data(", ".join(f"{counts[key]} {key}" for key in counts))
+        "::notice title=stcheck::" + _data(", ".join(f"{counts[key]} {key}" for key in counts))
     )
     return "\n".join(lines) + "\n"
