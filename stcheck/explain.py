@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from stcheck.manifest import MAX_TENANT_ID
 from stcheck.schema import Violation
+from stcheck.secrets import credential_kind
 
 ENVIRONMENTS = ("integration", "production")
 REFERENCE_FIELDS = frozenset({"app_key", "client_id", "client_secret"})
@@ -155,6 +156,13 @@ def _unknown_key(
     path: Sequence[str | int], key: str, data: Any, schema: dict[str, Any]
 ) -> Explanation:
     at = pointer(path)
+    if credential_kind(key):
+        return Explanation(
+            "unknown_key",
+            f"{where(path, data)} has an unknown key that looks like a credential (not shown)",
+            at,
+            key,
+        )
     lowered = key.lower()
     if len(path) == 3 and path[0] == "tenants" and path[2] == "environments":
         hint = ENVIRONMENT_HINTS.get(lowered)

@@ -362,7 +362,7 @@ class _Constructor:
                 self.problem("wrong_type", "mapping keys must be plain text", key_node)
                 continue
             key = key_node.value
-            if key == "<<" and key_node.style is None:
+            if key == "<<" and not key_node.style:
                 self.problem(
                     "unsupported_tag",
                     "merge keys ('<<') are not supported: write the keys out",

@@ -71,9 +71,9 @@ def credential_kind(text: str) -> str | None:
 _CANDIDATE = re.compile(r"[A-Za-z0-9+/=_.~-]{16,}")
 
 
-def scan_text(text: str) -> list[tuple[int, str]]:
-    """(offset, kind) of each credential-shaped run in ``text``: values, keys, comments alike."""
-    found: list[tuple[int, str]] = []
+def scan_text(text: str) -> list[tuple[int, str, str]]:
+    """(offset, kind, text) of each credential-shaped run: in values, keys and comments alike."""
+    found: list[tuple[int, str, str]] = []
     for match in _CANDIDATE.finditer(text):
         candidate = match.group()
         kind = None
@@ -85,7 +85,7 @@ def scan_text(text: str) -> list[tuple[int, str]]:
         if kind is None and len(candidate) >= 24 and high_entropy(candidate):
             kind = "a high-entropy string (a key, password or token)"
         if kind is not None:
-            found.append((match.start(), kind))
+            found.append((match.start(), kind, candidate))
     return found
 
 

@@ -55,7 +55,10 @@ class ReferencesCheck(Check):
     def run(self, ctx: CheckContext) -> Iterable[Result]:
         results: list[Result] = []
         leaked: set[str] = set()
-        for offset, kind in scan_text(ctx.manifest.text):
+        redactor = ctx.services.get("redactor")
+        for offset, kind, secret in scan_text(ctx.manifest.text):
+            if redactor is not None:
+                redactor.add(secret)  # whatever else mentions it, output will not show it
             location, what = ctx.manifest.at_offset(offset)
             if what == "value":
                 leaked.add(location.pointer)

@@ -12,6 +12,7 @@ from stcheck.hookspecs import hookimpl
 from stcheck.manifest import MAX_TENANT_ID, Manifest
 from stcheck.model import Location, Result, Status
 from stcheck.schema import load_schema, validator
+from stcheck.secrets import credential_kind
 
 MAX_REPORTED = 200
 
@@ -59,14 +60,19 @@ class SchemaCheck(Check):
             if explanation.pointer in trapped:
                 continue  # already explained by the loader (e.g. tenant_id: 0123)
             explained.add(explanation.pointer)
+            location = manifest.locate(explanation.pointer, key=explanation.key)
+            if explanation.key is not None and credential_kind(explanation.key):
+                # the key's position, but not the key itself in the pointer
+                location = Location(
+                    location.file, location.line, location.column, explanation.pointer
+                )
             results.append(
                 ctx.result(
                     self.id,
                     Status.FAIL,
                     explanation.message,
                     reason=explanation.reason,
-                    pointer=explanation.pointer,
-                    key=explanation.key,
+                    location=location,
                     tenant=_tenant_name(manifest.data, explanation.pointer),
                 )
             )

@@ -1,0 +1,78 @@
+"""Shared helpers: write manifests, run the real CLI in-process, the canary secrets."""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from stcheck.cli import main
+
+# Canary credentials: tests fail if any of these shows up in any output.
+CANARY_SECRET = "cs1.CanaryCanaryCanary0123456789AbCdEfGhIjKlMnOpQrSt"
+CANARY_APP_KEY = "ak1.canarycanarycanary01234567"
+CANARY_CLIENT_ID = "cid.canarycanarycanary0123456"
+
+VALID = """\
+version: 1
+app:
+  name: acme-dispatch-sync
+  app_key: env:ST_APP_KEY
+  required_scopes: [tn.set.businessunits:r]
+tenants:
+  - name: good-plumbing
+    owner: ops@acme.example
+    environments:
+      integration:
+        tenant_id: 1234567
+        client_id: env:GP_INT_CLIENT_ID
+        client_secret: env:GP_INT_CLIENT_SECRET
+      production:
+        tenant_id: "9876543"
+        client_id: env:GP_PROD_CLIENT_ID
+        client_secret: file:secrets/gp-prod
+  - name: rapid-hvac
+    environments:
+      integration:
+        tenant_id: 2345678
+        client_id: env:RH_INT_CLIENT_ID
+        client_secret: env:RH_INT_CLIENT_SECRET
+"""
+
+
+class CliResult:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code = code
+        self.out = out
+        self.err = err
+
+    def __repr__(self) -> str:
+        return f"CliResult(code={self.code}, out={self.out!r}, err={self.err!r})"
+
+
+def run_cli(*args: str) -> CliResult:
+    """Run the real command line in-process; capture stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(args), stdout=out, stderr=err)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def cli() -> Callable[..., CliResult]:
+    return run_cli
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[..., Path]:
+    """Write dedented text to a file under tmp_path and return its path."""
+
+    def _write(text: str, name: str = "stcheck.yaml") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return _write

@@ -1,0 +1,186 @@
+"""Loading manifests: positions, and YAML's traps caught instead of passed on."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from stcheck import manifest as manifest_module
+from stcheck.manifest import HAVE_LIBYAML, MAX_BYTES, load_bytes, load_manifest
+
+
+def problems(text: str) -> list[tuple[str, int | None, int | None, str]]:
+    loaded = load_bytes(text.encode(), "m.yaml")
+    return [(p.reason, p.line, p.column, p.pointer) for p in loaded.problems]
+
+
+def test_libyaml_c_parser_is_used_when_present() -> None:
+    import yaml
+
+    assert HAVE_LIBYAML == yaml.__with_libyaml__
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: 1\nb: 2\na: 3\n", [("duplicate_key", 3, 1, "/a")]),
+        ("x:\n  tenant_id: 0123\n", [("yaml_trap", 2, 14, "/x/tenant_id")]),
+        ("t: 1:30\n", [("yaml_trap", 1, 4, "/t")]),
+        ("t: 0x1F\n", [("yaml_trap", 1, 4, "/t")]),
+        ("t: 1_000\n", [("yaml_trap", 1, 4, "/t")]),
+        ("t: 0o17\n", [("yaml_trap", 1, 4, "/t")]),
+        ("a: !!python/object:os.system x\n", [("unsupported_tag", 1, 4, "/a")]),
+        ("a: !!binary aGVsbG8=\n", [("unsupported_tag", 1, 4, "/a")]),
+        ("base: &b {x: 1}\nother:\n  <<: *b\n", [("unsupported_tag", 3, 3, "/other/<<")]),
+        ("", [("empty", None, None, "")]),
+        ("# only a comment\n", [("empty", None, None, "")]),
+        ("a: 1\n---\nb: 2\n", [("multi_document", 2, 1, "")]),
+        ("- a\n- b\n", [("not_a_mapping", 1, 1, "")]),
+        ("just text\n", [("not_a_mapping", 1, 1, "")]),
+        ("a: [1, 2\n", [("invalid_yaml", 2, 1, "")]),
+        ("a: b: c\n", [("invalid_yaml", 1, 5, "")]),
+    ],
+)
+def test_traps_and_malformed_input(text: str, expected: list[tuple[str, int, int, str]]) -> None:
+    assert problems(text) == expected
+
+
+def test_duplicate_key_names_the_first_line() -> None:
+    loaded = load_bytes(b"tenants:\n  - name: a\n    owner: x\n    name: b\n", "m.yaml")
+    (problem,) = loaded.problems
+    assert problem.reason == "duplicate_key"
+    assert (problem.line, problem.column) == (4, 5)
+    assert "first written at line 2" in problem.message
+
+
+def test_octal_trap_says_what_yaml_would_read() -> None:
+    loaded = load_bytes(b"tenant_id: 0123\n", "m.yaml")
+    assert "83" in loaded.problems[0].message
+    assert loaded.data == {"tenant_id": "0123"}  # what was written, not 83
+
+
+def test_yaml_1_1_booleans_and_dates_stay_what_was_written() -> None:
+    loaded = load_bytes(
+        b"name: no\non: 2026-11-20\nflag: true\nnothing: ~\nbig: 123456789012345678901234\n",
+        "m.yaml",
+    )
+    assert loaded.problems == []
+    assert loaded.data == {
+        "name": "no",
+        "on": "2026-11-20",
+        "flag": True,
+        "nothing": None,
+        "big": 123456789012345678901234,
+    }
+
+
+def test_quoted_values_are_text() -> None:
+    loaded = load_bytes(b"a: '0123'\nb: \"true\"\nc: '12'\n", "m.yaml")
+    assert loaded.data == {"a": "0123", "b": "true", "c": "12"}
+    assert loaded.problems == []
+
+
+def test_alias_bomb_is_refused_without_expanding() -> None:
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    previous = "a"
+    for name in "bcdefghi":
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 10) + "]")
+        previous = name
+    loaded = load_bytes(("\n".join(lines) + "\n").encode(), "bomb.yaml")
+    assert [p.reason for p in loaded.problems] == ["alias_expansion"]
+    assert loaded.problems[0].line is not None
+    assert not loaded.loaded
+
+
+def test_a_few_aliases_are_fine() -> None:
+    loaded = load_bytes(b"a: &x {k: 1}\nb: *x\nc: *x\n", "m.yaml")
+    assert loaded.problems == []
+    assert loaded.data == {"a": {"k": 1}, "b": {"k": 1}, "c": {"k": 1}}
+
+
+def test_deep_nesting_is_refused() -> None:
+    loaded = load_bytes(b"[" * 5000 + b"]" * 5000, "deep.yaml")
+    assert loaded.problems[0].reason in {"invalid_yaml", "too_deep"}
+    assert not loaded.loaded
+    nested = "a:\n" + "".join("  " * i + "- \n" for i in range(1, 80))
+    loaded = load_bytes(nested.encode(), "deep2.yaml")
+    assert not loaded.loaded
+
+
+def test_invalid_encoding_is_reported() -> None:
+    loaded = load_bytes(b"a: \x80\x81\n", "bin.yaml")
+    assert loaded.problems[0].reason == "invalid_yaml"
+    assert "UTF-8" in loaded.problems[0].message
+
+
+def test_huge_file_is_refused_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    with open(path, "wb") as handle:  # sparse: no disk used, no bytes read
+        handle.truncate(MAX_BYTES + 1)
+    loaded = load_manifest(str(path))
+    assert [p.reason for p in loaded.problems] == ["too_large"]
+    assert f"{MAX_BYTES + 1:,}" in loaded.problems[0].message
+
+
+def test_small_limit_applies(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("".join(f"k{i}: 1\n" for i in range(100)))
+    assert load_manifest(str(path), max_bytes=50).problems[0].reason == "too_large"
+    assert load_manifest(str(path)).problems == []
+
+
+def test_locate_gives_line_column_and_falls_back(write) -> None:  # type: ignore[no-untyped-def]
+    path = write("version: 1\napp:\n  name: x\ntenants:\n  - name: a\n    environments: {}\n")
+    loaded = load_manifest(str(path))
+    assert loaded.locate("/app/name") == manifest_module.Location(str(path), 3, 9, "/app/name")
+    assert loaded.locate("/tenants/0/name").line == 5
+    # the key rather than the value
+    assert loaded.locate("/app", key="name").column == 3
+    # a pointer below what exists: the deepest node that does
+    assert loaded.locate("/tenants/0/environments/production/tenant_id").line == 6
+
+
+def test_offset_positions_distinguish_keys_values_and_comments(write) -> None:  # type: ignore[no-untyped-def]
+    text = "# a comment\nkey: value\nlist:\n  - item\n"
+    path = write(text)
+    loaded = load_manifest(str(path))
+    assert loaded.at_offset(text.index("comment"))[1] == "other"
+    location, what = loaded.at_offset(text.index("key"))
+    assert (what, location.line) == ("key", 2)
+    location, what = loaded.at_offset(text.index("value"))
+    assert (what, location.pointer) == ("value", "/key")
+    location, what = loaded.at_offset(text.index("item"))
+    assert (what, location.pointer, location.line, location.column) == ("value", "/list/0", 4, 5)
+
+
+def test_entries_only_for_well_formed_environments(write) -> None:  # type: ignore[no-untyped-def]
+    path = write(
+        """\
+        version: 1
+        tenants:
+          - name: a
+            environments:
+              integration: {tenant_id: 5, client_id: env:A, client_secret: env:B}
+              production: {tenant_id: "0012", client_id: env:C, client_secret: env:D}
+          - name: b
+            environments:
+              production: {tenant_id: "77", client_id: env:E, client_secret: env:F,
+                           enterprise_group: west, secret_created_on: 2026-01-02}
+        """
+    )
+    entries = load_manifest(str(path)).entries()
+    assert [(e.tenant, e.environment, e.tenant_id) for e in entries] == [
+        ("a", "integration", 5),
+        ("b", "production", 77),
+    ]
+    assert entries[1].enterprise_group == "west"
+    assert entries[1].secret_created_on == "2026-01-02"
+    assert entries[1].pointer == "/tenants/1/environments/production"
+
+
+def test_missing_file_raises(tmp_path: Path) -> None:
+    with pytest.raises(OSError):
+        load_manifest(str(tmp_path / "nope.yaml"))
+    assert not os.path.exists(tmp_path / "nope.yaml")
