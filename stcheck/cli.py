@@ -175,13 +175,29 @@ def _network(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser(plugins: PluginSet, only: str | None = None) -> argparse.ArgumentParser:
+def _parser_class(writer: Writer | None) -> type[argparse.ArgumentParser]:
+    """argparse writes help and errors to sys.stdout/sys.stderr itself; route them via ``writer``."""
+    if writer is None:
+        return argparse.ArgumentParser
+    out = writer
+
+    class Parser(argparse.ArgumentParser):
+        def _print_message(self, message: str, file: Any = None) -> None:
+            if message:
+                (out.err if file is sys.stderr else out.out)(message)
+
+    return Parser
+
+
+def build_parser(
+    plugins: PluginSet, only: str | None = None, writer: Writer | None = None
+) -> argparse.ArgumentParser:
     """The full parser; with ``only``, the options of that one command are the only ones added.
 
     Adding every option of every command costs a few milliseconds the
     pre-commit hook does not need to spend.
     """
-    parser = argparse.ArgumentParser(
+    parser = _parser_class(writer)(
         prog="stcheck",
         description="Keep a ServiceTitan API integration honest: validate the manifest, "
         "check credentials online, report go-live readiness.",
@@ -303,7 +319,7 @@ def main(
 def _main(argv: list[str], writer: Writer, redactor: Redactor) -> int:
     plugins = build_plugins(disabled=_disabled_plugins(argv))
     command = next((arg for arg in argv if not arg.startswith("-")), None)
-    parser = build_parser(plugins, command if command in DEFAULT_FORMAT else None)
+    parser = build_parser(plugins, command if command in DEFAULT_FORMAT else None, writer)
     args = parser.parse_args(argv)
     if args.command == "plugins":
         from stcheck.introspect import render_plugins

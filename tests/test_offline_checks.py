@@ -1,0 +1,155 @@
+"""The references and unique checks, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CANARY_APP_KEY, CANARY_CLIENT_ID, CANARY_SECRET, VALID, run_cli
+
+FORMATS = ("text", "json", "github", "junit", "sarif", "markdown")
+
+
+def failures(path: Path, check: str) -> list[dict[str, object]]:
+    result = run_cli("validate", "--format", "json", str(path))
+    document = json.loads(result.out)
+    return [r for r in document["results"] if r["check"] == check and r["status"] != "pass"]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "stcheck.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- references --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "kind"),
+    [
+        ("env:GP_INT_CLIENT_SECRET", CANARY_SECRET, "a ServiceTitan client secret"),
+        ("env:ST_APP_KEY", CANARY_APP_KEY, "a ServiceTitan app key"),
+        ("env:GP_INT_CLIENT_ID", CANARY_CLIENT_ID, "a ServiceTitan client ID"),
+        (
+            "env:GP_INT_CLIENT_SECRET",
+            "eyJhbGciOiJSUzI1NiJ9.eyJjbGllbnRfaWQiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl",
+            "a JSON Web Token",
+        ),
+        ("env:GP_INT_CLIENT_SECRET", "Zx8vB2nQ7rT1yU5iO9pL3kJ6hG4fD0sA", "high-entropy"),
+        ("env:GP_INT_CLIENT_SECRET", "env:Zx8vB2nQ7rT1yU5iO9pL3kJ6hG4fD0sA", "high-entropy"),
+        ("ops@acme.example", f"ops@acme.example  # {CANARY_SECRET}", "client secret"),
+    ],
+)
+def test_leaked_secret_is_reported_without_echo(
+    tmp_path: Path, old: str, new: str, kind: str
+) -> None:
+    path = write(tmp_path, VALID.replace(old, new, 1))
+    found = [r for r in failures(path, "references") if r["reason"] == "leaked_secret"]
+    assert len(found) == 1
+    assert kind in str(found[0]["message"])
+    assert found[0]["location"]["line"] is not None  # type: ignore[index]
+    secret = new.split("# ")[-1].removeprefix("env:")
+    for fmt in FORMATS:
+        result = run_cli("validate", "--format", fmt, str(path))
+        assert result.code == 1
+        assert secret not in result.out + result.err, fmt
+        # not even a fragment of it
+        assert secret[4:20] not in result.out + result.err, fmt
+
+
+def test_secret_used_as_a_key_is_not_echoed(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID + "Zx8vB2nQ7rT1yU5iO9pL3kJ6hG4fD0sA: 1\n")
+    for fmt in FORMATS:
+        result = run_cli("validate", "--format", fmt, str(path))
+        assert "Zx8vB2nQ7rT1yU5iO9pL3kJ6hG4fD0sA" not in result.out + result.err, fmt
+        result = run_cli("validate", "--skip", "references", "--format", fmt, str(path))
+        assert "Zx8vB2nQ7rT1yU5iO9pL3kJ6hG4fD0sA" not in result.out + result.err, fmt
+
+
+@pytest.mark.parametrize(
+    ("new", "reason", "fragment"),
+    [
+        ("vault:secret/gp#x", "unknown_scheme", "unknown reference scheme 'vault' (known: env:, file:)"),
+        ("env:1BAD", "invalid_reference", "not a valid env: reference"),
+        ("env:GP-INT", "invalid_reference", "environment variable name"),
+    ],
+)
+def test_reference_schemes_are_checked(tmp_path: Path, new: str, reason: str, fragment: str) -> None:
+    path = write(tmp_path, VALID.replace("env:GP_INT_CLIENT_SECRET", new, 1))
+    (found,) = failures(path, "references")
+    assert found["reason"] == reason
+    assert fragment in str(found["message"])
+    assert found["location"]["line"] == 13  # type: ignore[index]
+    assert found["location"]["pointer"] == "/tenants/0/environments/integration/client_secret"  # type: ignore[index]
+
+
+def test_ordinary_values_are_not_mistaken_for_secrets(tmp_path: Path) -> None:
+    text = VALID.replace(
+        "owner: ops@acme.example",
+        "owner: a.very.long.team-name+ops@some-company.example",
+    ).replace("env:GP_PROD_CLIENT_ID", "env:GOOD_PLUMBING_PRODUCTION_CLIENT_IDENTIFIER")
+    path = write(tmp_path, text)
+    assert failures(path, "references") == []
+
+
+# --- unique -------------------------------------------------------------------------
+
+
+def test_duplicate_tenant_name_points_at_the_second(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID.replace("name: rapid-hvac", "name: good-plumbing"))
+    (found,) = failures(path, "unique")
+    assert found["reason"] == "duplicate_tenant"
+    assert "first at line 7" in str(found["message"])
+    assert found["location"]["line"] == 18  # type: ignore[index]
+
+
+def test_duplicate_tenant_id_within_an_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID.replace("tenant_id: 2345678", "tenant_id: 1234567"))
+    (found,) = failures(path, "unique")
+    assert found["reason"] == "duplicate_tenant_id"
+    assert found["environment"] == "integration"
+
+
+def test_same_tenant_id_in_two_environments_is_fine(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID.replace('tenant_id: "9876543"', "tenant_id: 2345678"))
+    assert failures(path, "unique") == []
+
+
+def test_client_reference_shared_by_two_tenants(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID.replace("env:RH_INT_CLIENT_ID", "env:GP_INT_CLIENT_ID"))
+    (found,) = failures(path, "unique")
+    assert found["reason"] == "shared_client_reference"
+    assert found["tenant"] == "rapid-hvac"
+    assert "(at line 12)" in str(found["message"])
+
+
+def test_enterprise_group_allows_a_shared_pair(tmp_path: Path) -> None:
+    text = (
+        VALID.replace("env:RH_INT_CLIENT_ID", "env:GP_INT_CLIENT_ID")
+        .replace("env:RH_INT_CLIENT_SECRET", "env:GP_INT_CLIENT_SECRET")
+        .replace(
+            "        client_secret: env:GP_INT_CLIENT_SECRET\n",
+            "        client_secret: env:GP_INT_CLIENT_SECRET\n        enterprise_group: west\n",
+        )
+    )
+    assert failures(write(tmp_path, text), "unique") == []
+    one_sided = text.replace("        enterprise_group: west\n", "", 1)
+    assert len(failures(write(tmp_path, one_sided), "unique")) == 2
+
+
+def test_same_reference_in_both_environments(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID.replace("env:GP_PROD_CLIENT_ID", "env:GP_INT_CLIENT_ID"))
+    (found,) = failures(path, "unique")
+    assert found["reason"] == "same_reference_both_environments"
+    assert found["environment"] == "production"
+
+
+def test_valid_manifest_passes_every_offline_check(tmp_path: Path) -> None:
+    result = run_cli("validate", "--format", "json", str(write(tmp_path, VALID)))
+    document = json.loads(result.out)
+    assert result.code == 0
+    passed = {r["check"] for r in document["results"] if r["status"] == "pass"}
+    assert {"schema", "references", "unique"} <= passed
