@@ -110,12 +110,7 @@ def build_plugins(
         short = module_name.rsplit(".", 1)[-1]
         if short in disabled_set or module_name in disabled_set:
             continue
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # a built-in still being written; remove this once all exist
+        module = importlib.import_module(module_name)
         plugins.append(LoadedPlugin(module_name, __version__, True, module))
     if load_installed:
         for name, version, load in _installed_plugins(disabled_set):
