@@ -510,7 +510,7 @@ class BehaviorContext:
         return {"Retry-After": str(self.client.retry_after)}
 
 
-BehaviorHook = Callable[[BehaviorContext], "FakeResponse | None"]
+BehaviorHook = Callable[[BehaviorContext], FakeResponse | None]
 """A behaviour function: return a response to send, or ``None`` to carry on."""
 
 

@@ -39,6 +39,9 @@ from stcheck.testing.fake import (
     html_response,
 )
 from stcheck.testing.pytest_plugin import servicetitan_fake as servicetitan_fake
+from stcheck.testing.pytest_plugin import (
+    servicetitan_fake_session as servicetitan_fake_session,
+)
 
 TENANT = 1234567
 PROBE = "/settings/v2/tenant/{tenant}/business-units?pageSize=1"
@@ -636,7 +639,13 @@ def test_keepalive_reuse_has_no_delayed_ack_stall(
     assert len({r.connection_id for r in fake.api_requests()}) == 1
 
 
-def test_session_fixture_and_plugin_import_is_cheap() -> None:
+def test_session_fixture(servicetitan_fake_session: FakeServiceTitan) -> None:
+    assert servicetitan_fake_session.running
+    client = servicetitan_fake_session.add_client(FakeClient("production"))
+    assert servicetitan_fake_session.client("production", client.client_id) is client
+
+
+def test_plugin_import_is_cheap() -> None:
     code = (
         "import sys, stcheck.testing.pytest_plugin as p\n"
         "assert hasattr(p, 'servicetitan_fake') and hasattr(p, 'servicetitan_fake_session')\n"
