@@ -349,6 +349,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         resolve=tuple(getattr(args, "resolve", ())),
         tenants=tuple(args.tenant),
         environments=tuple(args.env),
+        today=getattr(args, "today", None),
         extra=args,
     )
 

@@ -34,6 +34,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "stcheck.checks.golive",
     "stcheck.schemes",
     "stcheck.reporters.builtin",
+    "stcheck.reporters.report_formats",
 )
 
 T = TypeVar("T")

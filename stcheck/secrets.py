@@ -26,6 +26,7 @@ SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _ANY_SHAPE = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in SHAPES))
 _TOKENISH = re.compile(r"[A-Za-z0-9+/=_.~-]{24,}")
 _NAME_LIKE = re.compile(r"[A-Za-z0-9_]*\Z")
+_WORD_SEPARATORS = re.compile(r"[/._~+=-]+")
 
 
 def entropy(text: str) -> float:
@@ -41,8 +42,8 @@ def high_entropy(text: str) -> bool:
     """True for long, random-looking strings without spaces (API keys, passwords, tokens)."""
     if len(text) < 24 or not _TOKENISH.fullmatch(text):
         return False
-    if "/" in text and text.count("/") >= 2 and entropy(text) < 4.5:
-        return False  # a path
+    if all(part.isalpha() or part.isdigit() for part in _WORD_SEPARATORS.split(text) if part):
+        return False  # words and numbers joined by separators: a path, a name, a slug
     classes = sum(
         (
             any(c.islower() for c in text),

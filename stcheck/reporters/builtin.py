@@ -22,6 +22,13 @@ def _lazy(module: str, function: str = "render"):  # type: ignore[no-untyped-def
     return render
 
 
+def _markdown(report: RunReport) -> str:
+    """The readiness report in ``stcheck report``, the check summary elsewhere."""
+    module = "readiness_markdown" if report.command == "report" else "markdown"
+    rendered: str = _lazy(f"stcheck.reporters.{module}")(report)
+    return rendered
+
+
 @hookimpl
 def stcheck_output_formats() -> list[OutputFormat]:
     return [
@@ -54,8 +61,9 @@ def stcheck_output_formats() -> list[OutputFormat]:
         ),
         OutputFormat(
             "markdown",
-            "a Markdown summary for $GITHUB_STEP_SUMMARY and PR comments",
-            _lazy("stcheck.reporters.markdown"),
+            "a Markdown summary for $GITHUB_STEP_SUMMARY and PR comments"
+            " (in `report`: the readiness report)",
+            _markdown,
             ALL,
         ),
     ]

@@ -1,0 +1,280 @@
+"""The go-live readiness model: per tenant, blocking and advisory items and one verdict.
+
+The ``golive`` check (:mod:`stcheck.checks.golive`) builds one
+:class:`TenantReadiness` per selected tenant from the manifest and the results
+of the other checks; the runner puts them into ``RunReport.readiness``; the
+readiness reporters (Markdown, HTML, JSON) render them. Everything here is
+immutable and holds no secret: details name references, never their values.
+
+Verdict rules (:func:`verdict_of`):
+
+- ``ready`` — every blocking item passes;
+- ``not_ready`` — at least one blocking item fails;
+- ``unknown`` — no blocking item fails, but at least one could not be checked
+  (an offline run, a deselected check, a timeout).
+
+Advisory items (target date, secret age, extra attestations, ...) never change
+the verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from stcheck.model import RunReport, Status
+
+State = Literal["pass", "fail", "not_checked"]
+Verdict = Literal["ready", "not_ready", "unknown"]
+
+STATES: tuple[State, ...] = ("pass", "fail", "not_checked")
+VERDICTS: tuple[Verdict, ...] = ("not_ready", "unknown", "ready")
+"""Verdicts from worst to best (the order reports list tenants in)."""
+
+STANDARD_ATTESTATIONS: dict[str, str] = {
+    "app_approved": "ServiceTitan approved the app",
+    "tenant_admin_connected": (
+        "The tenant's admin connected the app in production and accepted its current scopes"
+    ),
+    "api_terms_accepted": "The API Terms of Use were accepted",
+}
+"""The attestations every tenant needs before going live (blocking), with their titles."""
+
+SECRET_MAX_AGE_DAYS = 365
+"""A production client secret older than this is flagged (advisory)."""
+
+
+VERDICT_LABELS: dict[Verdict, str] = {
+    "not_ready": "❌ not ready",
+    "unknown": "❔ unknown",
+    "ready": "✅ ready",
+}
+"""Each verdict as emoji and word (reports never rely on the emoji or colour alone)."""
+
+VERDICT_WORDS: dict[Verdict, str] = {
+    "not_ready": "not ready",
+    "unknown": "unknown",
+    "ready": "ready",
+}
+
+
+@dataclass(frozen=True)
+class ReadinessItem:
+    """One line of a tenant's readiness: what is checked, its state, and what to do.
+
+    ``id`` is stable (``production_token``, ``attestation.app_approved``, ...);
+    ``detail`` says what was found and ``remediation`` what to do about it
+    (None when there is nothing to do). Both may contain manifest text
+    (attestation names, notes): renderers must escape them. Text between
+    backticks is a manifest key or a command, shown as code.
+    """
+
+    id: str
+    title: str
+    blocking: bool
+    state: State
+    detail: str
+    remediation: str | None = None
+
+    @property
+    def tone(self) -> str:
+        """``pass``, ``fail``, ``attention`` (an advisory failure) or ``not_checked``."""
+        if self.state == "fail" and not self.blocking:
+            return "attention"
+        return self.state
+
+    @property
+    def word(self) -> str:
+        """The state in words: ``pass``, ``fail``, ``attention``, ``not checked``."""
+        return self.tone.replace("_", " ")
+
+    @property
+    def label(self) -> str:
+        """The state as emoji and word; an advisory failure reads as a warning, not a blocker."""
+        if self.state == "pass":
+            return "✅ pass"
+        if self.state == "fail":
+            return "❌ fail" if self.blocking else "⚠️ attention"
+        return "❔ not checked"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "blocking": self.blocking,
+            "state": self.state,
+            "detail": self.detail,
+            "remediation": self.remediation,
+        }
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """A manual attestation as written in ``go_live.attestations``: who, when, an optional note."""
+
+    key: str
+    by: str | None
+    on: str | None
+    note: str | None = None
+
+    @property
+    def standard(self) -> bool:
+        return self.key in STANDARD_ATTESTATIONS
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "key": self.key,
+            "by": self.by,
+            "on": self.on,
+            "note": self.note,
+            "standard": self.standard,
+        }
+
+
+@dataclass(frozen=True)
+class TenantReadiness:
+    """One tenant's go-live readiness: its items, the verdict, the plan.
+
+    ``days_left`` is the number of days from the run's "today" to
+    ``target_date`` (negative when overdue; None without a valid target
+    date). ``offline`` is True when the run did not use the network, so
+    network items are ``not_checked`` by design.
+    """
+
+    tenant: str
+    owner: str | None
+    verdict: Verdict
+    items: tuple[ReadinessItem, ...]
+    target_date: str | None = None
+    days_left: int | None = None
+    manifest: str = ""
+    app: str | None = None
+    attestations: tuple[Attestation, ...] = ()
+    offline: bool = False
+    today: str = ""
+
+    @property
+    def blocking(self) -> tuple[ReadinessItem, ...]:
+        return tuple(item for item in self.items if item.blocking)
+
+    @property
+    def advisory(self) -> tuple[ReadinessItem, ...]:
+        return tuple(item for item in self.items if not item.blocking)
+
+    @property
+    def blockers(self) -> tuple[ReadinessItem, ...]:
+        """The blocking items that fail."""
+        return tuple(item for item in self.items if item.blocking and item.state == "fail")
+
+    @property
+    def unchecked(self) -> tuple[ReadinessItem, ...]:
+        """The blocking items that could not be checked."""
+        return tuple(item for item in self.items if item.blocking and item.state == "not_checked")
+
+    @property
+    def warnings(self) -> tuple[ReadinessItem, ...]:
+        """The advisory items that fail."""
+        return tuple(item for item in self.items if not item.blocking and item.state == "fail")
+
+    @property
+    def headline(self) -> str:
+        """One line on the verdict: ``not ready — 2 blocking items fail``."""
+        if self.verdict == "not_ready":
+            count = len(self.blockers)
+            return f"not ready — {count} blocking {'item fails' if count == 1 else 'items fail'}"
+        if self.verdict == "unknown":
+            count = len(self.unchecked)
+            noun = "item" if count == 1 else "items"
+            return f"unknown — {count} blocking {noun} not checked, none fails"
+        return f"ready — all {len(self.blocking)} blocking items pass"
+
+    @property
+    def target_text(self) -> str:
+        """``2026-12-15 (16 days left)``, ``… (overdue by 3 days)``, ``… (today)``, or ``—``."""
+        if self.target_date is None:
+            return "—"
+        days = self.days_left
+        if days is None:
+            return f"{self.target_date} (not a date)"
+        if days == 0:
+            return f"{self.target_date} (today)"
+        unit = "day" if abs(days) == 1 else "days"
+        if days > 0:
+            return f"{self.target_date} ({days} {unit} left)"
+        if self.verdict == "ready":
+            return f"{self.target_date} ({-days} {unit} ago)"
+        return f"{self.target_date} (overdue by {-days} {unit})"
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form, described by ``$defs/readiness`` in ``schemas/report-v1.schema.json``."""
+        return {
+            "tenant": self.tenant,
+            "owner": self.owner,
+            "manifest": self.manifest,
+            "app": self.app,
+            "verdict": self.verdict,
+            "blockers": len(self.blockers),
+            "not_checked": len(self.unchecked),
+            "warnings": len(self.warnings),
+            "target_date": self.target_date,
+            "days_left": self.days_left,
+            "today": self.today,
+            "offline": self.offline,
+            "items": [item.as_dict() for item in self.items],
+            "attestations": [attestation.as_dict() for attestation in self.attestations],
+        }
+
+
+def verdict_of(items: Iterable[ReadinessItem]) -> Verdict:
+    """``not_ready`` if a blocking item fails, else ``unknown`` if one is unchecked, else ready."""
+    states = {item.state for item in items if item.blocking}
+    if "fail" in states:
+        return "not_ready"
+    if "not_checked" in states:
+        return "unknown"
+    return "ready"
+
+
+def readiness_of(report: RunReport) -> list[TenantReadiness]:
+    """The tenants' readiness carried by ``report`` (other objects in the slot are ignored)."""
+    return [item for item in report.readiness if isinstance(item, TenantReadiness)]
+
+
+def worst_first(tenants: Sequence[TenantReadiness]) -> list[TenantReadiness]:
+    """Tenants ordered not ready, unknown, ready; manifest order within each verdict."""
+    rank = {verdict: index for index, verdict in enumerate(VERDICTS)}
+    return sorted(tenants, key=lambda tenant: rank[tenant.verdict])
+
+
+def counts(tenants: Iterable[TenantReadiness]) -> dict[Verdict, int]:
+    """How many tenants have each verdict."""
+    totals: dict[Verdict, int] = {verdict: 0 for verdict in VERDICTS}
+    for tenant in tenants:
+        totals[tenant.verdict] += 1
+    return totals
+
+
+def any_not_ready(report: RunReport) -> bool:
+    """True when ``stcheck report --strict`` must exit 1.
+
+    That is when a reported tenant is ``not_ready``, or is ``unknown`` in an
+    online run (something could not be told: a timeout, a deselected check —
+    a gate fails closed). In an offline run (``--offline``) ``unknown`` is the
+    best possible verdict, so only ``not_ready`` counts there. A manifest whose
+    readiness could not be assessed at all (it did not load, or the ``golive``
+    check crashed) counts as not ready too.
+    """
+    if any(
+        tenant.verdict == "not_ready" or (tenant.verdict == "unknown" and not tenant.offline)
+        for tenant in readiness_of(report)
+    ):
+        return True
+    return any(
+        result.check == "golive"
+        and (
+            result.status is Status.ERROR
+            or (result.status is Status.SKIP and result.reason == "depends_on_failure")
+        )
+        for result in report.results
+    )

@@ -1,0 +1,214 @@
+"""The go-live readiness report as Markdown (``stcheck report --format markdown``).
+
+Written for a GitHub job summary (``--output markdown=$GITHUB_STEP_SUMMARY``)
+and for pull-request comments. From top to bottom:
+
+1. A heading with how many tenants are ready, and one line of counts per
+   verdict — always a word next to each emoji, so it reads without them.
+2. For an offline run, a note that the network items were not checked.
+3. A summary table: tenant, verdict, blocking items that fail, blocking items
+   not checked, target date (days left or overdue), owner.
+4. Per tenant, a collapsed ``<details>`` section: the blocking items, then the
+   advisory items, each with its state (emoji and word), what was found and
+   what to do. Attestations appear as items with who and when.
+5. A footer saying what produced the report: stcheck version, manifests, when,
+   and the checks that did not run.
+
+Tenants are listed worst first: not ready, unknown, ready (manifest order
+within each verdict). Manifest strings are untrusted (a pull request may
+change them), so every one of them is escaped with
+:func:`stcheck.reporters.markdown.escape`: nothing can close a table cell, open
+a link or inject HTML.
+
+GitHub shows at most 1 MiB of summary per step. The report stays under
+:data:`MAX_BYTES`: when the details of every tenant do not fit, the details of
+the remaining tenants (the ready ones last) are left out, and a line says how
+many — the HTML and JSON outputs always hold every tenant. A run where no
+readiness was assessed (``--skip golive``, a manifest that did not load) falls
+back to the check summary of :mod:`stcheck.reporters.markdown`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from stcheck.model import RunReport
+from stcheck.readiness import (
+    VERDICT_LABELS,
+    ReadinessItem,
+    TenantReadiness,
+    counts,
+    readiness_of,
+    worst_first,
+)
+from stcheck.reporters.markdown import escape
+
+__all__ = ["MAX_BYTES", "render"]
+
+MAX_BYTES = 1_000_000
+"""The size this reporter stays under (GitHub's job summary limit is 1,048,576 bytes)."""
+
+MAX_MANIFESTS = 20
+
+_DETAIL_CHARS = 600
+_REMEDIATION_CHARS = 400
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |\n"
+
+
+# After escaping, a backtick is "&#96;": a pair of them marks a key or a command, shown as code.
+_CODE = re.compile(r"&#96;([^<]+?)&#96;")
+
+
+def _cell(text: object | None, limit: int = 200) -> str:
+    """Untrusted text escaped for one table cell; `spans` in backticks become <code>."""
+    if text is None:
+        return "—"
+    return _CODE.sub(r"<code>\1</code>", escape(text, limit)) or "—"
+
+
+def _items_table(title: str, items: Sequence[ReadinessItem]) -> str:
+    if not items:
+        return ""
+    text = _row(["State", title, "Found", "What to do"]) + _row(["---"] * 4)
+    for item in items:
+        text += _row(
+            [
+                item.label,
+                _cell(item.title),
+                _cell(item.detail, _DETAIL_CHARS),
+                _cell(item.remediation, _REMEDIATION_CHARS),
+            ]
+        )
+    return text + "\n"
+
+
+def tenant_details(tenant: TenantReadiness, *, several_manifests: bool = False) -> str:
+    """The collapsed section of one tenant."""
+    facts = [f"Owner: {_cell(tenant.owner)}", f"Target date: {_cell(tenant.target_text)}"]
+    if several_manifests:
+        facts.append(f"Manifest: {_cell(tenant.manifest)}")
+    summary = (
+        f"{VERDICT_LABELS[tenant.verdict].split(' ', 1)[0]} <b>{_cell(tenant.tenant)}</b>:"
+        f" {escape(tenant.headline)}"
+    )
+    return (
+        f"<details><summary>{summary}</summary>\n\n"
+        + " · ".join(facts)
+        + "\n\n"
+        + _items_table("Blocking item", tenant.blocking)
+        + _items_table("Advisory item", tenant.advisory)
+        + "</details>\n\n"
+    )
+
+
+def _summary_row(tenant: TenantReadiness) -> str:
+    return _row(
+        [
+            _cell(tenant.tenant),
+            VERDICT_LABELS[tenant.verdict],
+            str(len(tenant.blockers)),
+            str(len(tenant.unchecked)),
+            _cell(tenant.target_text),
+            _cell(tenant.owner),
+        ]
+    )
+
+
+def _heading(tenants: Sequence[TenantReadiness]) -> str:
+    totals = counts(tenants)
+    apps = sorted({tenant.app for tenant in tenants if tenant.app})
+    about = f" — {escape(apps[0])}" if len(apps) == 1 else ""
+    noun = "tenant" if len(tenants) == 1 else "tenants"
+    line = " · ".join(
+        f"{VERDICT_LABELS[verdict]}: {totals[verdict]}"
+        for verdict in ("not_ready", "unknown", "ready")
+    )
+    text = (
+        f"## 🚦 Go-live readiness{about}: {totals['ready']} of {len(tenants)} {noun} ready\n\n"
+        f"**{line}**\n\n"
+    )
+    if any(tenant.offline for tenant in tenants):
+        text += (
+            "> [!NOTE]\n"
+            "> Offline run: the items that need the network and the secrets (credentials,"
+            " token, API probe) were not checked, so no tenant can be confirmed ready."
+            " Run `stcheck report` where the secrets are available for a full verdict.\n\n"
+        )
+    return text
+
+
+def _footer(report: RunReport, tenants: Sequence[TenantReadiness]) -> str:
+    parts = [f"stcheck {escape(report.tool_version)}"]
+    if report.manifests:
+        names = ", ".join(escape(name) for name in report.manifests[:MAX_MANIFESTS])
+        extra = len(report.manifests) - MAX_MANIFESTS
+        if extra > 0:
+            names += f" and {extra} more"
+        parts.append(f"{'manifest' if len(report.manifests) == 1 else 'manifests'}: {names}")
+    today = next((tenant.today for tenant in tenants if tenant.today), "")
+    if today:
+        parts.append(f"as of {escape(today)}")
+    if report.started_at:
+        parts.append(f"started {escape(report.started_at)}")
+    lines = ["---", "", "<sub>" + " · ".join(parts) + "</sub>"]
+    if report.checks_not_run:
+        not_run = ", ".join(
+            f"{escape(check)} ({escape(why)})" for check, why in report.checks_not_run.items()
+        )
+        lines += ["", f"<sub>Checks not run: {not_run}</sub>"]
+    return "\n".join(lines) + "\n"
+
+
+def render(report: RunReport) -> str:
+    """The readiness report as GitHub-flavoured Markdown of at most MAX_BYTES bytes."""
+    tenants = readiness_of(report)
+    if not tenants:
+        from stcheck.reporters import markdown
+
+        return markdown.render(report)
+    ordered = worst_first(tenants)
+    several = len(set(report.manifests)) > 1
+    head = _heading(tenants)
+    footer = _footer(report, tenants)
+    budget = MAX_BYTES - len(head.encode()) - len(footer.encode()) - 1024
+
+    table = _row(["Tenant", "Verdict", "Blockers", "Not checked", "Target date", "Owner"])
+    table += _row(["---", "---", "---:", "---:", "---", "---"])
+    size = len(table.encode())
+    shown_rows = 0
+    for tenant in ordered:
+        row = _summary_row(tenant)
+        if size + len(row.encode()) > budget // 2:
+            break
+        table += row
+        size += len(row.encode())
+        shown_rows += 1
+    if shown_rows < len(ordered):
+        table += (
+            f"\n_…and {len(ordered) - shown_rows} more tenants — see the HTML or JSON report._\n"
+        )
+    budget -= len(table.encode())
+
+    details = ""
+    shown = 0
+    for tenant in ordered:
+        section = tenant_details(tenant, several_manifests=several)
+        length = len(section.encode())
+        if length > budget:
+            break
+        details += section
+        budget -= length
+        shown += 1
+    body = head + table + "\n"
+    if details:
+        body += "### Tenants\n\n" + details
+    if shown < len(ordered):
+        body += (
+            f"_Details of {len(ordered) - shown} more tenants are left out to stay under"
+            " GitHub's 1 MiB summary limit — see the HTML or JSON report._\n\n"
+        )
+    return body + footer

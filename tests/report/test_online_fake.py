@@ -1,0 +1,100 @@
+"""End to end with the real network checks against the built-in fake ServiceTitan.
+
+``stcheck report`` online, over real TLS on 127.0.0.1 (``--resolve`` and the fake's
+CA): the golive check must read the real credentials/token/api results the way
+the scripted network of the other tests pretends they look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stcheck.readiness import readiness_of
+from stcheck.testing.fake import FakeClient, FakeServiceTitan
+
+from .conftest import RunReportFn, manifest_text, tenant
+
+WriteManifest = Callable[..., Path]
+
+
+def _entry(
+    monkeypatch: pytest.MonkeyPatch,
+    data: dict[str, Any],
+    environment: str,
+    client: FakeClient,
+    prefix: str,
+) -> None:
+    env = data["environments"][environment]
+    monkeypatch.setenv(f"{prefix}_ID", client.client_id)
+    monkeypatch.setenv(f"{prefix}_SECRET", client.client_secret)
+    env["client_id"] = f"env:{prefix}_ID"
+    env["client_secret"] = f"env:{prefix}_SECRET"
+
+
+def test_report_online_against_the_fake(
+    servicetitan_fake: FakeServiceTitan,
+    write_manifest: WriteManifest,
+    run_report: RunReportFn,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = servicetitan_fake
+    monkeypatch.setenv("ST_APP_KEY", fake.app_key)
+    good = tenant("good-plumbing", number=1)
+    denied = tenant("rapid-hvac", number=2)
+    shipped = tenant("copy-paste", number=3)
+    secrets: list[str] = []
+    for data, allowed in ((good, True), (denied, False), (shipped, True)):
+        integration_client = None
+        for environment in ("integration", "production"):
+            tenant_id = int(data["environments"][environment]["tenant_id"])
+            if data is shipped and environment == "production":
+                # Integration credentials shipped to production, under production's names.
+                client = integration_client
+                assert client is not None
+            else:
+                client = fake.add_client(
+                    FakeClient(environment, tenants={tenant_id} if allowed else set())
+                )
+            integration_client = client
+            prefix = f"RT_{data['name'].upper().replace('-', '_')}_{environment[:3].upper()}"
+            _entry(monkeypatch, data, environment, client, prefix)
+            secrets.append(client.client_secret)
+    path = write_manifest(text=manifest_text(good, denied, shipped))
+    run = run_report(*fake.cli_args(), "--format", "json", str(path))
+    assert run.report is not None, run.err
+    tenants = {t.tenant: t for t in readiness_of(run.report)}
+    ok = {i.id: i for i in tenants["good-plumbing"].items}
+    for item_id in (
+        "app_key",
+        "production_credentials",
+        "production_token",
+        "production_probe",
+        "distinct_references",
+    ):
+        assert ok[item_id].state == "pass", (item_id, ok[item_id].detail)
+    assert ok["integration_verified"].state == "pass"
+    # Until the credentials check reports whether the values differ, that item (and only
+    # that one) is left unchecked; once it does, the tenant is ready.
+    unchecked = [i.id for i in tenants["good-plumbing"].unchecked]
+    assert unchecked in ([], ["distinct_values"])
+    assert tenants["good-plumbing"].verdict == ("ready" if not unchecked else "unknown")
+
+    refused = {i.id: i for i in tenants["rapid-hvac"].items}
+    assert tenants["rapid-hvac"].verdict == "not_ready"
+    assert refused["production_probe"].state == "fail"
+    assert "has not allowed the app in production" in refused["production_probe"].detail
+    # The same values under different references: the production token endpoint refuses
+    # the integration pair, and (once the credentials check reports it) the values match.
+    copied = {i.id: i for i in tenants["copy-paste"].items}
+    assert tenants["copy-paste"].verdict == "not_ready"
+    assert copied["distinct_references"].state == "pass"
+    assert copied["production_token"].state == "fail"
+    assert copied["distinct_values"].state == ("fail" if not unchecked else "not_checked")
+    # Nothing secret reached the report.
+    assert fake.app_key not in run.out
+    for secret in secrets:
+        assert secret not in run.out
