@@ -42,7 +42,7 @@ def high_entropy(text: str) -> bool:
     """True for long, random-looking strings without spaces (API keys, passwords, tokens)."""
     if len(text) < 24 or not _TOKENISH.fullmatch(text):
         return False
-    if all(part.isalpha() or part.isdigit() for part in _WORD_SEPARATORS.split(text) if part):
+    if all(_word_like(part) for part in _WORD_SEPARATORS.split(text) if part):
         return False  # words and numbers joined by separators: a path, a name, a slug
     classes = sum(
         (
@@ -57,6 +57,11 @@ def high_entropy(text: str) -> bool:
         return False  # ENVIRONMENT_VARIABLE_NAMES and snake_case words
     threshold = 3.5 if len(text) < 40 else 3.2
     return entropy(text) >= threshold
+
+
+def _word_like(part: str) -> bool:
+    """A word, a number, or a short lowercase token like ``v1`` — not a random run."""
+    return part.isalpha() or part.isdigit() or (len(part) <= 3 and part.islower())
 
 
 def credential_kind(text: str) -> str | None:

@@ -153,3 +153,24 @@ def test_valid_manifest_passes_every_offline_check(tmp_path: Path) -> None:
     assert result.code == 0
     passed = {r["check"] for r in document["results"] if r["status"] == "pass"}
     assert {"schema", "references", "unique"} <= passed
+
+
+def test_example_manifest_passes_validate() -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "stcheck.yaml"
+    result = run_cli("validate", str(example))
+    assert result.code == 0, result.out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "file:secrets/tenant-0000-prod",
+        "../schemas/manifest-v1.schema.json",
+        "env:T00001_PROD_CLIENT_SECRET",
+        "tenant_admin_connected",
+    ],
+)
+def test_paths_names_and_slugs_are_not_secrets(text: str) -> None:
+    from stcheck.secrets import scan_text
+
+    assert scan_text(f"key: {text}  # {text}\n") == []
