@@ -1,6 +1,6 @@
 """Generate a valid stcheck manifest with N tenants (both environments each).
 
-    python bench/generate.py 1000 > bench/out/m1000.yaml
+python bench/generate.py 1000 > bench/out/m1000.yaml
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ the same types.
 from __future__ import annotations
 
 import argparse
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from stcheck.manifest import Entry, Manifest
 
 Stage = Literal["manifest", "entry", "summary"]
+_SERVICE_LOCK = threading.RLock()
 
 
 class ResolveReferenceError(Exception):
@@ -104,9 +106,10 @@ class CheckContext:
 
     def service(self, name: str, factory: Callable[[], Any]) -> Any:
         """Return the shared per-run object ``name``, creating it with ``factory`` once."""
-        if name not in self.services:
-            self.services[name] = factory()
-        return self.services[name]
+        with _SERVICE_LOCK:  # entry checks run on worker threads
+            if name not in self.services:
+                self.services[name] = factory()
+            return self.services[name]
 
     def locate(self, pointer: str) -> Location:
         return self.manifest.locate(pointer)

@@ -176,7 +176,7 @@ def _network(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser_class(writer: Writer | None) -> type[argparse.ArgumentParser]:
-    """argparse writes help and errors to sys.stdout/sys.stderr itself; route them via ``writer``."""
+    """Route argparse's own help and error output through ``writer`` (and so the redactor)."""
     if writer is None:
         return argparse.ArgumentParser
     out = writer

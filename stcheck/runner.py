@@ -8,6 +8,7 @@ check; the run goes on.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import os
@@ -181,11 +182,14 @@ def run(
             not_run[check_id] = "deselected" if check_id not in default_off else "not_applicable"
         elif check.network and options.offline:
             not_run[check_id] = "offline"
-    for manifest in manifests:
-        ctx = CheckContext(
-            manifest=manifest, options=options, schemes=plugins.schemes, services=shared
-        )
-        results.extend(_run_manifest(ctx, plugins, not_run, ran, selection, progress))
+    try:
+        for manifest in manifests:
+            ctx = CheckContext(
+                manifest=manifest, options=options, schemes=plugins.schemes, services=shared
+            )
+            results.extend(_run_manifest(ctx, plugins, not_run, ran, selection, progress))
+    finally:
+        _close_services(shared)
     results = [r for r in results if _selected(r, selection)]
     return RunReport(
         tool_version=__version__,
@@ -200,6 +204,15 @@ def run(
         check_docs={check_id: check.summary() for check_id, check in plugins.checks.items()},
         readiness=tuple(cast(Sequence[object], shared.get("readiness", ()))),
     )
+
+
+def _close_services(services: dict[str, object]) -> None:
+    """Close per-run objects (the HTTP client's connections) when the run ends."""
+    for name, service in list(services.items()):
+        close = getattr(service, "close", None)
+        if name != "redactor" and callable(close):
+            with contextlib.suppress(Exception):
+                close()
 
 
 def _selected(result: Result, selection: Selection) -> bool:

@@ -77,7 +77,9 @@ def test_missing_manifest_names_the_file(tmp_path: Path, monkeypatch) -> None:  
     assert "stcheck.yaml: no such manifest file" in result.err
 
 
-def test_default_manifest_is_stcheck_yaml_in_the_working_directory(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_default_manifest_is_stcheck_yaml_in_the_working_directory(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
     write(tmp_path, VALID)
     assert run_cli("validate").code == 0
@@ -142,10 +144,14 @@ def test_one_run_feeds_terminal_and_files(tmp_path: Path) -> None:
     result = run_cli(
         "validate",
         str(path),
-        "--output", f"json={out}/report.json",
-        "--output", f"junit={out}/junit.xml",
-        "--output", f"sarif={out}/stcheck.sarif",
-        "--output", f"markdown={out}/summary.md",
+        "--output",
+        f"json={out}/report.json",
+        "--output",
+        f"junit={out}/junit.xml",
+        "--output",
+        f"sarif={out}/stcheck.sarif",
+        "--output",
+        f"markdown={out}/summary.md",
     )
     assert result.code == 1
     assert "fail [schema]" in result.out  # text still on stdout
@@ -162,7 +168,9 @@ def test_quiet_writes_nothing_to_stdout(tmp_path: Path) -> None:
 
 def test_select_and_skip(tmp_path: Path) -> None:
     path = write(tmp_path, BROKEN)
-    only_unique = json.loads(run_cli("validate", "--format", "json", "--select", "unique", str(path)).out)
+    only_unique = json.loads(
+        run_cli("validate", "--format", "json", "--select", "unique", str(path)).out
+    )
     ran = {r["check"] for r in only_unique["results"] if r["status"] != "skip"}
     assert ran == {"unique"}
     assert only_unique["checks"]["not_run"]["schema"] == "deselected"

@@ -19,7 +19,7 @@ def problems(text: str) -> list[tuple[str, int | None, int | None, str]]:
 def test_libyaml_c_parser_is_used_when_present() -> None:
     import yaml
 
-    assert HAVE_LIBYAML == yaml.__with_libyaml__
+    assert yaml.__with_libyaml__ == HAVE_LIBYAML
 
 
 @pytest.mark.parametrize(

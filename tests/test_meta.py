@@ -31,9 +31,16 @@ def test_every_builtin_hook_is_exercised_by_a_builtin_plugin() -> None:
     plugins = build_plugins(load_installed=False)
     assert plugins.errors == []
     assert len(plugins.plugins) == len(DEFAULT_PLUGINS)
-    assert {"schema", "references", "unique", "credentials", "dns", "token", "api", "golive"} <= set(
-        plugins.checks
-    )
+    assert {
+        "schema",
+        "references",
+        "unique",
+        "credentials",
+        "dns",
+        "token",
+        "api",
+        "golive",
+    } <= set(plugins.checks)
     assert {"env", "file"} <= set(plugins.schemes)
     assert {"text", "json", "github", "junit", "sarif", "markdown"} <= set(plugins.formats)
 
@@ -47,7 +54,9 @@ def test_every_check_is_documented() -> None:
 
 def test_every_reason_used_in_the_code_is_in_the_vocabulary() -> None:
     used: set[str] = set()
-    pattern = re.compile(r"""(?:reason\s*=\s*|ResolveReferenceError\(\s*|Explanation\(\s*)["']([a-z_.]+)["']""")
+    pattern = re.compile(
+        r"""(?:reason\s*=\s*|ResolveReferenceError\(\s*|Explanation\(\s*)["']([a-z_.]+)["']"""
+    )
     for path in (REPO / "stcheck").rglob("*.py"):
         used |= set(pattern.findall(path.read_text()))
     assert used, "the pattern finds reasons"

@@ -72,12 +72,18 @@ def test_secret_used_as_a_key_is_not_echoed(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("new", "reason", "fragment"),
     [
-        ("vault:secret/gp#x", "unknown_scheme", "unknown reference scheme 'vault' (known: env:, file:)"),
+        (
+            "vault:secret/gp#x",
+            "unknown_scheme",
+            "unknown reference scheme 'vault' (known: env:, file:)",
+        ),
         ("env:1BAD", "invalid_reference", "not a valid env: reference"),
         ("env:GP-INT", "invalid_reference", "environment variable name"),
     ],
 )
-def test_reference_schemes_are_checked(tmp_path: Path, new: str, reason: str, fragment: str) -> None:
+def test_reference_schemes_are_checked(
+    tmp_path: Path, new: str, reason: str, fragment: str
+) -> None:
     path = write(tmp_path, VALID.replace("env:GP_INT_CLIENT_SECRET", new, 1))
     (found,) = failures(path, "references")
     assert found["reason"] == reason

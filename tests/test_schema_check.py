@@ -67,10 +67,34 @@ CASES = [
         "tenant 'good-plumbing', production entry is missing the required key 'client_secret'",
         15,
     ),
-    ("        tenant_id: 1234567\n", "        tenant_id: true\n", "invalid_tenant_id", "not true/false", 11),
-    ("        tenant_id: 1234567\n", "        tenant_id: -4\n", "invalid_tenant_id", "positive", 11),
-    ("        tenant_id: 1234567\n", "        tenant_id: 1.5\n", "invalid_tenant_id", "whole number", 11),
-    ("        tenant_id: 1234567\n", "        tenant_id: '0123'\n", "invalid_tenant_id", "leading zero", 11),
+    (
+        "        tenant_id: 1234567\n",
+        "        tenant_id: true\n",
+        "invalid_tenant_id",
+        "not true/false",
+        11,
+    ),
+    (
+        "        tenant_id: 1234567\n",
+        "        tenant_id: -4\n",
+        "invalid_tenant_id",
+        "positive",
+        11,
+    ),
+    (
+        "        tenant_id: 1234567\n",
+        "        tenant_id: 1.5\n",
+        "invalid_tenant_id",
+        "whole number",
+        11,
+    ),
+    (
+        "        tenant_id: 1234567\n",
+        "        tenant_id: '0123'\n",
+        "invalid_tenant_id",
+        "leading zero",
+        11,
+    ),
     ("        tenant_id: 1234567\n", "        tenant_id: abc\n", "invalid_tenant_id", "digits", 11),
     ("        tenant_id: 1234567\n", "        tenant_id:\n", "invalid_tenant_id", "is empty", 11),
     (
@@ -223,7 +247,10 @@ def test_published_schema_is_valid_draft_2020_12() -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert load_schema() == schema
-    assert Path(schema_path(MANIFEST_SCHEMA)).read_text() == (REPO / "schemas" / MANIFEST_SCHEMA).read_text()
+    assert (
+        Path(schema_path(MANIFEST_SCHEMA)).read_text()
+        == (REPO / "schemas" / MANIFEST_SCHEMA).read_text()
+    )
 
 
 def test_example_manifest_validates_with_the_reference_implementation() -> None:
@@ -246,8 +273,11 @@ def test_fast_engine_agrees_with_the_reference_implementation(text: str) -> None
     schema = load_schema()
     fast = Validator(schema, engine="jsonschema-rs")
     reference = Validator(schema, engine="jsonschema")
-    fast_found = {(e.pointer, e.reason) for e in explain(fast.violations(loaded.data), loaded.data, schema)}
+    fast_found = {
+        (e.pointer, e.reason) for e in explain(fast.violations(loaded.data), loaded.data, schema)
+    }
     ref_found = {
-        (e.pointer, e.reason) for e in explain(reference.violations(loaded.data), loaded.data, schema)
+        (e.pointer, e.reason)
+        for e in explain(reference.violations(loaded.data), loaded.data, schema)
     }
     assert fast_found == ref_found

@@ -1,0 +1,164 @@
+"""The ``api`` check: app key, token and tenant work together on a cheap, low-PII API read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from stcheck.api import Check, CheckContext
+from stcheck.hookspecs import hookimpl
+from stcheck.model import Result, Status
+from stcheck.net import API_HOSTS, AUTH_HOSTS
+
+if TYPE_CHECKING:
+    from stcheck.manifest import Entry
+
+
+class ApiCheck(Check):
+    """The app key, the entry's token and its tenant ID work together on one low-PII API read.
+
+    Sends ``GET https://{api host}/{module}/v2/tenant/{tenant_id}/{resource}?pageSize=1``
+    for ``app.probe`` (default ``settings/business-units``) with
+    ``Authorization: Bearer <token>`` and ``ST-App-Key: <app key>`` — the app
+    key as a header, never in the URL. The body is read only far enough to see
+    the JSON page envelope (``data``), then dropped: never stored or printed.
+    One probe per entry; ServiceTitan's limit of 60 requests/s per app and
+    tenant is never approached.
+
+    - ``fail`` ``token_rejected`` (401): the token or the app key was refused;
+    - ``fail`` ``forbidden`` (403): the tenant has not allowed the app in this
+      environment, has not accepted its current scope version, or the app
+      lacks the probe's scope — not a credentials problem;
+    - ``fail`` ``probe_not_found`` (404), ``bad_request`` (400);
+    - ``error`` (could not tell): ``rate_limited`` (still 429 after retries),
+      ``server_error``, ``timeout``, ``connection_error``, ``tls_error``,
+      ``redirect_blocked``, ``malformed_response``, ``http_error``;
+    - ``skip`` ``depends_on_failure``: no token (see the token check), the app
+      key or the client pair did not resolve, or the API host did not resolve.
+    """
+
+    id = "api"
+    stage = "entry"
+    network = True
+    order = 70
+
+    def run_entry(
+        self, ctx: CheckContext, entry: Entry, prior: Sequence[Result]
+    ) -> Iterable[Result]:
+        from stcheck.net.lookup import host_problem
+        from stcheck.net.runtime import http_client, token_grant
+        from stcheck.net.secretstore import credential_problem, entry_credentials, secret_store
+        from stcheck.net.servicetitan import probe, probe_path
+
+        path = probe_path(ctx.manifest.app.get("probe"), entry.tenant_id)
+        if path is None:
+            return [
+                ctx.result(
+                    self.id,
+                    Status.SKIP,
+                    "not run: app.probe is not an allowed MODULE/RESOURCE (see the schema check)",
+                    reason="depends_on_failure",
+                    pointer="/app/probe",
+                    tenant=entry.tenant,
+                    environment=entry.environment,
+                )
+            ]
+        app_key = secret_store(ctx).resolve(ctx.manifest.directory, ctx.manifest.app.get("app_key"))
+        if not app_key.ok:
+            if app_key.reason == "depends_on_failure" or secret_store(ctx).checked(
+                ctx.manifest.path
+            ):
+                return [
+                    self._result(
+                        ctx,
+                        entry,
+                        Status.SKIP,
+                        "not run: the app key did not resolve (see the credentials check)",
+                        "depends_on_failure",
+                    )
+                ]
+            return [
+                ctx.result(
+                    self.id,
+                    Status.FAIL,
+                    app_key.message,
+                    reason=app_key.reason,
+                    pointer="/app/app_key",
+                    tenant=entry.tenant,
+                    environment=entry.environment,
+                )
+            ]
+        creds = entry_credentials(ctx, entry)
+        if not creds.ok:
+            return [credential_problem(ctx, self.id, entry, creds)]
+        for host in (API_HOSTS[entry.environment], AUTH_HOSTS[entry.environment]):
+            if host_problem(ctx, host) is not None:
+                return [
+                    self._result(
+                        ctx,
+                        entry,
+                        Status.SKIP,
+                        f"not run: {host} did not resolve (see the dns check)",
+                        "depends_on_failure",
+                    )
+                ]
+        assert creds.client_id is not None and creds.client_secret is not None
+        assert app_key.value is not None
+        grant, _ = token_grant(ctx, entry, creds.client_id, creds.client_secret)
+        outcome = grant.outcome
+        bearer = outcome.token_type is not None and outcome.token_type.lower() == "bearer"
+        if not outcome.ok or not bearer or outcome.access_token is None:
+            if any(result.check == "token" for result in prior):
+                return [
+                    self._result(
+                        ctx,
+                        entry,
+                        Status.SKIP,
+                        "not run: no usable token (see the token check)",
+                        "depends_on_failure",
+                    )
+                ]
+            if outcome.ok:  # a token, but not a Bearer one; the token check is deselected
+                return [
+                    self._result(
+                        ctx,
+                        entry,
+                        Status.ERROR,
+                        "no usable token: the token_type is not Bearer",
+                        "bad_token_type",
+                    )
+                ]
+            return [
+                self._result(
+                    ctx, entry, outcome.status, f"no token: {outcome.message}", outcome.reason
+                )
+            ]
+        answer = probe(
+            http_client(ctx),
+            entry.environment,
+            path,
+            token=outcome.access_token,
+            app_key=app_key.value,
+        )
+        message = answer.message
+        if answer.status is Status.PASS:
+            message = f"app key, token and tenant {entry.tenant_id} work together: {answer.message}"
+        return [self._result(ctx, entry, answer.status, message, answer.reason)]
+
+    def _result(
+        self, ctx: CheckContext, entry: Entry, status: Status, message: str, reason: str | None
+    ) -> Result:
+        return ctx.result(
+            self.id,
+            status,
+            message,
+            reason=reason,
+            pointer=f"{entry.pointer}/tenant_id",
+            tenant=entry.tenant,
+            environment=entry.environment,
+        )
+
+
+@hookimpl
+def stcheck_checks() -> list[Check]:
+    return [ApiCheck()]

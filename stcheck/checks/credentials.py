@@ -1,0 +1,132 @@
+"""The ``credentials`` check: every credential reference resolves in this run, to a usable value."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from stcheck.api import Check, CheckContext
+from stcheck.hookspecs import hookimpl
+from stcheck.model import Result, Status
+
+if TYPE_CHECKING:
+    from stcheck.manifest import Entry
+    from stcheck.net.secretstore import Resolved
+
+
+class CredentialsCheck(Check):
+    """Every credential reference resolves, here and now, to a usable value.
+
+    Resolves ``app.app_key`` and each selected entry's ``client_id`` and
+    ``client_secret`` through their scheme (``env:``, ``file:`` or a plugin's),
+    once per reference per run. Values stay in memory for the run, are never
+    put in a result, and are masked in everything stcheck writes.
+
+    - ``fail`` ``unresolved_reference``: the variable is unset, the file is
+      missing or unreadable, the plugin could not resolve it;
+    - ``fail`` ``empty_value``: it resolves to nothing (or only whitespace);
+    - ``warn`` ``whitespace``: leading or trailing whitespace, stripped before
+      use (copied secrets with a trailing newline or space are a classic cause
+      of ``invalid_client``);
+    - ``warn`` ``insecure_permissions``: a secret file readable by group or
+      others.
+
+    One result for the app key, one per entry. Needs the secrets, so it runs
+    only in online runs (``stcheck check``, ``stcheck report``).
+    """
+
+    id = "credentials"
+    stage = "manifest"
+    network = True
+    order = 40
+
+    def run(self, ctx: CheckContext) -> Iterable[Result]:
+        from stcheck.net.runtime import selected_entries
+        from stcheck.net.secretstore import secret_store
+
+        store = secret_store(ctx)
+        directory = ctx.manifest.directory
+        results: list[Result] = []
+        app_ref = ctx.manifest.app.get("app_key")
+        if app_ref is not None:
+            resolved = store.resolve(directory, app_ref)
+            results.append(self._result(ctx, [("app_key", "/app/app_key", resolved)], None))
+        pairs: dict[str, dict[str, tuple[str | None, ...]]] = {}
+        for entry in selected_entries(ctx):
+            fields = [
+                (name, f"{entry.pointer}/{name}", store.resolve(directory, ref))
+                for name, ref in (
+                    ("client_id", entry.client_id_ref),
+                    ("client_secret", entry.client_secret_ref),
+                )
+            ]
+            results.append(self._result(ctx, fields, entry))
+            pairs.setdefault(entry.tenant, {})[entry.environment] = tuple(
+                resolved.value for _, _, resolved in fields
+            )
+        self._publish_distinct(ctx, pairs)
+        store.mark_checked(ctx.manifest.path)
+        return results
+
+    @staticmethod
+    def _publish_distinct(
+        ctx: CheckContext, pairs: dict[str, dict[str, tuple[str | None, ...]]]
+    ) -> None:
+        """For golive: does production use its own values? Only the yes/no leaves this check."""
+        distinct: dict[object, bool] = ctx.services.setdefault("credentials.distinct_values", {})
+        for tenant, by_env in pairs.items():
+            production, integration = by_env.get("production"), by_env.get("integration")
+            if production and integration and None not in production + integration:
+                distinct[(ctx.manifest.path, tenant)] = all(
+                    mine != other for mine, other in zip(production, integration, strict=True)
+                )
+
+    def _result(
+        self,
+        ctx: CheckContext,
+        fields: list[tuple[str, str, Resolved]],
+        entry: Entry | None,
+    ) -> Result:
+        tenant = entry.tenant if entry else None
+        environment = entry.environment if entry else None
+        failures = [(pointer, r) for _, pointer, r in fields if not r.ok]
+        if failures:
+            real = [(p, r) for p, r in failures if r.reason != "depends_on_failure"]
+            pointer, first = (real or failures)[0]
+            return ctx.result(
+                self.id,
+                Status.FAIL if real else Status.SKIP,
+                "; ".join(r.message for _, r in failures),
+                reason=first.reason,
+                pointer=pointer,
+                tenant=tenant,
+                environment=environment,
+            )
+        warnings = [
+            (pointer, reason, message) for _, pointer, r in fields for reason, message in r.warnings
+        ]
+        if warnings:
+            pointer, reason, _ = warnings[0]
+            return ctx.result(
+                self.id,
+                Status.WARN,
+                "; ".join(message for _, _, message in warnings),
+                reason=reason,
+                pointer=pointer,
+                tenant=tenant,
+                environment=environment,
+            )
+        refs = " and ".join(f"{name} ({r.reference})" for name, _, r in fields)
+        return ctx.result(
+            self.id,
+            Status.PASS,
+            f"{refs} resolve{'s' if len(fields) == 1 else ''}",
+            pointer=fields[0][1].rsplit("/", 1)[0] if entry else fields[0][1],
+            tenant=tenant,
+            environment=environment,
+        )
+
+
+@hookimpl
+def stcheck_checks() -> list[Check]:
+    return [CredentialsCheck()]

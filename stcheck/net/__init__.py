@@ -1,0 +1,97 @@
+"""The network safety layer: where stcheck may connect, and how.
+
+Everything the online checks send goes through :mod:`stcheck.net.http`, which
+only ever talks to the four hosts below, picked from the environment *name*
+(never from the manifest): client credentials go to the two token endpoints,
+the app key and tokens to the two API hosts.
+
+Modules:
+
+* :mod:`stcheck.net.config` — the run's network settings (``--timeout``,
+  ``--ca-bundle``/``REQUESTS_CA_BUNDLE``, ``HTTPS_PROXY``/``NO_PROXY``,
+  ``--resolve``), read from the environment once per run;
+* :mod:`stcheck.net.http` — the hardened HTTP client (imports ``requests``;
+  loaded only by online runs, so ``stcheck validate`` never pays for it);
+* :mod:`stcheck.net.servicetitan` — the token request and the API probe, and
+  how their answers are classified into the reason vocabulary;
+* :mod:`stcheck.net.singleflight` — a per-key "first caller does the work,
+  the others wait for its answer" cache (one token per client per run);
+* :mod:`stcheck.net.runtime` — the per-run shared objects in
+  ``CheckContext.services`` (settings, client, token cache) and the entry
+  selection of manifest-stage checks;
+* :mod:`stcheck.net.secretstore` — credential references resolved once per
+  run, in memory, registered with the output redactor;
+* :mod:`stcheck.net.lookup` — host lookups for the ``dns`` check, done the way
+  the client connects (``--resolve``, proxies).
+
+The check modules (``stcheck.checks.credentials``/``dns``/``token``/``api``)
+import these inside their ``run`` methods, so loading the plugins for
+``stcheck validate`` imports none of it.
+
+This package's ``__init__`` imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+ENVIRONMENTS: tuple[str, ...] = ("integration", "production")
+
+AUTH_HOSTS: Mapping[str, str] = {
+    "integration": "auth-integration.servicetitan.io",
+    "production": "auth.servicetitan.io",
+}
+"""The token-endpoint host of each environment: client credentials go here and nowhere else."""
+
+API_HOSTS: Mapping[str, str] = {
+    "integration": "api-integration.servicetitan.io",
+    "production": "api.servicetitan.io",
+}
+"""The API host of each environment: the app key and tokens go here and nowhere else."""
+
+HOSTS: frozenset[str] = frozenset((*AUTH_HOSTS.values(), *API_HOSTS.values()))
+"""Every host stcheck will ever connect to."""
+
+TOKEN_PATH = "/connect/token"
+DEFAULT_PORT = 443
+
+# Module path segments of the V2 API a probe may use (reporting and export are not probes).
+PROBE_MODULES: frozenset[str] = frozenset(
+    {
+        "accounting",
+        "crm",
+        "customer-interactions",
+        "dispatch",
+        "equipmentsystems",
+        "findings",
+        "forms",
+        "inventory",
+        "jbce",
+        "jpm",
+        "marketing",
+        "marketingads",
+        "marketingreputation",
+        "memberships",
+        "payroll",
+        "pricebook",
+        "sales",
+        "schedulingpro",
+        "service-agreements",
+        "settings",
+        "taskmanagement",
+        "telecom",
+        "timesheets",
+    }
+)
+DEFAULT_PROBE = "settings/business-units"
+
+__all__ = [
+    "API_HOSTS",
+    "AUTH_HOSTS",
+    "DEFAULT_PORT",
+    "DEFAULT_PROBE",
+    "ENVIRONMENTS",
+    "HOSTS",
+    "PROBE_MODULES",
+    "TOKEN_PATH",
+]

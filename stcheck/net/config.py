@@ -1,0 +1,230 @@
+"""The run's network settings, read from the options and the environment once per run.
+
+``requests`` with ``trust_env=True`` re-reads proxies, ``NO_PROXY``, CA bundles
+and ``.netrc`` from the process environment on *every* request; a CI runner
+holding thousands of secret variables makes that cost milliseconds of CPU per
+request, and ``.netrc`` must never be read at all. So stcheck reads what it
+honours here, once, and the HTTP client runs with ``trust_env=False``:
+
+* **CA bundle**: ``--ca-bundle``, else ``REQUESTS_CA_BUNDLE``, else
+  ``CURL_CA_BUNDLE``, else certifi's bundle. Verification is never off.
+* **Proxy**: ``https_proxy``/``HTTPS_PROXY`` (then ``all_proxy``), minus the
+  hosts ``no_proxy``/``NO_PROXY`` exempts — the same variables and precedence as
+  ``requests`` and ``urllib``.
+* **--resolve HOST:PORT:ADDRESS**, as curl: requests to ``https://HOST:PORT``
+  connect to ``ADDRESS`` while TLS SNI, certificate verification and the
+  ``Host`` header keep ``HOST``. The URL's port is the one given, so
+  ``auth.servicetitan.io:8443:127.0.0.1`` sends token requests to
+  ``https://auth.servicetitan.io:8443/connect/token``. As with curl, a host
+  reached through a proxy is resolved by the proxy, so ``--resolve`` does not
+  apply to it (exempt it with ``NO_PROXY`` to connect directly). Entries for
+  hosts other than the four ServiceTitan hosts are ignored.
+
+Nothing here imports ``requests``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from stcheck.net import DEFAULT_PORT, HOSTS
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to reach one ServiceTitan host in this run."""
+
+    host: str
+    port: int = DEFAULT_PORT
+    address: str | None = None
+    """The ``--resolve`` address to connect to instead of resolving ``host`` (direct only)."""
+    proxy: str | None = field(default=None, repr=False)
+    """The proxy URL (it may hold credentials: never show it; see :attr:`proxy_label`)."""
+
+    @property
+    def netloc(self) -> str:
+        return self.host if self.port == DEFAULT_PORT else f"{self.host}:{self.port}"
+
+    def url(self, path: str) -> str:
+        """``https://HOST[:PORT]PATH``."""
+        return f"https://{self.netloc}{path}"
+
+    @property
+    def proxy_label(self) -> str | None:
+        """The proxy as ``scheme://host:port``, without any credentials."""
+        if self.proxy is None:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.proxy)
+        host = parts.hostname or "?"
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{host}{port}"
+
+    @property
+    def via(self) -> str:
+        """A few words on how the host is reached, for messages."""
+        if self.proxy is not None:
+            return f" via proxy {self.proxy_label}"
+        if self.address is not None:
+            return f" (--resolve to {self.address})"
+        return ""
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Everything the HTTP client and the DNS check need to know about the network."""
+
+    timeout: float = 10.0
+    concurrency: int = 16
+    ca_file: str | None = None
+    ca_dir: str | None = None
+    ca_source: str = "certifi"
+    routes: Mapping[str, Route] = field(default_factory=dict)
+    ignored_resolve: tuple[str, ...] = ()
+
+    def route(self, host: str) -> Route:
+        """The route to ``host``, one of the four ServiceTitan hosts."""
+        if host not in HOSTS:
+            raise ValueError(f"{host!r} is not a ServiceTitan host")
+        return self.routes.get(host) or Route(host)
+
+    @property
+    def ca_label(self) -> str:
+        path = self.ca_file or self.ca_dir
+        return f"{self.ca_source} ({path})" if path else self.ca_source
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        timeout: float = 10.0,
+        concurrency: int = 16,
+        ca_bundle: str | None = None,
+        resolve: tuple[str, ...] | list[str] = (),
+        environ: Mapping[str, str] | None = None,
+    ) -> NetConfig:
+        """Read the settings once: options first, then the environment (``os.environ``)."""
+        env = os.environ if environ is None else environ
+        ca_file, ca_dir, source = _ca_bundle(ca_bundle, env)
+        overrides, ignored = parse_resolve(resolve)
+        proxies = _proxies(env)
+        routes: dict[str, Route] = {}
+        for host in sorted(HOSTS):
+            port, address = overrides.get(host, (DEFAULT_PORT, None))
+            proxy = _proxy_for(host, proxies)
+            routes[host] = Route(
+                host=host,
+                port=port,
+                address=None if proxy is not None else address,
+                proxy=proxy,
+            )
+        return cls(
+            timeout=timeout,
+            concurrency=max(1, concurrency),
+            ca_file=ca_file,
+            ca_dir=ca_dir,
+            ca_source=source,
+            routes=routes,
+            ignored_resolve=tuple(ignored),
+        )
+
+
+def parse_resolve(
+    specs: tuple[str, ...] | list[str],
+) -> tuple[dict[str, tuple[int, str]], list[str]]:
+    """``HOST:PORT:ADDRESS`` entries for ServiceTitan hosts, by host; the first entry wins.
+
+    ``ADDRESS`` may be an IPv6 address, bracketed or not, or a comma-separated
+    list (the first address is used). Returns the overrides and the entries
+    ignored (other hosts, malformed).
+    """
+    overrides: dict[str, tuple[int, str]] = {}
+    ignored: list[str] = []
+    for spec in specs:
+        host, _, rest = spec.partition(":")
+        port_text, _, address = rest.partition(":")
+        host = host.strip().lower().rstrip(".")
+        address = address.split(",", 1)[0].strip()
+        if address.startswith("[") and address.endswith("]"):
+            address = address[1:-1]
+        if (
+            host not in HOSTS
+            or not port_text.isdigit()
+            or not 0 < int(port_text) < 65536
+            or not address
+        ):
+            ignored.append(spec)
+            continue
+        overrides.setdefault(host, (int(port_text), address))
+    return overrides, ignored
+
+
+def _ca_bundle(option: str | None, env: Mapping[str, str]) -> tuple[str | None, str | None, str]:
+    for source, value in (
+        ("--ca-bundle", option),
+        ("REQUESTS_CA_BUNDLE", env.get("REQUESTS_CA_BUNDLE")),
+        ("CURL_CA_BUNDLE", env.get("CURL_CA_BUNDLE")),
+    ):
+        if value:
+            path = os.path.expanduser(value)
+            if os.path.isdir(path):
+                return None, path, source
+            return path, None, source
+    import certifi
+
+    return certifi.where(), None, "certifi"
+
+
+def _proxies(env: Mapping[str, str]) -> dict[str, str]:
+    if env is os.environ:
+        import urllib.request  # not at import time: `stcheck validate` never needs it
+
+        # The OS's proxy settings too (macOS, Windows); on Linux the environment only.
+        return dict(urllib.request.getproxies())
+    proxies: dict[str, str] = {}
+    # The same rules as urllib.request.getproxies_environment: lowercase wins.
+    for name, value in env.items():
+        lowered = name.lower()
+        if value and lowered.endswith("_proxy"):
+            proxies[lowered[:-6]] = value
+    for name, value in env.items():
+        lowered = name.lower()
+        if lowered.endswith("_proxy") and name == lowered:
+            if value:
+                proxies[lowered[:-6]] = value
+            else:
+                proxies.pop(lowered[:-6], None)
+    return proxies
+
+
+def _proxy_for(host: str, proxies: Mapping[str, str]) -> str | None:
+    proxy = proxies.get("https") or proxies.get("all")
+    if not proxy or bypass_proxy(host, proxies.get("no", "")):
+        return None
+    if "://" not in proxy:
+        proxy = "http://" + proxy
+    return proxy
+
+
+def bypass_proxy(host: str, no_proxy: str) -> bool:
+    """True when ``no_proxy`` (comma- or space-separated) exempts ``host``, as curl and urllib do.
+
+    ``*`` exempts everything; ``example.com`` and ``.example.com`` exempt the
+    domain and its subdomains; a ``:port`` suffix on an entry is ignored.
+    """
+    host = host.lower().rstrip(".")
+    for raw in no_proxy.replace(" ", ",").split(","):
+        name = raw.strip().lower()
+        if not name:
+            continue
+        if name == "*":
+            return True
+        if not name.startswith("["):
+            name = name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+        name = name.lstrip(".").rstrip(".")
+        if name and (host == name or host.endswith("." + name)):
+            return True
+    return False

@@ -1,0 +1,519 @@
+"""The hardened HTTP client every network check uses: one per run, shared by all workers.
+
+What it guarantees, whatever the manifest or the environment says:
+
+* **Only the four ServiceTitan hosts.** Client credentials can only be posted
+  to the two token endpoints (:meth:`HttpClient.post_token`), the app key and
+  tokens only sent to the two API hosts (:meth:`HttpClient.get_api`); the
+  transport adapter refuses any other host as a second line of defence.
+* **TLS always verified** against the run's CA bundle (``--ca-bundle``, else
+  ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, else certifi), loaded once into one
+  SSL context; certificate hostname and SNI are the ServiceTitan host even with
+  ``--resolve``.
+* **No redirects**: any 3xx is ``redirect_blocked`` (a 307/308 would re-send
+  the client secret to wherever it points).
+* **No ambient configuration per request**: the session has
+  ``trust_env=False`` — no ``.netrc``, no per-request scan of the environment;
+  proxies and the CA bundle come from :class:`stcheck.net.config.NetConfig`,
+  read once per run. Cookies are refused.
+* **Bounded**: explicit ``(connect, read)`` timeouts from ``--timeout``; bodies
+  read up to :data:`MAX_BODY` bytes against a deadline; 429 and 5xx retried at
+  most :data:`MAX_RETRIES` times, honouring ``Retry-After`` (seconds or an HTTP
+  date) up to :data:`RETRY_WAIT_CAP` seconds a wait and ``--timeout`` seconds
+  of waiting in all — a longer ``Retry-After`` is reported, not waited out.
+* **Quiet**: nothing is logged; failures are described from the exception's
+  *type* and OS/TLS error text, never from ``str(exception)`` (which can hold
+  URLs and, for requests, a reference to the request body).
+* **Connection reuse**: keep-alive pools per host, sized to ``--concurrency``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import http.cookiejar
+import json
+import math
+import socket
+import ssl
+import threading
+import time
+import weakref
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool
+
+from stcheck import __version__
+from stcheck.model import Status
+from stcheck.net import API_HOSTS, AUTH_HOSTS, HOSTS, TOKEN_PATH
+from stcheck.net.config import NetConfig, Route
+
+MAX_BODY = 256 * 1024
+"""Bytes of a response body read at most; a token answer or a one-item page is far smaller."""
+MAX_RETRIES = 2
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_WAIT_CAP = 5.0
+"""The longest single wait stcheck accepts from Retry-After, in seconds."""
+BACKOFF = 0.5
+"""First wait when a 429/5xx has no usable Retry-After; doubled for each further retry."""
+USER_AGENT = f"stcheck/{__version__} (+https://github.com/stcheck/stcheck)"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response that arrived: status, content type, and at most :data:`MAX_BODY` of body.
+
+    ``body`` is for the caller to parse and drop; it is never shown (``repr``
+    omits it). ``attempts`` counts requests made, ``waited`` the seconds spent
+    waiting between them.
+    """
+
+    host: str
+    status: int
+    content_type: str = ""
+    body: bytes = field(default=b"", repr=False)
+    truncated: bool = False
+    retry_after: str | None = None
+    elapsed: float = 0.0
+    attempts: int = 1
+    waited: float = 0.0
+    via: str = ""
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or None when it is not JSON (or was truncated)."""
+        if self.truncated or not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return None
+
+    @property
+    def is_html(self) -> bool:
+        head = self.body[:256].lstrip().lower()
+        return "html" in self.content_type or head.startswith((b"<!doctype", b"<html"))
+
+
+@dataclass(frozen=True)
+class Failure:
+    """No usable answer: the status (``error`` for could-not-tell), reason word and message."""
+
+    status: Status
+    reason: str
+    message: str
+    attempts: int = 1
+    elapsed: float = 0.0
+
+
+class HostNotAllowed(requests.exceptions.InvalidURL):
+    """Raised by the transport for any host that is not one of the four ServiceTitan hosts."""
+
+
+def retry_delay(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        current = time.time() if now is None else now
+        seconds = when.timestamp() - current
+    if math.isnan(seconds) or math.isinf(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+class _Adapter(HTTPAdapter):
+    """Routes the four ServiceTitan hosts as :class:`NetConfig` says, refusing every other host.
+
+    With ``--resolve`` the pool connects to the given address, with SNI and
+    certificate verification against the ServiceTitan host name; through a
+    proxy, a CONNECT tunnel to the host is opened by urllib3's proxy manager.
+    All pools share the run's one SSL context (CA bundle loaded once).
+    """
+
+    def __init__(self, config: NetConfig, context: ssl.SSLContext | None) -> None:
+        self._config = config
+        self._context = context
+        super().__init__(
+            pool_connections=4,
+            pool_maxsize=max(1, config.concurrency),
+            max_retries=0,
+            pool_block=False,
+        )
+
+    def get_connection_with_tls_context(
+        self,
+        request: requests.PreparedRequest,
+        verify: Any,
+        proxies: Mapping[str, str] | None = None,
+        cert: Any = None,
+    ) -> HTTPConnectionPool:
+        parts = urlsplit(request.url or "")
+        host = (parts.hostname or "").lower()
+        if parts.scheme != "https" or host not in HOSTS:
+            raise HostNotAllowed("stcheck only connects to the ServiceTitan hosts over HTTPS")
+        route = self._config.route(host)
+        port = parts.port or 443
+        pool_kwargs: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED"}
+        if self._context is not None:
+            pool_kwargs["ssl_context"] = self._context
+        if route.proxy is not None:
+            manager = self.proxy_manager_for(route.proxy)
+            pool: HTTPConnectionPool = manager.connection_from_host(
+                host=host, port=port, scheme="https", pool_kwargs=pool_kwargs
+            )
+            return pool
+        if route.address is not None and port == route.port:
+            pool_kwargs["server_hostname"] = host
+            pool = self.poolmanager.connection_from_host(
+                host=route.address, port=port, scheme="https", pool_kwargs=pool_kwargs
+            )
+            return pool
+        pool = self.poolmanager.connection_from_host(
+            host=host, port=port, scheme="https", pool_kwargs=pool_kwargs
+        )
+        return pool
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        # Always verify, with the run's SSL context (which already holds the CA
+        # bundle): requests would otherwise re-load the bundle for every new
+        # connection, and ``verify`` can never switch verification off here.
+        conn.cert_reqs = "CERT_REQUIRED"
+        conn.ca_certs = None
+        conn.ca_cert_dir = None
+
+
+class _Refuse(HTTPAdapter):
+    """Mounted for ``http://``: stcheck never speaks plain HTTP."""
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        raise HostNotAllowed("stcheck never sends requests over plain HTTP")
+
+
+class HttpClient:
+    """The run's HTTP client: thread-safe, one per run (one session, one SSL context)."""
+
+    def __init__(self, config: NetConfig) -> None:
+        self.config = config
+        self._setup_failure: str | None = None
+        context: ssl.SSLContext | None = None
+        try:
+            context = urllib3.util.ssl_.create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+            context.load_verify_locations(cafile=config.ca_file, capath=config.ca_dir)
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            detail = (
+                exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+            )
+            self._setup_failure = f"cannot load the CA bundle from {config.ca_label}: {detail}"
+            context = None
+        self._session = requests.Session()
+        self._session.trust_env = False  # no .netrc, no per-request environment scan
+        self._session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        self._session.headers.clear()
+        self._session.headers.update(
+            {"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "gzip"}
+        )
+        self._session.mount("https://", _Adapter(config, context))
+        self._session.mount("http://", _Refuse())
+        self._closed = threading.Event()
+        # Close pooled sockets even if nobody calls close() (no ResourceWarning at exit).
+        self._finalizer = weakref.finalize(self, self._session.close)
+
+    def close(self) -> None:
+        """Close every pooled connection. Idempotent."""
+        self._closed.set()
+        self._finalizer()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the only two ways to send anything ------------------------------------
+
+    def post_token(self, environment: str, form: Mapping[str, str]) -> Reply | Failure:
+        """POST ``form`` (client credentials) to ``environment``'s token endpoint, form-encoded."""
+        host = AUTH_HOSTS[environment]
+        return self._exchange(
+            "POST",
+            host,
+            TOKEN_PATH,
+            data=dict(form),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+
+    def get_api(
+        self,
+        environment: str,
+        path: str,
+        *,
+        params: Mapping[str, str],
+        headers: Mapping[str, str],
+    ) -> Reply | Failure:
+        """GET ``path`` on ``environment``'s API host (``path`` starts with ``/``)."""
+        if not path.startswith("/") or "//" in path or ".." in path or "?" in path:
+            raise ValueError("an API path is an absolute path without a query")
+        host = API_HOSTS[environment]
+        return self._exchange("GET", host, path, params=dict(params), headers=dict(headers))
+
+    # -- machinery ---------------------------------------------------------------
+
+    def _exchange(
+        self,
+        method: str,
+        host: str,
+        path: str,
+        *,
+        headers: dict[str, str],
+        data: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> Reply | Failure:
+        started = time.monotonic()
+        waited = 0.0
+        attempts = 0
+        route = self.config.route(host)
+        if self._setup_failure is not None:
+            return Failure(Status.ERROR, "tls_error", f"{host}: {self._setup_failure}", 0)
+        while True:
+            attempts += 1
+            outcome = self._once(method, route, path, headers=headers, data=data, params=params)
+            if isinstance(outcome, Failure):
+                return _with(outcome, attempts, time.monotonic() - started)
+            if outcome.status in RETRY_STATUSES and attempts <= MAX_RETRIES:
+                delay = retry_delay(outcome.retry_after)
+                if delay is None:
+                    delay = BACKOFF * (2 ** (attempts - 1))
+                if delay <= RETRY_WAIT_CAP and waited + delay <= self.config.timeout:
+                    if self._closed.wait(delay):
+                        break
+                    waited += delay
+                    continue
+            return _reply_with(outcome, attempts, waited, time.monotonic() - started)
+        return Failure(Status.ERROR, "connection_error", f"{host}: the run was stopped", attempts)
+
+    def _once(
+        self,
+        method: str,
+        route: Route,
+        path: str,
+        *,
+        headers: dict[str, str],
+        data: dict[str, str] | None,
+        params: dict[str, str] | None,
+    ) -> Reply | Failure:
+        timeout = self.config.timeout
+        deadline = time.monotonic() + 2 * timeout
+        proxies = {"https": route.proxy} if route.proxy is not None else {}
+        send_headers = {**headers, "Host": route.netloc}
+        response: requests.Response | None = None
+        try:
+            response = self._session.request(
+                method,
+                route.url(path),
+                params=params,
+                data=data,
+                headers=send_headers,
+                timeout=(timeout, timeout),
+                allow_redirects=False,
+                stream=True,
+                verify=True,
+                proxies=proxies,
+            )
+            status = response.status_code
+            if 300 <= status < 400:
+                target = _location_host(response.headers.get("Location", ""))
+                where = f" to {target}" if target else ""
+                return Failure(
+                    Status.ERROR,
+                    "redirect_blocked",
+                    f"{route.host}{route.via} answered HTTP {status}, a redirect{where};"
+                    " stcheck never follows redirects",
+                )
+            body, truncated = _read_bounded(response, MAX_BODY, deadline)
+            if body is None:
+                return Failure(
+                    Status.ERROR,
+                    "timeout",
+                    f"{route.host}{route.via}: the answer did not arrive within {2 * timeout:g} s",
+                )
+            return Reply(
+                host=route.host,
+                status=status,
+                content_type=response.headers.get("Content-Type", "").lower(),
+                body=body,
+                truncated=truncated,
+                retry_after=response.headers.get("Retry-After"),
+                via=route.via,
+            )
+        except Exception as exc:  # every failure becomes a result, never a traceback
+            return describe_exception(exc, route, timeout, self.config)
+        finally:
+            if response is not None:
+                response.close()
+
+
+def _location_host(location: str) -> str | None:
+    """The host a redirect points to (for the message), or None."""
+    try:
+        host = urlsplit(location).hostname
+    except ValueError:
+        return None
+    if host is None or len(host) > 253 or not all(c.isalnum() or c in ".-:[]" for c in host):
+        return None
+    return host
+
+
+def _with(failure: Failure, attempts: int, elapsed: float) -> Failure:
+    return Failure(failure.status, failure.reason, failure.message, attempts, elapsed)
+
+
+def _reply_with(reply: Reply, attempts: int, waited: float, elapsed: float) -> Reply:
+    return Reply(
+        host=reply.host,
+        status=reply.status,
+        content_type=reply.content_type,
+        body=reply.body,
+        truncated=reply.truncated,
+        retry_after=reply.retry_after,
+        elapsed=elapsed,
+        attempts=attempts,
+        waited=waited,
+        via=reply.via,
+    )
+
+
+def _read_bounded(
+    response: requests.Response, limit: int, deadline: float
+) -> tuple[bytes | None, bool]:
+    """Up to ``limit`` bytes of the (decoded) body; (None, False) past the deadline."""
+    raw = response.raw
+    chunks: list[bytes] = []
+    total = 0
+    while total <= limit:
+        if time.monotonic() > deadline:
+            return None, False
+        chunk = raw.read(16384, decode_content=True)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    body = b"".join(chunks)
+    return body[:limit], total > limit
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and everything it wraps (causes, contexts, urllib3 reasons, exception args)."""
+    seen: set[int] = set()
+    stack = [exc]
+    while stack and len(seen) < 32:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        wrapped = [getattr(current, "reason", None), current.__cause__, current.__context__]
+        wrapped.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        stack.extend(w for w in wrapped if isinstance(w, BaseException))
+
+
+def _tls_detail(exc: BaseException) -> str:
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"certificate verify failed: {cause.verify_message}"
+        if isinstance(cause, ssl.CertificateError):
+            return "the certificate does not match the host name"
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLError) and cause.reason:
+            return str(cause.reason).lower().replace("_", " ")
+    return "handshake failed"
+
+
+def _os_detail(exc: BaseException) -> str | None:
+    for cause in _causes(exc):
+        if isinstance(cause, OSError) and cause.strerror:
+            return str(cause.strerror)
+    return None
+
+
+def describe_exception(
+    exc: BaseException, route: Route, timeout: float, config: NetConfig
+) -> Failure:
+    """Classify a transport exception; the message is built from types and OS/TLS error text."""
+    where = f"{route.host}{route.via}"
+    causes = list(_causes(exc))
+    kinds = tuple(type(c) for c in causes)
+
+    def has(*types: type[BaseException]) -> bool:
+        return any(issubclass(k, types) for k in kinds)
+
+    if isinstance(exc, HostNotAllowed):
+        return Failure(Status.ERROR, "connection_error", f"{route.host}: {exc.args[0]}")
+    if has(urllib3.exceptions.NameResolutionError, socket.gaierror):
+        return Failure(Status.ERROR, "dns_error", f"{where}: the host name does not resolve")
+    if isinstance(exc, requests.exceptions.ProxyError) or has(urllib3.exceptions.ProxyError):
+        detail = _os_detail(exc) or "the proxy refused or failed the connection"
+        return Failure(Status.ERROR, "connection_error", f"{where}: proxy error: {detail}")
+    if has(
+        ssl.SSLError,
+        ssl.CertificateError,
+        requests.exceptions.SSLError,
+        urllib3.exceptions.SSLError,
+    ):
+        return Failure(
+            Status.ERROR,
+            "tls_error",
+            f"{where}: TLS failed: {_tls_detail(exc)} (CA bundle: {config.ca_label})",
+        )
+    connect_timeout = has(urllib3.exceptions.ConnectTimeoutError) and not has(
+        urllib3.exceptions.NewConnectionError
+    )
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or connect_timeout:
+        return Failure(
+            Status.ERROR, "timeout", f"{where}: no connection within {timeout:g} s (--timeout)"
+        )
+    if isinstance(exc, requests.exceptions.ReadTimeout) or has(
+        urllib3.exceptions.ReadTimeoutError, TimeoutError, socket.timeout
+    ):
+        return Failure(
+            Status.ERROR, "timeout", f"{where}: no answer within {timeout:g} s (--timeout)"
+        )
+    if isinstance(
+        exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+    ) or has(urllib3.exceptions.DecodeError):
+        return Failure(Status.ERROR, "malformed_response", f"{where}: the answer was garbled")
+    if isinstance(exc, (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL)):
+        return Failure(
+            Status.ERROR,
+            "connection_error",
+            f"{where}: the proxy setting is not usable (check HTTPS_PROXY)",
+        )
+    if has(
+        ConnectionError, OSError, urllib3.exceptions.HTTPError, requests.exceptions.ConnectionError
+    ):
+        detail = _os_detail(exc) or (
+            "the server closed the connection without a complete answer"
+            if has(urllib3.exceptions.ProtocolError)
+            else "the connection failed"
+        )
+        return Failure(Status.ERROR, "connection_error", f"{where}: {detail}")
+    return Failure(
+        Status.ERROR,
+        "connection_error",
+        f"{where}: the request failed ({type(exc).__name__})",
+    )

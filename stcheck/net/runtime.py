@@ -1,0 +1,125 @@
+"""Per-run shared objects of the online checks, kept in ``CheckContext.services``.
+
+=================  ==========================================================
+``netconfig``      :class:`stcheck.net.config.NetConfig`, read once per run
+``http``           :class:`stcheck.net.http.HttpClient`, one session per run
+``tokens``         :class:`stcheck.net.singleflight.SingleFlight` of token grants
+``secrets``        :class:`stcheck.checks.credentials.SecretStore`
+``dns``            :class:`stcheck.checks.dns.DnsStore`
+``redactor``       :class:`stcheck.secrets.Redactor` (set by the CLI)
+=================  ==========================================================
+
+Entry checks run on worker threads and create these lazily, so creation is
+serialised here (``CheckContext.service`` alone is check-then-set).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from stcheck.net.config import NetConfig
+from stcheck.net.singleflight import SingleFlight
+
+if TYPE_CHECKING:
+    from stcheck.api import CheckContext
+    from stcheck.manifest import Entry
+    from stcheck.net.http import HttpClient
+    from stcheck.net.servicetitan import TokenOutcome
+
+T = TypeVar("T")
+_CREATE = threading.RLock()
+
+
+def shared(ctx: CheckContext, name: str, factory: Callable[[], T]) -> T:
+    """``ctx.service(name, factory)``, safe to call from several worker threads at once."""
+    existing = ctx.services.get(name)
+    if existing is not None:
+        return existing  # type: ignore[no-any-return]
+    with _CREATE:
+        return ctx.service(name, factory)  # type: ignore[no-any-return]
+
+
+def net_config(ctx: CheckContext) -> NetConfig:
+    options = ctx.options
+    return shared(
+        ctx,
+        "netconfig",
+        lambda: NetConfig.from_options(
+            timeout=options.timeout,
+            concurrency=options.concurrency,
+            ca_bundle=options.ca_bundle,
+            resolve=options.resolve,
+        ),
+    )
+
+
+def http_client(ctx: CheckContext) -> HttpClient:
+    from stcheck.net.http import HttpClient  # requests is imported by online runs only
+
+    config = net_config(ctx)
+    return shared(ctx, "http", lambda: HttpClient(config))
+
+
+def register_secret(ctx: CheckContext, value: str | None) -> None:
+    """Tell the output redactor about a secret value or token (masked in everything written)."""
+    redactor: Any = ctx.services.get("redactor")
+    if value and redactor is not None and hasattr(redactor, "add"):
+        redactor.add(value)
+
+
+def selected_entries(ctx: CheckContext) -> list[Entry]:
+    """The manifest's entries that ``--tenant``/``--env`` select (for manifest-stage checks)."""
+    tenants = ctx.options.tenants
+    environments = ctx.options.environments
+    return [
+        entry
+        for entry in ctx.manifest.entries()
+        if (not tenants or entry.tenant in tenants)
+        and (not environments or entry.environment in environments)
+    ]
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """The token outcome for one client, and which entry's check made the request."""
+
+    outcome: TokenOutcome
+    requested_by: str
+
+
+TokenKey = tuple[str, str, str]
+
+
+def token_key(environment: str, client_id: str, client_secret: str) -> TokenKey:
+    """(environment, client ID, digest of the secret): one token request per distinct pair.
+
+    Entries sharing a client ID and secret (Enterprise Hub) share the request;
+    the digest keeps two *different* secrets for one client ID from silently
+    testing only the first.
+    """
+    import hashlib
+
+    digest = hashlib.sha256(client_secret.encode("utf-8", "surrogatepass")).hexdigest()
+    return environment, client_id, digest
+
+
+def token_grant(
+    ctx: CheckContext, entry: Entry, client_id: str, client_secret: str
+) -> tuple[TokenGrant, bool]:
+    """The run's token for this client pair: requested once, shared by every entry using it.
+
+    Returns the grant and whether this call made the request.
+    """
+    cache: SingleFlight[TokenKey, TokenGrant] = shared(ctx, "tokens", SingleFlight)
+
+    def fetch() -> TokenGrant:
+        from stcheck.net.servicetitan import request_token
+
+        outcome = request_token(http_client(ctx), entry.environment, client_id, client_secret)
+        register_secret(ctx, outcome.access_token)
+        return TokenGrant(outcome, entry.label)
+
+    return cache.get(token_key(entry.environment, client_id, client_secret), fetch)

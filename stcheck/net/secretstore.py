@@ -1,0 +1,224 @@
+"""The run's resolved secrets: each credential reference resolved once, kept in memory only.
+
+Used by the ``credentials`` check (which reports on every reference) and by
+the ``token`` and ``api`` checks (which resolve lazily when ``credentials`` was
+deselected). Values are registered with the output redactor as they are
+resolved and never put on a result.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from stcheck.api import ReferenceScheme, ResolveContext, ResolveReferenceError
+from stcheck.checks.references import REFERENCE
+from stcheck.model import Result, Status
+from stcheck.net.runtime import shared
+from stcheck.net.singleflight import SingleFlight
+from stcheck.reasons import REASONS
+
+if TYPE_CHECKING:
+    from stcheck.api import CheckContext
+    from stcheck.manifest import Entry
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A reference after resolution: the value (stripped; never shown) or why there is none."""
+
+    reference: str
+    value: str | None = field(default=None, repr=False)
+    reason: str | None = None
+    message: str = ""
+    warnings: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.value is not None
+
+
+class SecretStore:
+    """The run's resolved secrets, in memory only: each reference resolved once per run.
+
+    Keyed by (manifest directory, reference), since ``file:`` paths are
+    relative to the manifest. Values are registered with the output redactor
+    as they are resolved. Thread-safe: entry checks resolve lazily when the
+    ``credentials`` check did not run.
+    """
+
+    def __init__(self, schemes: Mapping[str, ReferenceScheme], on_secret: Any = None) -> None:
+        self._schemes = schemes
+        self._on_secret = on_secret
+        self._cache: SingleFlight[tuple[str, str], Resolved] = SingleFlight()
+        self._lock = threading.Lock()
+        self._checked: set[str] = set()
+
+    def resolve(self, manifest_dir: str, reference: Any) -> Resolved:
+        if not isinstance(reference, str):
+            return Resolved(
+                str(reference),
+                reason="depends_on_failure",
+                message="the field is not a reference (see the schema check)",
+            )
+        value, _ = self._cache.get(
+            (manifest_dir, reference), lambda: self._resolve(manifest_dir, reference)
+        )
+        return value
+
+    def mark_checked(self, manifest_path: str) -> None:
+        with self._lock:
+            self._checked.add(manifest_path)
+
+    def checked(self, manifest_path: str) -> bool:
+        """True when the ``credentials`` check reported on this manifest's references."""
+        with self._lock:
+            return manifest_path in self._checked
+
+    def _resolve(self, manifest_dir: str, reference: str) -> Resolved:
+        match = REFERENCE.match(reference)
+        if match is None:
+            return Resolved(
+                reference,
+                reason="depends_on_failure",
+                message=f"{_shown(reference)} is not a SCHEME:REST reference"
+                " (see the references check)",
+            )
+        scheme_name, rest = match.groups()
+        scheme = self._schemes.get(scheme_name)
+        if scheme is None:
+            return Resolved(
+                reference,
+                reason="depends_on_failure",
+                message=f"no loaded plugin provides the {scheme_name}: scheme"
+                " (see the references check)",
+            )
+        if scheme.resolve is None:
+            return Resolved(
+                reference,
+                reason="unresolved_reference",
+                message=f"the {scheme_name}: scheme cannot resolve references",
+            )
+        warnings: list[tuple[str, str]] = []
+
+        def warn(reason: str, message: str) -> None:
+            warnings.append(
+                (reason if reason in REASONS or "." in reason else "invalid_value", message)
+            )
+
+        try:
+            raw = scheme.resolve(rest, ResolveContext(manifest_dir=manifest_dir, warn=warn))
+        except ResolveReferenceError as exc:
+            reason = (
+                exc.reason
+                if exc.reason in REASONS or "." in exc.reason
+                else ("unresolved_reference")
+            )
+            return Resolved(reference, reason=reason, message=f"{reference}: {exc.message}")
+        except Exception as exc:  # a plugin's resolver broke; its text may hold anything
+            return Resolved(
+                reference,
+                reason="unresolved_reference",
+                message=f"{reference}: the {scheme_name}: resolver failed ({type(exc).__name__})",
+            )
+        if not isinstance(raw, str):
+            return Resolved(
+                reference,
+                reason="unresolved_reference",
+                message=f"{reference}: the {scheme_name}: resolver returned"
+                f" {type(raw).__name__}, not text",
+            )
+        if self._on_secret is not None:
+            self._on_secret(raw)
+        value = raw.strip()
+        if not value:
+            return Resolved(
+                reference,
+                reason="empty_value",
+                message=f"{reference} resolves to an empty value",
+                warnings=tuple(warnings),
+            )
+        if value != raw:
+            where = (
+                "leading and trailing"
+                if raw[0].isspace() and raw[-1].isspace()
+                else ("leading" if raw[0].isspace() else "trailing")
+            )
+            warnings.insert(
+                0,
+                ("whitespace", f"{reference} has {where} whitespace (stripped before use)"),
+            )
+        return Resolved(reference, value=value, warnings=tuple(warnings))
+
+
+def secret_store(ctx: CheckContext) -> SecretStore:
+    """The run's :class:`SecretStore` (created on first use)."""
+    redactor: Any = ctx.services.get("redactor")
+    on_secret = redactor.add if redactor is not None and hasattr(redactor, "add") else None
+    return shared(ctx, "secrets", lambda: SecretStore(ctx.schemes, on_secret=on_secret))
+
+
+def _shown(reference: str) -> str:
+    return repr(reference) if len(reference) <= 60 else "the value"
+
+
+@dataclass(frozen=True)
+class EntryCredentials:
+    """An entry's client pair, or the result to report instead of using it."""
+
+    client_id: str | None = field(default=None, repr=False)
+    client_secret: str | None = field(default=None, repr=False)
+    problem: Resolved | None = None
+    field_name: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def entry_credentials(ctx: CheckContext, entry: Entry) -> EntryCredentials:
+    """Resolve (or look up) the entry's client ID and secret."""
+    store = secret_store(ctx)
+    client_id = store.resolve(ctx.manifest.directory, entry.client_id_ref)
+    if not client_id.ok:
+        return EntryCredentials(problem=client_id, field_name="client_id")
+    secret = store.resolve(ctx.manifest.directory, entry.client_secret_ref)
+    if not secret.ok:
+        return EntryCredentials(problem=secret, field_name="client_secret")
+    return EntryCredentials(client_id.value, secret.value)
+
+
+def credential_problem(
+    ctx: CheckContext, check_id: str, entry: Entry, creds: EntryCredentials
+) -> Result:
+    """What a later check reports when the entry's credentials did not resolve.
+
+    ``skip`` (``depends_on_failure``) when the ``credentials`` check already
+    reported it; otherwise (``credentials`` deselected) the resolution failure
+    itself, so it is not lost.
+    """
+    problem = creds.problem
+    assert problem is not None
+    pointer = f"{entry.pointer}/{creds.field_name}"
+    if problem.reason == "depends_on_failure" or secret_store(ctx).checked(ctx.manifest.path):
+        return ctx.result(
+            check_id,
+            Status.SKIP,
+            f"not run: the {creds.field_name} reference did not resolve"
+            " (see the credentials check)",
+            reason="depends_on_failure",
+            pointer=pointer,
+            tenant=entry.tenant,
+            environment=entry.environment,
+        )
+    return ctx.result(
+        check_id,
+        Status.FAIL,
+        problem.message,
+        reason=problem.reason,
+        pointer=pointer,
+        tenant=entry.tenant,
+        environment=entry.environment,
+    )

@@ -1,0 +1,313 @@
+"""The two conversations stcheck has with ServiceTitan, and how each answer is classified.
+
+* :func:`request_token` — the OAuth 2.0 client-credentials grant:
+  form-encoded ``grant_type``, ``client_id``, ``client_secret`` POSTed to the
+  environment's token endpoint.
+* :func:`probe` — ``GET /{module}/v2/tenant/{tenant}/{resource}?pageSize=1`` with
+  ``Authorization: Bearer <token>`` and ``ST-App-Key`` (a header, never a
+  query parameter). The body is parsed to see that it is the JSON list
+  envelope and then dropped; only the status, ``traceId`` and timing are kept.
+
+Statuses follow the result model: ``fail`` is a definite no (``invalid_client``,
+401, 403, 404), ``error`` is could-not-tell (timeouts, 5xx, still 429 after
+retries, redirects, TLS or connection failures, answers that are not the
+expected JSON). Messages never include a secret, a token or a response body;
+the few server-provided words shown (an OAuth ``error`` name, an RFC 7807
+``title``, a ``traceId``) are length-limited and scrubbed of every value sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from stcheck.model import Status
+from stcheck.net import API_HOSTS, AUTH_HOSTS, DEFAULT_PROBE, PROBE_MODULES
+from stcheck.net.http import Failure, HttpClient, Reply
+
+EXPECTED_EXPIRES_IN = 900
+OAUTH_FAIL = frozenset({"invalid_client", "unauthorized_client", "invalid_scope"})
+"""OAuth errors that are a definite no about the client pair."""
+OAUTH_ERROR = frozenset({"invalid_request", "unsupported_grant_type"})
+"""OAuth errors that mean the request was mangled (a proxy, or a bug): could not tell."""
+_ERROR_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")
+_PROBE = re.compile(r"([a-z-]+)/([a-z0-9][a-z0-9-]*(?:/[a-z0-9][a-z0-9-]*)*)\Z")
+
+
+@dataclass(frozen=True)
+class TokenOutcome:
+    """What the token endpoint said for one (environment, client ID). Kept in memory only."""
+
+    environment: str
+    status: Status
+    reason: str | None
+    message: str
+    access_token: str | None = field(default=None, repr=False)
+    token_type: str | None = None
+    expires_in: float | None = None
+    scopes: tuple[str, ...] | None = None
+    elapsed: float = 0.0
+    attempts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.access_token is not None and self.status is Status.PASS
+
+
+@dataclass(frozen=True)
+class ProbeOutcome:
+    """What the API probe said: status, reason, message (no body)."""
+
+    status: Status
+    reason: str | None
+    message: str
+    http_status: int | None = None
+    trace_id: str | None = None
+    elapsed: float = 0.0
+
+
+def scrub(text: Any, secrets: Iterable[str], limit: int = 160) -> str:
+    """Server-provided text made safe to show: printable, short, without any value we sent."""
+    if not isinstance(text, str):
+        return ""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+    for value in secrets:
+        if value and len(value) >= 4:
+            cleaned = cleaned.replace(value, "[REDACTED]")
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 1] + "…"
+    return cleaned
+
+
+def request_token(
+    client: HttpClient, environment: str, client_id: str, client_secret: str
+) -> TokenOutcome:
+    """One client-credentials token request (plus bounded retries on 429/5xx)."""
+    host = AUTH_HOSTS[environment]
+    answer = client.post_token(
+        environment,
+        {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
+    )
+    sent = (client_id, client_secret)
+    if isinstance(answer, Failure):
+        return TokenOutcome(
+            environment,
+            answer.status,
+            answer.reason,
+            answer.message,
+            elapsed=answer.elapsed,
+            attempts=answer.attempts,
+        )
+    where = f"{host}{answer.via}"
+    tries = f"{answer.attempts} attempt{'s' if answer.attempts != 1 else ''}"
+
+    def outcome(status: Status, reason: str | None, message: str, **got: Any) -> TokenOutcome:
+        return TokenOutcome(
+            environment,
+            status,
+            reason,
+            message,
+            elapsed=answer.elapsed,
+            attempts=answer.attempts,
+            **got,
+        )
+
+    payload = answer.json()
+    if answer.status == 200:
+        if not isinstance(payload, dict):
+            return outcome(
+                Status.ERROR,
+                "malformed_response",
+                f"{where} answered 200 with a body that is not a JSON object{_html_note(answer)}",
+            )
+        token = payload.get("access_token")
+        if not isinstance(token, str) or not token.strip():
+            return outcome(
+                Status.ERROR, "malformed_response", f"{where} answered 200 without an access_token"
+            )
+        token_type = payload.get("token_type")
+        return outcome(
+            Status.PASS,
+            None,
+            f"{where} issued a token",
+            access_token=token.strip(),
+            token_type=token_type if isinstance(token_type, str) else None,
+            expires_in=_seconds(payload.get("expires_in")),
+            scopes=_scopes(payload.get("scope"), token),
+        )
+    if answer.status == 429:
+        return outcome(
+            Status.ERROR,
+            "rate_limited",
+            f"{where} still answered 429 Too Many Requests after {tries}{_retry_note(answer)}",
+        )
+    if answer.status >= 500:
+        return outcome(
+            Status.ERROR,
+            "server_error",
+            f"{where} answered HTTP {answer.status}{_html_note(answer)} after {tries}",
+        )
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(error, str) and _ERROR_NAME.match(error):
+        description = scrub(payload.get("error_description"), sent)
+        detail = f" ({description})" if description else ""
+        if error in OAUTH_FAIL:
+            status, reason = Status.FAIL, error
+        elif error in OAUTH_ERROR:
+            status, reason = Status.ERROR, error
+        else:
+            status, reason = Status.FAIL, "oauth_error"
+        return outcome(status, reason, f"{where} answered HTTP {answer.status} {error}{detail}")
+    if answer.status == 401:
+        return outcome(
+            Status.FAIL,
+            "token_rejected",
+            f"{where} answered HTTP 401 without an OAuth error name",
+        )
+    return outcome(
+        Status.ERROR,
+        "http_error",
+        f"{where} answered HTTP {answer.status}{_html_note(answer)}",
+    )
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return float(value.strip())
+    return None
+
+
+def _scopes(scope: Any, token: str) -> tuple[str, ...] | None:
+    """Scopes from the response's ``scope`` (space-separated), else from a JWT's ``scope`` claim."""
+    if isinstance(scope, str):
+        return tuple(scope.split())
+    if isinstance(scope, list) and all(isinstance(s, str) for s in scope):
+        return tuple(scope)
+    claims = jwt_claims(token)
+    claim = claims.get("scope") if claims else None
+    if isinstance(claim, str):
+        return tuple(claim.split())
+    if isinstance(claim, list) and all(isinstance(s, str) for s in claim):
+        return tuple(claim)
+    return None
+
+
+def jwt_claims(token: str) -> dict[str, Any] | None:
+    """The claims of a JWT-shaped token, decoded without verification (None if not a JWT)."""
+    parts = token.split(".")
+    if len(parts) != 3 or len(parts[1]) > 16384:
+        return None
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, UnicodeError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def probe_path(probe: Any, tenant_id: int) -> str | None:
+    """``/{module}/v2/tenant/{tenant_id}/{resource}`` for ``app.probe``, or None if not allowed."""
+    text = DEFAULT_PROBE if probe is None else probe
+    if not isinstance(text, str):
+        return None
+    match = _PROBE.match(text)
+    if match is None:
+        return None
+    module, resource = match.groups()
+    if module not in PROBE_MODULES or "export" in resource.split("/"):
+        return None
+    if not isinstance(tenant_id, int) or isinstance(tenant_id, bool) or tenant_id <= 0:
+        return None
+    return f"/{module}/v2/tenant/{tenant_id}/{resource}"
+
+
+def probe(
+    client: HttpClient,
+    environment: str,
+    path: str,
+    *,
+    token: str,
+    app_key: str,
+) -> ProbeOutcome:
+    """GET the probe page (``pageSize=1``) and classify the answer; the body is not kept."""
+    host = API_HOSTS[environment]
+    answer = client.get_api(
+        environment,
+        path,
+        params={"pageSize": "1"},
+        headers={"Authorization": f"Bearer {token}", "ST-App-Key": app_key},
+    )
+    if isinstance(answer, Failure):
+        return ProbeOutcome(answer.status, answer.reason, answer.message, elapsed=answer.elapsed)
+    sent = (token, app_key)
+    where = f"{host}{answer.via}"
+    payload = answer.json()
+    trace = scrub(payload.get("traceId"), sent, 80) if isinstance(payload, dict) else ""
+    title = scrub(payload.get("title"), sent) if isinstance(payload, dict) else ""
+    trace_note = f" (traceId {trace})" if trace else ""
+    title_note = f": {title}" if title else ""
+    status = answer.status
+
+    def outcome(result: Status, reason: str | None, message: str) -> ProbeOutcome:
+        return ProbeOutcome(result, reason, message, status, trace or None, answer.elapsed)
+
+    if status == 200:
+        if answer.truncated and "json" in answer.content_type:
+            return outcome(Status.PASS, None, f"GET {path} answered 200 on {where}")
+        if isinstance(payload, dict) and isinstance(payload.get("data"), list):
+            return outcome(Status.PASS, None, f"GET {path} answered 200 on {where}")
+        return outcome(
+            Status.ERROR,
+            "malformed_response",
+            f"GET {path} answered 200 on {where}, but not with the JSON page envelope"
+            f"{_html_note(answer)}",
+        )
+    known: dict[int, tuple[Status, str]] = {
+        400: (Status.FAIL, "bad_request"),
+        401: (Status.FAIL, "token_rejected"),
+        403: (Status.FAIL, "forbidden"),
+        404: (Status.FAIL, "probe_not_found"),
+    }
+    if status in known:
+        result, reason = known[status]
+        return outcome(result, reason, f"GET {path} answered HTTP {status}{title_note}{trace_note}")
+    if status == 429:
+        return outcome(
+            Status.ERROR,
+            "rate_limited",
+            f"GET {path} still answered 429 after {answer.attempts} attempt"
+            f"{'s' if answer.attempts != 1 else ''}{_retry_note(answer)}{trace_note}",
+        )
+    if status >= 500:
+        return outcome(
+            Status.ERROR,
+            "server_error",
+            f"GET {path} answered HTTP {status}{_html_note(answer)}{trace_note}"
+            f" after {answer.attempts} attempt{'s' if answer.attempts != 1 else ''}",
+        )
+    return outcome(
+        Status.ERROR, "http_error", f"GET {path} answered HTTP {status}{title_note}{trace_note}"
+    )
+
+
+def _html_note(answer: Reply) -> str:
+    return " (an HTML page)" if answer.is_html else ""
+
+
+def _retry_note(answer: Reply) -> str:
+    if answer.retry_after is None:
+        return ""
+    text = scrub(answer.retry_after, (), 40)
+    return f"; Retry-After: {text}"

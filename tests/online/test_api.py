@@ -1,0 +1,126 @@
+"""The api check (the probe) against the fake over real TLS."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from stcheck.testing.fake import FakeResponse, problem_response
+
+from .conftest import Harness
+
+
+def test_probe_sends_bearer_and_app_key_headers_and_page_size_1(harness: Harness) -> None:
+    client = harness.add("t", "production")
+    outcome = harness.run()
+    assert outcome.code == 0, outcome.stdout
+    result = outcome.one("api", "t", "production")
+    assert result["status"] == "pass"
+    (request,) = harness.fake.api_requests("production", client.client_id)
+    tenant_id = harness.tenants["t"]["environments"]["production"]["tenant_id"]
+    assert request.method == "GET"
+    assert request.host == "api.servicetitan.io" and request.sni == "api.servicetitan.io"
+    assert request.path == f"/settings/v2/tenant/{tenant_id}/business-units"
+    assert request.query == {"pageSize": "1"}  # the app key never goes in the URL
+    assert request.headers["st-app-key"] == harness.fake.app_key
+    assert request.headers["authorization"].startswith("Bearer ")
+    assert "Main" not in outcome.stdout  # the body is never shown
+
+
+def test_configured_probe_is_used(harness: Harness) -> None:
+    harness.app["probe"] = "settings/tag-types"
+    harness.add("t")
+    outcome = harness.run()
+    assert outcome.status("api", "t", "integration") == ("pass", None)
+    assert harness.fake.api_requests()[0].path.endswith("/tag-types")
+
+
+@pytest.mark.parametrize(
+    ("behavior", "options", "status", "reason"),
+    [
+        ("probe_forbidden", {}, "fail", "forbidden"),
+        ("probe_unauthorized", {}, "fail", "token_rejected"),
+        ("probe_server_error", {}, "error", "server_error"),
+        ("probe_redirect", {}, "error", "redirect_blocked"),
+        ("probe_malformed_json", {}, "error", "malformed_response"),
+        ("probe_rate_limited", {"rate_limit_times": 5, "retry_after": 0}, "error", "rate_limited"),
+    ],
+)
+def test_probe_behaviours_are_classified(
+    harness: Harness, behavior: str, options: dict[str, object], status: str, reason: str
+) -> None:
+    harness.add("t", behavior=behavior, **options)
+    outcome = harness.run("--timeout", "2")
+    assert outcome.code == 1
+    assert outcome.status("token", "t", "integration") == ("pass", None)
+    assert outcome.status("api", "t", "integration") == (status, reason)
+    assert outcome.one("api", "t", "integration")["hint"]
+    assert harness.fake.foreign_requests() == []
+
+
+def test_tenant_that_has_not_allowed_the_app_is_forbidden(harness: Harness) -> None:
+    harness.add("t", "production", allowed=False)
+    outcome = harness.run()
+    result = outcome.one("api", "t", "production")
+    assert (result["status"], result["reason"]) == ("fail", "forbidden")
+    assert "traceId" in result["message"]
+
+
+def test_wrong_app_key_is_token_rejected(harness: Harness) -> None:
+    harness.add("t")
+    harness.monkeypatch.setenv("T_APP_KEY", "ak1.thisisnottheappkeyatall12")
+    outcome = harness.run()
+    assert outcome.status("api", "t", "integration") == ("fail", "token_rejected")
+    assert "ST-App-Key" in outcome.one("api", "t", "integration")["message"]
+
+
+def test_unknown_probe_resource_is_probe_not_found(harness: Harness) -> None:
+    harness.app["probe"] = "settings/no-such-thing"
+    harness.add("t")
+    outcome = harness.run()
+    assert outcome.status("api", "t", "integration") == ("fail", "probe_not_found")
+
+
+def test_bad_request_answer(harness: Harness) -> None:
+    def bad(ctx: object) -> FakeResponse:
+        return problem_response(400, "One or more validation errors occurred.")
+
+    harness.fake.add_behavior("bad", probe=bad)
+    harness.add("t", behavior="bad")
+    outcome = harness.run()
+    assert outcome.status("api", "t", "integration") == ("fail", "bad_request")
+
+
+def test_rate_limited_probe_recovers(harness: Harness) -> None:
+    client = harness.add("t", behavior="probe_rate_limited", rate_limit_times=1, retry_after=0)
+    outcome = harness.run()
+    assert outcome.status("api", "t", "integration") == ("pass", None)
+    assert [r.status for r in harness.fake.api_requests(client_id=client.client_id)] == [429, 200]
+
+
+def test_slow_probe_times_out_promptly(harness: Harness) -> None:
+    harness.add("t", behavior="probe_slow", delay=5)
+    started = time.monotonic()
+    outcome = harness.run("--timeout", "0.5")
+    assert time.monotonic() - started < 3
+    assert outcome.status("api", "t", "integration") == ("error", "timeout")
+
+
+def test_probe_is_skipped_when_the_app_key_does_not_resolve(harness: Harness) -> None:
+    harness.add("t")
+    harness.monkeypatch.delenv("T_APP_KEY")
+    outcome = harness.run()
+    (app_key,) = [r for r in outcome.find("credentials") if r["tenant"] is None]
+    assert (app_key["status"], app_key["reason"]) == ("fail", "unresolved_reference")
+    assert outcome.status("token", "t", "integration") == ("pass", None)
+    assert outcome.status("api", "t", "integration") == ("skip", "depends_on_failure")
+    assert harness.fake.api_requests() == []
+
+
+def test_probe_refuses_a_path_outside_the_allowed_modules(harness: Harness) -> None:
+    harness.app["probe"] = "reporting/report-category/x"
+    harness.add("t")
+    outcome = harness.run()
+    assert outcome.status("api", "t", "integration") == ("skip", "depends_on_failure")
+    assert harness.fake.api_requests() == []
