@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from stcheck.testing.fake import FakeServiceTitan
 
 REPORT_FILE = "stcheck-demo-report.html"
+MARKDOWN_FILE = "stcheck-demo-report.md"
 
 # The problems the sample manifest contains on purpose: (check, tenant, environment) →
 # (status, reason). Everything else must pass.
@@ -242,20 +243,28 @@ def _readiness_report(
     writer: Writer,
     redactor: Redactor,
 ) -> str:
-    """HOOK for the go-live report (``stcheck report``, built separately).
+    """Write the sample's go-live readiness report (HTML and Markdown) into the working directory.
 
-    When the readiness machinery and the ``html`` format are available, run
-    ``stcheck report --format markdown --output html=stcheck-demo-report.html``
-    on the sample (into the working directory) and say where the page is.
+    Prints the report's summary table; the per-tenant details are in the files.
     """
     from stcheck.cli import build_parser, run_command
 
-    if importlib.util.find_spec("stcheck.readiness") is None or "html" not in plugins.formats:
-        return ""
-    parser = build_parser(plugins)
-    args = parser.parse_args(
-        ["report", manifest, "--format", "markdown", "--output", f"html={REPORT_FILE}", *net_args]
+    args = build_parser(plugins).parse_args(
+        [
+            "report", manifest, "--quiet",
+            "--output", f"html={REPORT_FILE}",
+            "--output", f"markdown={MARKDOWN_FILE}",
+            *net_args,
+        ]
+    )  # fmt: skip
+    writer.out(
+        f"\n$ stcheck report --output html={REPORT_FILE} --output markdown={MARKDOWN_FILE}\n\n"
     )
-    writer.out("\n$ stcheck report --format markdown --output html=stcheck-demo-report.html\n\n")
     run_command(args, plugins, writer, redactor)
-    return f"\nThe go-live readiness report is in {os.path.abspath(REPORT_FILE)}.\n"
+    with open(MARKDOWN_FILE, encoding="utf-8") as handle:
+        summary = handle.read().split("\n### ", 1)[0]
+    writer.out(summary.rstrip() + "\n")
+    return (
+        f"\nThe go-live readiness report, per tenant: {os.path.abspath(REPORT_FILE)}"
+        f" (and {os.path.abspath(MARKDOWN_FILE)}).\n"
+    )
