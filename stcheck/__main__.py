@@ -1,3 +1,3 @@
-from stcheck.cli import main
+from stcheck.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -291,6 +291,22 @@ class Writer:
             handle.write(self.redact(text))
 
 
+def entry() -> None:
+    """The console script: run, flush, and exit without tearing the process down.
+
+    Freeing a 10,000-tenant manifest object by object takes ~0.2 s the user
+    would wait for; the operating system reclaims it at once. Files written
+    by ``--output`` are closed before :func:`main` returns.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError):
+        code = code or EXIT_INTERNAL
+    os._exit(code)
+
+
 def main(
     argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -155,7 +154,7 @@ def run(
     (``golive`` outside ``stcheck report``).
     """
     selection = selection or Selection()
-    started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    started_at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
     started = time.perf_counter()
     manifests = load_all(paths)
     check_selection(selection, plugins, manifests)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -98,17 +97,14 @@ class SchemaCheck(Check):
         for pointer, key, value in _dated_and_ids(ctx.manifest):
             if pointer in explained or not isinstance(value, str):
                 continue
-            if key in DATE_FIELDS and len(value) == 10:
-                try:
-                    datetime.date.fromisoformat(value)
-                except ValueError:
-                    yield ctx.result(
-                        self.id,
-                        Status.FAIL,
-                        f"{_where(ctx, pointer)} is not a real calendar date",
-                        reason="invalid_value",
-                        pointer=pointer,
-                    )
+            if key in DATE_FIELDS and len(value) == 10 and not is_calendar_date(value):
+                yield ctx.result(
+                    self.id,
+                    Status.FAIL,
+                    f"{_where(ctx, pointer)} is not a real calendar date",
+                    reason="invalid_value",
+                    pointer=pointer,
+                )
             elif (
                 key == "tenant_id"
                 and value.isascii()
@@ -123,6 +119,21 @@ class SchemaCheck(Check):
                     reason="invalid_tenant_id",
                     pointer=pointer,
                 )
+
+
+DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def is_calendar_date(text: str) -> bool:
+    """YYYY-MM-DD names a real day (without importing datetime on the validate path)."""
+    year, month, day = text[:4], text[5:7], text[8:]
+    if not (year.isdigit() and month.isdigit() and day.isdigit()) or text[4] + text[7] != "--":
+        return False
+    y, m, d = int(year), int(month), int(day)
+    if not 1 <= m <= 12 or d < 1:
+        return False
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    return d <= DAYS_IN_MONTH[m - 1] + (1 if m == 2 and leap else 0)
 
 
 def _dated_and_ids(manifest: Manifest) -> Iterator[tuple[str, str, Any]]:

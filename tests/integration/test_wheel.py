@@ -28,7 +28,7 @@ def test_wheel_declares_the_console_script(wheels: dict[str, Path]) -> None:
     with zipfile.ZipFile(wheels["stcheck"]) as wheel:
         (entry_points,) = [n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt")]
         text = wheel.read(entry_points).decode()
-    assert "stcheck = stcheck.cli:main" in text
+    assert "stcheck = stcheck.cli:entry" in text
 
 
 def test_installed_package_is_the_wheel_not_the_checkout(venv: Venv, tmp_path: Path) -> None:
