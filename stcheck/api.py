@@ -148,6 +148,27 @@ class CheckContext:
             duration=duration,
         )
 
+    def entry_result(
+        self,
+        check: str,
+        entry: Entry,
+        status: Status,
+        message: str,
+        *,
+        reason: str | None = None,
+        field: str | None = None,
+    ) -> Result:
+        """A result about one (tenant, environment) entry, located at its ``field`` if given."""
+        return self.result(
+            check,
+            status,
+            message,
+            reason=reason,
+            pointer=f"{entry.pointer}/{field}" if field else entry.pointer,
+            tenant=entry.tenant,
+            environment=entry.environment,
+        )
+
 
 class Check:
     """Base class of every check; the class docstring is the check's user documentation.

@@ -157,20 +157,26 @@ def _call(plugin: LoadedPlugin, hook_name: str, kind: type[T]) -> list[T]:
 def _collect(plugin_set: PluginSet) -> None:
     for plugin in plugin_set.plugins:
         for check in _call(plugin, "stcheck_checks", Check):
-            if not check.id or check.id in plugin_set.checks:
-                plugin.error = f"check id {check.id!r} is empty or already taken"
-                continue
-            plugin_set.checks[check.id] = check
-            plugin.checks.append(check.id)
+            _claim(plugin, "check id", check.id, check, plugin_set.checks, plugin.checks)
         for scheme in _call(plugin, "stcheck_reference_schemes", ReferenceScheme):
-            if scheme.name in plugin_set.schemes:
-                plugin.error = f"reference scheme {scheme.name!r} is already taken"
-                continue
-            plugin_set.schemes[scheme.name] = scheme
-            plugin.schemes.append(scheme.name)
+            _claim(
+                plugin, "reference scheme", scheme.name, scheme, plugin_set.schemes, plugin.schemes
+            )
         for output in _call(plugin, "stcheck_output_formats", OutputFormat):
-            if output.name in plugin_set.formats:
-                plugin.error = f"output format {output.name!r} is already taken"
-                continue
-            plugin_set.formats[output.name] = output
-            plugin.formats.append(output.name)
+            _claim(plugin, "output format", output.name, output, plugin_set.formats, plugin.formats)
+
+
+def _claim(
+    plugin: LoadedPlugin,
+    what: str,
+    name: str,
+    item: T,
+    registry: dict[str, T],
+    provided: list[str],
+) -> None:
+    """Register ``item`` under ``name`` unless the name is empty or another plugin has it."""
+    if not name or name in registry:
+        plugin.error = f"{what} {name!r} is empty or already taken"
+        return
+    registry[name] = item
+    provided.append(name)

@@ -132,6 +132,12 @@ def _guarded(
     return _stamp(results, time.perf_counter() - started)
 
 
+def _unloaded(check: Check, location: Location) -> Result:
+    return _skip(
+        check, "depends_on_failure", f"{check.id}: the manifest could not be loaded", location
+    )
+
+
 def _skip(check: Check, reason: str, message: str, location: Location) -> Result:
     return Result(
         check.id, Status.SKIP, message, reason=reason, location=location, hint=hint_for(reason)
@@ -252,14 +258,7 @@ def _run_manifest(
     runnable = [c for c in checks if c.id not in not_run]
     for check in _ordered(runnable, "manifest"):
         if not manifest.loaded and check.id != "schema":
-            results.append(
-                _skip(
-                    check,
-                    "depends_on_failure",
-                    f"{check.id}: the manifest could not be loaded",
-                    here,
-                )
-            )
+            results.append(_unloaded(check, here))
             continue
         ran.add(check.id)
         results.extend(_guarded(check, lambda c=check: c.run(ctx), here))  # type: ignore[misc]
@@ -277,14 +276,7 @@ def _run_manifest(
     ctx.results = list(results)
     for check in _ordered(runnable, "summary"):
         if not manifest.loaded:
-            results.append(
-                _skip(
-                    check,
-                    "depends_on_failure",
-                    f"{check.id}: the manifest could not be loaded",
-                    here,
-                )
-            )
+            results.append(_unloaded(check, here))
             continue
         ran.add(check.id)
         produced = _guarded(check, lambda c=check: c.run(ctx), here)  # type: ignore[misc]

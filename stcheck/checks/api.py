@@ -148,15 +148,7 @@ class ApiCheck(Check):
     def _result(
         self, ctx: CheckContext, entry: Entry, status: Status, message: str, reason: str | None
     ) -> Result:
-        return ctx.result(
-            self.id,
-            status,
-            message,
-            reason=reason,
-            pointer=f"{entry.pointer}/tenant_id",
-            tenant=entry.tenant,
-            environment=entry.environment,
-        )
+        return ctx.entry_result(self.id, entry, status, message, reason=reason, field="tenant_id")
 
 
 @hookimpl

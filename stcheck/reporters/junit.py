@@ -39,10 +39,10 @@ import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime, timezone
 
 from stcheck.model import Result, RunReport, Status
 from stcheck.reasons import hint_for
+from stcheck.reporters import started_utc
 
 __all__ = ["render"]
 
@@ -70,15 +70,8 @@ def _seconds(value: float | None) -> str:
 
 def _timestamp(started_at: str) -> str | None:
     """``started_at`` as the timezone-less UTC ``YYYY-MM-DDTHH:MM:SS`` JUnit expects."""
-    if not started_at:
-        return None
-    try:
-        moment = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+    moment = started_utc(started_at)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") if moment else None
 
 
 def _base_name(result: Result, report: RunReport) -> str:

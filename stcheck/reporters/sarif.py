@@ -31,12 +31,12 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
-from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
 from stcheck.model import Location, Result, RunReport, Status
 from stcheck.reasons import REASONS, hint_for
+from stcheck.reporters import started_utc
 
 __all__ = ["FINGERPRINT_KEY", "INFORMATION_URI", "SARIF_SCHEMA", "build", "render"]
 
@@ -149,15 +149,8 @@ def _rules(report: RunReport, findings: list[Result]) -> list[dict[str, object]]
 
 def _start_time(started_at: str) -> str | None:
     """``started_at`` as SARIF's UTC date-time, or None when it is not ISO 8601."""
-    if not started_at:
-        return None
-    try:
-        moment = datetime.fromisoformat(started_at.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = started_utc(started_at)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
 def _result(result: Result, rule_index: int, report: RunReport) -> dict[str, object]:

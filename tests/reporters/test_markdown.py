@@ -7,6 +7,7 @@ import re
 from stcheck.model import Location, Result, RunReport, Status
 from stcheck.reasons import hint_for
 from stcheck.reporters import markdown
+from tests.reporters.support import make_report
 
 HOSTILE = (
     "bad <script>alert(1)</script> | ]]> & `tick` ![x](https://evil.example/p.png) "
@@ -15,16 +16,7 @@ HOSTILE = (
 
 
 def _report(*results: Result, **kwargs: object) -> RunReport:
-    fields: dict[str, object] = {
-        "tool_version": "9.8.7",
-        "command": "check",
-        "manifests": ("stcheck.yaml",),
-        "results": results,
-        "started_at": "2026-11-20T10:15:00+01:00",
-        "duration": 2.5,
-    }
-    fields.update(kwargs)
-    return RunReport(**fields)  # type: ignore[arg-type]
+    return make_report(*results, **kwargs)
 
 
 def _mixed() -> RunReport:

@@ -12,6 +12,7 @@ import pytest
 from stcheck.model import Location, Result, RunReport, Status
 from stcheck.reasons import REASONS, hint_for
 from stcheck.reporters import sarif
+from tests.reporters.support import make_report
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "data" / "sarif-schema-2.1.0.json"
 
@@ -30,17 +31,11 @@ def validator() -> Any:
 
 
 def _report(*results: Result, **kwargs: object) -> RunReport:
-    fields: dict[str, object] = {
-        "tool_version": "9.8.7",
-        "command": "check",
+    defaults: dict[str, object] = {
         "manifests": ("deploy/stcheck.yaml",),
-        "results": results,
-        "started_at": "2026-11-20T10:15:00+01:00",
-        "duration": 2.5,
         "check_docs": {"token": TOKEN_DOC, "schema": "Validate against the schema."},
     }
-    fields.update(kwargs)
-    return RunReport(**fields)  # type: ignore[arg-type]
+    return make_report(*results, **{**defaults, **kwargs})
 
 
 def _mixed() -> RunReport:
