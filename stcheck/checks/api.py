@@ -45,7 +45,7 @@ class ApiCheck(Check):
     def run_entry(
         self, ctx: CheckContext, entry: Entry, prior: Sequence[Result]
     ) -> Iterable[Result]:
-        from stcheck.net.lookup import host_problem
+        from stcheck.net.lookup import unresolved_skip
         from stcheck.net.runtime import http_client, token_grant
         from stcheck.net.secretstore import credential_problem, entry_credentials, secret_store
         from stcheck.net.servicetitan import probe, probe_path
@@ -91,17 +91,10 @@ class ApiCheck(Check):
         creds = entry_credentials(ctx, entry)
         if not creds.ok:
             return [credential_problem(ctx, self.id, entry, creds)]
-        for host in (API_HOSTS[entry.environment], AUTH_HOSTS[entry.environment]):
-            if host_problem(ctx, host) is not None:
-                return [
-                    self._result(
-                        ctx,
-                        entry,
-                        Status.SKIP,
-                        f"not run: {host} did not resolve (see the dns check)",
-                        "depends_on_failure",
-                    )
-                ]
+        hosts = (API_HOSTS[entry.environment], AUTH_HOSTS[entry.environment])
+        skipped = unresolved_skip(ctx, self.id, entry, hosts, "tenant_id")
+        if skipped is not None:
+            return [skipped]
         assert creds.client_id is not None and creds.client_secret is not None
         assert app_key.value is not None
         grant, _ = token_grant(ctx, entry, creds.client_id, creds.client_secret)

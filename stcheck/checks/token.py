@@ -59,7 +59,7 @@ class TokenCheck(Check):
     def run_entry(
         self, ctx: CheckContext, entry: Entry, prior: Sequence[Result]
     ) -> Iterable[Result]:
-        from stcheck.net.lookup import host_problem
+        from stcheck.net.lookup import unresolved_skip
         from stcheck.net.runtime import token_grant
         from stcheck.net.secretstore import credential_problem, entry_credentials
 
@@ -67,17 +67,9 @@ class TokenCheck(Check):
         if not creds.ok:
             return [credential_problem(ctx, self.id, entry, creds)]
         host = AUTH_HOSTS[entry.environment]
-        failed = host_problem(ctx, host)
-        if failed is not None:
-            return [
-                self._result(
-                    ctx,
-                    entry,
-                    Status.SKIP,
-                    f"not run: {host} did not resolve (see the dns check)",
-                    "depends_on_failure",
-                )
-            ]
+        skipped = unresolved_skip(ctx, self.id, entry, (host,), "client_id")
+        if skipped is not None:
+            return [skipped]
         assert creds.client_id is not None and creds.client_secret is not None
         grant, requested = token_grant(ctx, entry, creds.client_id, creds.client_secret)
         outcome = grant.outcome

@@ -20,6 +20,8 @@ from stcheck.net.runtime import shared
 
 if TYPE_CHECKING:
     from stcheck.api import CheckContext
+    from stcheck.manifest import Entry
+    from stcheck.model import Result
     from stcheck.net.config import NetConfig, Route
 
 
@@ -101,6 +103,23 @@ def host_problem(ctx: CheckContext, host: str) -> HostLookup | None:
         return None
     lookup = store.get(host)
     return lookup if lookup is not None and not lookup.ok else None
+
+
+def unresolved_skip(
+    ctx: CheckContext, check: str, entry: Entry, hosts: Sequence[str], field: str
+) -> Result | None:
+    """A ``skip`` result for ``check`` when one of ``hosts`` did not resolve, else None."""
+    for host in hosts:
+        if host_problem(ctx, host) is not None:
+            return ctx.entry_result(
+                check,
+                entry,
+                Status.SKIP,
+                f"not run: {host} did not resolve (see the dns check)",
+                reason="depends_on_failure",
+                field=field,
+            )
+    return None
 
 
 def _private(address: str) -> bool:
