@@ -75,8 +75,8 @@ class UniqueCheck(Check):
                             ctx.result(
                                 self.id,
                                 Status.FAIL,
-                                f"{env_name} tenant ID {tenant_id} of {label!r} is also"
-                                f" {seen[0]!r}'s (at {first_line(seen[1])})",
+                                f"{env_name} tenant ID {tenant_id} of {label!r} is already"
+                                f" used by {seen[0]!r} (at {first_line(seen[1])})",
                                 reason="duplicate_tenant_id",
                                 pointer=f"{env_pointer}/tenant_id",
                                 tenant=label,
