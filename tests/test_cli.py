@@ -254,3 +254,23 @@ def test_crashing_check_is_an_error_result_and_the_run_goes_on(tmp_path: Path) -
     assert "wrong 9.9" in by_check["plugins"].message
     assert by_check["schema"].status is Status.PASS
     assert report.failed
+
+
+def test_validate_never_imports_the_http_stack_or_templates(tmp_path: Path) -> None:
+    """The pre-commit path must start fast: no requests, urllib3, Jinja2 or trustme."""
+    import subprocess
+    import sys
+
+    path = write(tmp_path, VALID)
+    probe = (
+        "import sys\n"
+        "from stcheck.cli import main\n"
+        f"code = main(['validate', {str(path)!r}])\n"
+        "heavy = sorted(m for m in ('requests', 'urllib3', 'jinja2', 'trustme', 'jsonschema',"
+        " 'importlib.metadata', 'stcheck.net.http', 'stcheck.golive_rules') if m in sys.modules)\n"
+        "print(code, heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0 []"
