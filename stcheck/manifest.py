@@ -24,6 +24,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import BaseResolver
 
 from stcheck.model import Location
+from stcheck.secrets import credential_kind
 
 try:  # libyaml's C parser: ~4x faster than the pure-Python one
     from yaml._yaml import CParser as _Parser
@@ -44,7 +45,14 @@ except ImportError:  # pragma: no cover - exercised only without libyaml
 
     HAVE_LIBYAML = False
 
-MAX_BYTES = 50 * 1024 * 1024
+MAX_BYTES = 20 * 1024 * 1024
+# Lines plus flow-collection items: bounds the node tree libyaml builds before
+# stcheck sees any of it (a 10,000-tenant manifest has about 180,000 lines).
+MAX_ITEMS = 1_500_000
+MAX_NUMBER_DIGITS = 40
+MAX_LOAD_PROBLEMS = 200
+# Fields whose values are credentials or references to them: never quoted in messages.
+SECRET_FIELDS = frozenset({"app_key", "client_id", "client_secret"})
 MAX_DEPTH = 64
 # Values produced by expanding aliases, beyond the nodes written out, before
 # the file is treated as an alias bomb.
@@ -259,7 +267,9 @@ def parse_tenant_id(value: Any) -> int | None:
     """A tenant ID as an int when it is a positive 64-bit integer (bare or digit string)."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, str) and value.isascii() and value.isdigit() and value[0] != "0":
+    if isinstance(value, str):
+        if not (0 < len(value) <= 19 and value.isascii() and value.isdigit() and value[0] != "0"):
+            return None
         value = int(value)
     if isinstance(value, int) and 0 < value <= MAX_TENANT_ID:
         return value
@@ -297,27 +307,32 @@ def _child(node: Node, segment: str) -> tuple[Node, Node] | None:
     return None
 
 
-def pointer_of(root: Node, target: Node) -> str:
-    """The JSON pointer of ``target`` inside ``root`` (slow; only for the rare problem)."""
+def pointers_of(root: Node, targets: set[int]) -> dict[int, str]:
+    """JSON pointers of the nodes whose ``id`` is in ``targets``, in one walk of the tree.
+
+    A key that looks like a credential stands as ``*`` in the pointers below it.
+    """
+    found: dict[int, str] = {}
     stack: list[tuple[Node, str]] = [(root, "")]
     seen: set[int] = set()
-    while stack:
+    while stack and len(found) < len(targets):
         node, path = stack.pop()
-        if node is target:
-            return path
+        if id(node) in targets:
+            found.setdefault(id(node), path)
         if id(node) in seen:
             continue
         seen.add(id(node))
         if isinstance(node, MappingNode):
             for key_node, value_node in node.value:
                 name = key_node.value if isinstance(key_node, ScalarNode) else "?"
-                if key_node is target:
-                    return f"{path}/{_escape(name)}"
-                stack.append((value_node, f"{path}/{_escape(name)}"))
+                child = f"{path}/{'*' if credential_kind(name) else _escape(name)}"
+                if id(key_node) in targets:
+                    found.setdefault(id(key_node), child)
+                stack.append((value_node, child))
         elif isinstance(node, SequenceNode):
             for index, item in enumerate(node.value):
                 stack.append((item, f"{path}/{index}"))
-    return ""
+    return found
 
 
 class _Constructor:
@@ -325,12 +340,16 @@ class _Constructor:
 
     def __init__(self) -> None:
         self.problems: list[tuple[str, str, Node, bool]] = []
+        self.unlisted = 0
         self.expanded = 0
         self.seen: set[int] = set()
-        self.too_big = False
+        self.in_secret_field = False
 
     def problem(self, reason: str, message: str, node: Node, fatal: bool = False) -> None:
-        self.problems.append((reason, message, node, fatal))
+        if len(self.problems) < MAX_LOAD_PROBLEMS:
+            self.problems.append((reason, message, node, fatal))
+        else:
+            self.unlisted += 1
 
     def construct(self, node: Node, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
@@ -349,7 +368,7 @@ class _Constructor:
         else:
             self.seen.add(id(node))
         if node.tag not in ACCEPTED_TAGS:
-            self.problem("unsupported_tag", f"unsupported YAML tag {node.tag!r}", node)
+            self.problem("unsupported_tag", f"unsupported YAML tag {_shown_tag(node.tag)}", node)
         if isinstance(node, MappingNode):
             return self.mapping(node, depth)
         return [self.construct(item, depth + 1) for item in node.value]
@@ -370,21 +389,24 @@ class _Constructor:
                 )
                 continue
             if key in result:
+                shown = "a key that looks like a credential" if credential_kind(key) else repr(key)
                 self.problem(
                     "duplicate_key",
-                    f"duplicate key {key!r} (first written at line {first_line[key]});"
+                    f"duplicate key {shown} (first written at line {first_line[key]});"
                     " YAML would silently keep only the last",
                     key_node,
                 )
             else:
                 first_line[key] = key_node.start_mark.line + 1
+            self.in_secret_field = key in SECRET_FIELDS
             result[key] = self.construct(value_node, depth + 1)
+            self.in_secret_field = False
         return result
 
     def scalar(self, node: ScalarNode) -> Any:
         text: str = node.value
         if node.tag != STR_TAG:
-            self.problem("unsupported_tag", f"unsupported YAML tag {node.tag!r}", node)
+            self.problem("unsupported_tag", f"unsupported YAML tag {_shown_tag(node.tag)}", node)
             return text
         if node.style:  # quoted or block scalar: text as written ('' / None when plain)
             return text
@@ -392,14 +414,17 @@ class _Constructor:
             return None
         first = text[0]
         if first.isdigit() or first in "+-.":
+            if len(text) > MAX_NUMBER_DIGITS:
+                return text  # no number is this long; the schema says what is wrong with it
             if _is_decimal_int(text):
                 return int(text)
             if _is_date(text):
                 return text  # dates stay the text written; the schema checks their shape
             trap, floating = _number_patterns()
             if trap.match(text):
-                shown = f"{text} is" if len(text) <= 20 else "this value is"
-                read_as = _yaml11_value(text) if len(text) <= 20 else "a number"
+                quotable = len(text) <= 20 and not self.in_secret_field
+                shown = f"{text} is" if quotable else "this value is"
+                read_as = _yaml11_value(text) if quotable else "a number"
                 self.problem(
                     "yaml_trap",
                     f"{shown} ambiguous: YAML 1.1 reads it as {read_as}; quote it,"
@@ -408,6 +433,13 @@ class _Constructor:
                 )
                 return text
             if floating.match(text):
+                if "." not in text and "e" in text.lower():
+                    self.problem(
+                        "yaml_trap",
+                        "this value is ambiguous: YAML 1.2 reads it as a number, YAML 1.1 as"
+                        " text; quote it, or write the number out",
+                        node,
+                    )
                 return float(text)
             special = SPECIAL_FLOAT.get(text.lower())
             if special is not None:
@@ -416,6 +448,10 @@ class _Constructor:
         if text in PLAIN_CONSTANTS:
             return PLAIN_CONSTANTS[text]
         return text
+
+
+def _shown_tag(tag: str) -> str:
+    return "(not shown: it looks like a credential)" if credential_kind(tag) else repr(tag)
 
 
 def _yaml11_value(text: str) -> str:
@@ -469,6 +505,14 @@ def load_manifest(path: str, *, max_bytes: int = MAX_BYTES) -> Manifest:
 
 def load_bytes(raw: bytes, path: str) -> Manifest:
     """Load manifest text already read into memory (``path`` is used in locations)."""
+    items = raw.count(b"\n") + raw.count(b",")
+    if items > MAX_ITEMS:
+        return _fatal(
+            path,
+            "too_large",
+            f"the file holds about {items:,} lines and items; stcheck reads manifests of up to"
+            f" {MAX_ITEMS:,} (10,000 tenants take about 180,000)",
+        )
     gc_was_enabled = gc.isenabled()
     gc.disable()  # composing allocates many small objects; collections only slow it
     try:
@@ -527,17 +571,27 @@ def _load_nodes(raw: bytes, path: str) -> Manifest:
         return Manifest(path, None, root, [aborted])
     except RecursionError:
         return _fatal(path, "too_deep", "the document nests too deeply to load")
+    pointers = pointers_of(root, {id(node) for _, _, node, _ in constructor.problems})
     problems = [
         LoadProblem(
             reason,
             message,
             node.start_mark.line + 1,
             node.start_mark.column + 1,
-            pointer_of(root, node),
+            pointers.get(id(node), ""),
             fatal,
         )
         for reason, message, node, fatal in constructor.problems
     ]
+    if constructor.unlisted:
+        problems.append(
+            LoadProblem(
+                "invalid_yaml",
+                f"and {constructor.unlisted} more problems of this kind not listed",
+                None,
+                None,
+            )
+        )
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
         problems.append(

@@ -184,3 +184,37 @@ def test_missing_file_raises(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         load_manifest(str(tmp_path / "nope.yaml"))
     assert not os.path.exists(tmp_path / "nope.yaml")
+
+
+def test_loader_messages_and_pointers_never_show_credential_shaped_keys() -> None:
+    secret = "Xk9mP2qR7vT4wZ8nB3cF6hJ1"
+    loaded = load_bytes(
+        f"app:\n  {secret}: 1\n  {secret}: 2\n  x: {{y: 0123}}\n".encode(), "m.yaml"
+    )
+    (duplicate, trap) = loaded.problems
+    assert duplicate.reason == "duplicate_key" and trap.reason == "yaml_trap"
+    assert secret not in duplicate.message + duplicate.pointer
+    assert duplicate.pointer == "/app/*"
+    nested = load_bytes(f"{secret}:\n  a: 0123\n".encode(), "m.yaml")
+    assert nested.problems[0].pointer == "/*/a"
+
+
+def test_trap_in_a_credential_field_is_not_quoted() -> None:
+    loaded = load_bytes(b"app:\n  app_key: 0x1234abcd5678ef90\n  other: 0x1F\n", "m.yaml")
+    secret_field, other = loaded.problems
+    assert "0x1234abcd5678ef90" not in secret_field.message
+    assert "1311862289879068560" not in secret_field.message
+    assert other.message.startswith("0x1F is ambiguous: YAML 1.1 reads it as 31")
+
+
+def test_many_problems_are_listed_up_to_a_limit() -> None:
+    loaded = load_bytes(("t:\n" + "  - 0123\n" * 5000).encode(), "m.yaml")
+    assert len(loaded.problems) == manifest_module.MAX_LOAD_PROBLEMS + 1
+    assert loaded.problems[-1].message == "and 4800 more problems of this kind not listed"
+    assert loaded.problems[0].pointer == "/t/0"
+
+
+def test_too_many_items_are_refused_before_parsing() -> None:
+    loaded = load_bytes(b"t: [" + b"1," * (manifest_module.MAX_ITEMS + 1) + b"]\n", "big.yaml")
+    assert [p.reason for p in loaded.problems] == ["too_large"]
+    assert "lines and items" in loaded.problems[0].message

@@ -281,3 +281,26 @@ def test_fast_engine_agrees_with_the_reference_implementation(text: str) -> None
         for e in explain(reference.violations(loaded.data), loaded.data, schema)
     }
     assert fast_found == ref_found
+
+
+@pytest.mark.parametrize("value", ["9876543.0", "9.876543e6", "1e3"])
+def test_float_tenant_id_is_not_a_tenant_id(tmp_path: Path, value: str) -> None:
+    """JSON Schema counts 9876543.0 as an integer; the entry would silently drop out of `check`."""
+    failures = schema_results(tmp_path, mutate('tenant_id: "9876543"', f"tenant_id: {value}"))
+    assert failures
+    assert {f["reason"] for f in failures} <= {"invalid_tenant_id", "yaml_trap"}
+    assert all(f["location"]["line"] == 15 for f in failures)  # type: ignore[index]
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_absurdly_long_numbers_are_input_errors_not_crashes(tmp_path: Path, quoted: bool) -> None:
+    digits = "9" * 5000
+    value = f'"{digits}"' if quoted else digits
+    path = tmp_path / "stcheck.yaml"
+    path.write_text(VALID.replace('"9876543"', value), encoding="utf-8")
+    for command in (["validate"], ["report", "--offline"]):
+        result = run_cli(*command, "--format", "json", str(path))
+        document = json.loads(result.out)
+        assert result.code in (0, 1)
+        assert not [r for r in document["results"] if r["reason"] == "check_crashed"]
+    assert "beyond 64 bits" in run_cli("validate", str(path)).out

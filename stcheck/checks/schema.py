@@ -93,9 +93,22 @@ class SchemaCheck(Check):
         return results
 
     def _semantic(self, ctx: CheckContext, explained: set[str]) -> Iterator[Result]:
-        """What JSON Schema cannot say: real calendar dates, 64-bit tenant IDs written as text."""
+        """What JSON Schema cannot say: real dates, 64-bit tenant IDs as text, 1.0 is not 1."""
         for pointer, key, value in _dated_and_ids(ctx.manifest):
-            if pointer in explained or not isinstance(value, str):
+            if pointer in explained:
+                continue
+            if key == "tenant_id" and isinstance(value, float):
+                # JSON Schema counts 9876543.0 as an integer; stcheck would drop the entry.
+                yield ctx.result(
+                    self.id,
+                    Status.FAIL,
+                    f"{_where(ctx, pointer)} must be a whole number written without a decimal"
+                    " point or exponent",
+                    reason="invalid_tenant_id",
+                    pointer=pointer,
+                )
+                continue
+            if not isinstance(value, str):
                 continue
             if key in DATE_FIELDS and len(value) == 10 and not is_calendar_date(value):
                 yield ctx.result(
@@ -110,7 +123,7 @@ class SchemaCheck(Check):
                 and value.isascii()
                 and value.isdigit()
                 and not value.startswith("0")
-                and int(value) > MAX_TENANT_ID
+                and (len(value) > 19 or int(value) > MAX_TENANT_ID)
             ):
                 yield ctx.result(
                     self.id,
