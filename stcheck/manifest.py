@@ -24,7 +24,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import BaseResolver
 
 from stcheck.model import Location
-from stcheck.secrets import credential_kind
+from stcheck.secrets import credential_kind, scan_text
 
 try:  # libyaml's C parser: ~4x faster than the pure-Python one
     from yaml._yaml import CParser as _Parser
@@ -149,6 +149,13 @@ class Manifest:
     root: Node | None
     problems: list[LoadProblem] = field(default_factory=list)
     text: str = ""
+    _secret_runs: list[tuple[int, str, str]] | None = field(default=None, repr=False)
+
+    def secret_runs(self) -> list[tuple[int, str, str]]:
+        """(offset, kind, text) of every credential-shaped run in the file, computed once."""
+        if self._secret_runs is None:
+            self._secret_runs = scan_text(self.text)
+        return self._secret_runs
 
     @property
     def directory(self) -> str:

@@ -21,6 +21,7 @@ from stcheck.manifest import Entry, Manifest, load_manifest
 from stcheck.model import Location, PluginInfo, Result, RunReport, Status
 from stcheck.plugins import PluginSet
 from stcheck.reasons import hint_for
+from stcheck.secrets import Redactor
 
 
 class UsageError(Exception):
@@ -165,6 +166,12 @@ def run(
     manifests = load_all(paths)
     check_selection(selection, plugins, manifests)
     shared: dict[str, object] = services if services is not None else {}
+    redactor = shared.get("redactor")
+    if isinstance(redactor, Redactor):
+        # Whichever check mentions a credential-shaped string, the output will not show it.
+        for manifest in manifests:
+            for _, _, secret in manifest.secret_runs():
+                redactor.add(secret)
     results: list[Result] = []
     for plugin in plugins.errors:
         version = f" {plugin.version}" if plugin.version else ""

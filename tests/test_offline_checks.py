@@ -61,7 +61,8 @@ def test_leaked_secret_is_reported_without_echo(
 
 
 def test_secret_used_as_a_key_is_not_echoed(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID + "Zx8vB2nQ7rT1yU5iO9pL3kJ6hG4fD0sA: 1\n")
+    key = "Zx8vB2nQ7rT1yU5iO9pL3kJ6hG4fD0sA"
+    path = write(tmp_path, VALID + f"{key}: 1\n{key}: 2\n{key}x:\n  a: 0123\n")
     for fmt in FORMATS:
         result = run_cli("validate", "--format", fmt, str(path))
         assert "Zx8vB2nQ7rT1yU5iO9pL3kJ6hG4fD0sA" not in result.out + result.err, fmt

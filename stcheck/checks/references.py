@@ -9,7 +9,6 @@ from typing import Any
 from stcheck.api import Check, CheckContext
 from stcheck.hookspecs import hookimpl
 from stcheck.model import Result, Status
-from stcheck.secrets import scan_text
 
 REFERENCE = re.compile(r"([a-z][a-z0-9+.-]*):(.*)\Z", re.DOTALL)
 
@@ -55,10 +54,7 @@ class ReferencesCheck(Check):
     def run(self, ctx: CheckContext) -> Iterable[Result]:
         results: list[Result] = []
         leaked: set[str] = set()
-        redactor = ctx.services.get("redactor")
-        for offset, kind, secret in scan_text(ctx.manifest.text):
-            if redactor is not None:
-                redactor.add(secret)  # whatever else mentions it, output will not show it
+        for offset, kind, _ in ctx.manifest.secret_runs():
             location, what = ctx.manifest.at_offset(offset)
             if what == "value":
                 leaked.add(location.pointer)
