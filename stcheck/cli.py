@@ -276,19 +276,27 @@ class Writer:
         self.stderr = stderr
 
     def out(self, text: str) -> None:
-        self.stdout.write(self.redact(text))
-        self.stdout.flush()
+        try:
+            self.stdout.write(self.redact(text))
+            self.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise UsageError(f"cannot write to standard output ({exc.strerror})") from None
 
     def err(self, text: str) -> None:
         self.stderr.write(self.redact(text))
         self.stderr.flush()
 
     def file(self, path: str, text: str) -> None:
-        directory = os.path.dirname(path)
-        if directory:
-            os.makedirs(directory, exist_ok=True)
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(self.redact(text))
+        try:
+            directory = os.path.dirname(path)
+            if directory:
+                os.makedirs(directory, exist_ok=True)
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(self.redact(text))
+        except OSError as exc:
+            raise UsageError(f"cannot write {path} ({exc.strerror or exc})") from None
 
 
 def entry() -> None:
@@ -322,6 +330,8 @@ def main(
     except KeyboardInterrupt:
         writer.err("stcheck: interrupted\n")
         return 130
+    except BrokenPipeError:  # `stcheck … | head`: the reader left; nothing more to say
+        return EXIT_FAILED
     except SystemExit as exc:  # argparse: --help exits 0, bad options exit 2
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     except Exception as exc:
@@ -378,7 +388,9 @@ def run_command(
     services: dict[str, Any] | None = None,
 ) -> int:
     paths = args.manifests or [DEFAULT_MANIFEST]
-    for name, _ in args.output:
+    for name, path in args.output:
+        if os.path.isdir(path):
+            raise UsageError(f"--output {name}={path}: is a directory, not a file")
         fmt = plugins.formats.get(name)
         if fmt is None or args.command not in fmt.commands:
             allowed = sorted(n for n, f in plugins.formats.items() if args.command in f.commands)

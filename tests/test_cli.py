@@ -274,3 +274,24 @@ def test_validate_never_imports_the_http_stack_or_templates(tmp_path: Path) -> N
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert done.stdout.strip().splitlines()[-1] == "0 []"
+
+
+def test_control_characters_from_the_manifest_cannot_reach_the_terminal(tmp_path: Path) -> None:
+    hostile = '"t\\e]0;pwned\\a\\nforged"'  # YAML escapes: ESC, BEL, newline
+    text = f"version: 1\napp: {{name: x, app_key: env:K}}\ntenants:\n  - name: {hostile}\n"
+    path = write(tmp_path, text)
+    for fmt in ("text", "github"):
+        out = run_cli("validate", "--format", fmt, str(path)).out
+        assert "\x1b" not in out and "\x07" not in out, fmt
+        assert not any(line.startswith("forged") for line in out.splitlines()), fmt
+
+
+@pytest.mark.parametrize("target", ["DIR", "/dev/full"])
+def test_unwritable_output_is_a_clear_input_error(tmp_path: Path, target: str) -> None:
+    path = write(tmp_path, VALID)
+    destination = str(tmp_path) if target == "DIR" else target
+    if target == "/dev/full" and not Path(target).exists():
+        pytest.skip("no /dev/full here")
+    result = run_cli("validate", str(path), "--output", f"json={destination}")
+    assert result.code == 2
+    assert "stcheck: error:" in result.err and "internal error" not in result.err

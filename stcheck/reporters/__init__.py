@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (terminal escapes, BEL, CR) shown as ``\\xNN``.
+
+    Manifest text is untrusted: a tenant name must not move the cursor or
+    forge a line in a CI log.
+    """
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 def started_utc(started_at: str) -> datetime | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from stcheck.model import RunReport, Status
+from stcheck.reporters import printable
 
 LEVELS = {Status.FAIL: "error", Status.ERROR: "error", Status.WARN: "warning"}
 
 
 def _data(text: str) -> str:
+    text = printable(text)
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

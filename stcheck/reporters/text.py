@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from stcheck.model import Result, RunReport, Status
+from stcheck.reporters import printable
 
 
 def _position(result: Result) -> str:
@@ -30,9 +31,10 @@ def render(report: RunReport, *, verbose: bool = False) -> str:
             subject = f" ({result.tenant}/{result.environment})"
         elif result.tenant:
             subject = f" ({result.tenant})"
-        lines.append(
+        line = (
             f"{_position(result)}: {result.status.value} [{result.check}] {result.message}{subject}"
         )
+        lines.append(printable(line).replace("\n", "\\n"))
         if result.hint and result.status is not Status.PASS:
             lines.append(f"    hint: {result.hint}")
     counts = report.summary
