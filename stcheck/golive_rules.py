@@ -29,6 +29,13 @@ from stcheck.reasons import hint_for
 NETWORK_CHECKS = ("credentials", "dns", "token", "api")
 NOT_MANIFEST_CHECKS = frozenset({*NETWORK_CHECKS, "golive", "plugins"})
 TENANT_POINTER = re.compile(r"/tenants/([0-9]+)(?:/|$)")
+ATTESTATION_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}")
+"""A valid ``go_live.attestations`` key (the manifest schema's ``propertyNames`` pattern).
+
+Other keys are schema errors (reported by the ``schema`` check, under ``manifest_valid``)
+and get no item of their own: an item id must stay ``attestation.KEY``."""
+MANIFEST_CHECKS = ("schema", "references", "unique")
+"""The offline checks whose passing proves ``manifest_valid``: all must have run."""
 OWN_ITEM_REASONS = frozenset({"same_reference_both_environments"})
 """Offline findings that an item of their own reports (so one problem is one blocker)."""
 
@@ -139,6 +146,8 @@ class Evidence:
         self.by_key: dict[tuple[str, str | None, str | None], list[Result]] = defaultdict(list)
         self.not_run: dict[str, str] = {}
         self.seen: set[str] = set()
+        self.ran: set[str] = set()
+        """Checks that gave at least one result other than "did not run"."""
         self.results = results
         # Findings of the offline checks (schema, references, unique, plugins' own),
         # indexed by the tenant they concern: (position in results, result).
@@ -172,6 +181,7 @@ class Evidence:
             ):
                 self.not_run.setdefault(result.check, result.reason or "")
                 continue
+            self.ran.add(result.check)
             self.by_key[(result.check, result.tenant, result.environment)].append(result)
 
     def get(self, check: str, tenant: str | None, environment: str | None) -> list[Result]:
@@ -185,6 +195,32 @@ class Evidence:
         """
         found = self._by_position.get(position, []) + self._by_name.get(name, [])
         return [result for _, result in sorted(found + self._manifest_wide, key=lambda p: p[0])]
+
+    def did_not_run(self, checks: Sequence[str]) -> str | None:
+        """Why some of ``checks`` gave no evidence ("the schema check did not run (deselected)").
+
+        None when every one of them ran.
+        """
+        missing = [check for check in checks if check not in self.ran]
+        if not missing:
+            return None
+        why: dict[str, list[str]] = defaultdict(list)
+        for check in missing:
+            reason = self.not_run.get(check)
+            if reason == "deselected":
+                why["deselected"].append(check)
+            elif reason == "depends_on_failure":
+                why["it could not run"].append(check)
+            elif check not in self.seen:
+                why["no results; see `stcheck plugins`"].append(check)
+            else:
+                why[reason or "no results"].append(check)
+        parts = []
+        for reason, names in why.items():
+            listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+            noun = "check" if len(names) == 1 else "checks"
+            parts.append(f"the {listed} {noun} did not run ({reason})")
+        return "; ".join(parts)
 
     def why_unchecked(self, check: str, environment: str | None = None) -> str:
         """Why there is no result of ``check`` for an entry."""
@@ -365,6 +401,12 @@ def _manifest_valid(position: int, name: str, evidence: Evidence) -> ReadinessIt
     title = "The manifest's settings for this tenant are valid"
     problems = evidence.offline_problems(position, name)
     if not problems:
+        # No problem found proves nothing unless the checks that look for them ran.
+        missing = evidence.did_not_run(MANIFEST_CHECKS)
+        if missing:
+            return ReadinessItem(
+                "manifest_valid", title, True, "not_checked", f"not checked: {missing}"
+            )
         return ReadinessItem(
             "manifest_valid", title, True, "pass", "no problem found by the offline checks"
         )
@@ -677,7 +719,11 @@ def _attestations(
             attestations.append(attestation)
         items.append(item)
     for key, value in given.items():
-        if key in STANDARD_ATTESTATIONS or not isinstance(key, str):
+        if (
+            key in STANDARD_ATTESTATIONS
+            or not isinstance(key, str)
+            or not ATTESTATION_KEY.fullmatch(key)
+        ):
             continue
         attestation, item = _attestation(
             f"attestation.{key}", f"Attestation: {key}", False, key, value, today

@@ -25,8 +25,9 @@ class GoLiveCheck(Check):
 
     Blocking items (all must pass for the verdict *ready*):
 
-    - ``manifest_valid`` — no schema, reference or uniqueness problem concerns
-      this tenant's entries or the app settings;
+    - ``manifest_valid`` — the ``schema``, ``references`` and ``unique`` checks
+      ran and no problem of theirs concerns this tenant's entries or the app
+      settings (not checked when one of them was deselected);
     - ``production_entry`` — a complete ``environments.production`` entry;
     - ``distinct_references`` — production and integration reference different
       client IDs and secrets;

@@ -429,6 +429,72 @@ def test_deselected_network_check_is_not_checked(
     assert "deselected" in item(good, "production_probe").detail
 
 
+@pytest.mark.parametrize(
+    ("args", "missing"),
+    [
+        (("--skip", "schema"), "the schema check did not run (deselected)"),
+        (("--skip", "references"), "the references check did not run (deselected)"),
+        (
+            ("--skip", "schema,unique,references"),
+            "the schema, references and unique checks did not run (deselected)",
+        ),
+        (
+            ("--select", "credentials,token,api,golive"),
+            "the schema, references and unique checks did not run (deselected)",
+        ),
+    ],
+)
+def test_deselected_manifest_checks_leave_manifest_valid_unchecked(
+    write_manifest: WriteManifest,
+    run_report: RunReportFn,
+    args: tuple[str, ...],
+    missing: str,
+) -> None:
+    # Online and otherwise ready: "no problem found" by checks that did not run proves nothing.
+    path = write_manifest(tenant())
+    run = run_report("--strict", *args, str(path), network=ScriptedNetwork())
+    good = readiness(run)
+    valid = item(good, "manifest_valid")
+    assert (valid.state, valid.detail) == ("not_checked", f"not checked: {missing}")
+    assert [i.id for i in good.unchecked] == ["manifest_valid"]
+    assert good.verdict == "unknown"
+    status, reason, _ = golive_results(run)["good-plumbing"]
+    assert (status, reason) == (Status.WARN, "readiness_unknown")
+    # Online, --strict fails an unknown verdict (it passed as "ready" before).
+    assert run.code == 1, run.err
+    assert run_report(*args, str(path), network=ScriptedNetwork()).code == 0
+
+
+def test_skipped_schema_never_hides_an_invalid_manifest(
+    write_manifest: WriteManifest, run_report: RunReportFn
+) -> None:
+    data = tenant()
+    data["api_url"] = "https://evil.example"  # not in manifest v1: a schema error
+    path = write_manifest(data)
+    assert readiness(run_report(str(path), network=ScriptedNetwork())).verdict == "not_ready"
+    skipped = run_report("--strict", "--skip", "schema", str(path), network=ScriptedNetwork())
+    good = readiness(skipped)
+    assert good.verdict == "unknown"
+    assert item(good, "manifest_valid").state == "not_checked"
+    # Offline too: the item is not checked rather than passed.
+    offline = readiness(run_report("--offline", "--skip", "schema", str(path)))
+    assert offline.verdict != "ready"
+    assert item(offline, "manifest_valid").detail == (
+        "not checked: the schema check did not run (deselected)"
+    )
+
+
+def test_a_problem_found_fails_manifest_valid_even_when_a_check_was_skipped(
+    write_manifest: WriteManifest, run_report: RunReportFn
+) -> None:
+    data = tenant()
+    data["environments"]["production"]["client_id"] = "nosuchscheme:X"
+    path = write_manifest(data)
+    good = readiness(run_report("--offline", "--skip", "schema,unique", str(path)))
+    assert good.verdict == "not_ready"
+    assert item(good, "manifest_valid").state == "fail"
+
+
 def test_env_selection_leaves_production_unchecked(
     write_manifest: WriteManifest, run_report: RunReportFn
 ) -> None:

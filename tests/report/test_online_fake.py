@@ -98,3 +98,44 @@ def test_report_online_against_the_fake(
     assert fake.app_key not in run.out
     for secret in secrets:
         assert secret not in run.out
+
+
+def test_report_online_with_the_manifest_checks_skipped_is_not_ready(
+    servicetitan_fake: FakeServiceTitan,
+    write_manifest: WriteManifest,
+    run_report: RunReportFn,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every network item passes against the fake; only the schema check would object.
+    fake = servicetitan_fake
+    monkeypatch.setenv("ST_APP_KEY", fake.app_key)
+    data = tenant("good-plumbing", number=1)
+    data["api_url"] = "https://evil.example"  # not in manifest v1
+    for environment in ("integration", "production"):
+        tenant_id = int(data["environments"][environment]["tenant_id"])
+        client = fake.add_client(FakeClient(environment, tenants={tenant_id}))
+        _entry(monkeypatch, data, environment, client, f"RS_{environment[:3].upper()}")
+    path = write_manifest(text=manifest_text(data))
+
+    checked = run_report(*fake.cli_args(), "--strict", "--format", "json", str(path))
+    assert checked.report is not None, checked.err
+    assert [t.verdict for t in readiness_of(checked.report)] == ["not_ready"]
+    assert checked.code == 1
+
+    skipped = run_report(
+        *fake.cli_args(),
+        "--strict",
+        "--skip",
+        "schema,unique,references",
+        "--format",
+        "json",
+        str(path),
+    )
+    assert skipped.report is not None, skipped.err
+    (good,) = readiness_of(skipped.report)
+    items = {i.id: i for i in good.items}
+    assert items["manifest_valid"].state == "not_checked"
+    assert "did not run (deselected)" in items["manifest_valid"].detail
+    assert items["production_probe"].state == "pass"
+    assert good.verdict == "unknown"
+    assert skipped.code == 1

@@ -360,6 +360,39 @@ def test_json_readiness_matches_the_schema(
     assert good["days_left"] == 16 and good["today"] == "2026-11-29"
 
 
+def test_json_with_invalid_attestation_keys_matches_the_schema(
+    write_manifest: WriteManifest, run_report: RunReportFn
+) -> None:
+    data = tenant()
+    bad_keys: list[object] = ["<img src=x onerror=alert(1)>", "Bad-Key", "x" * 64, "9lives", 1]
+    for key in bad_keys:
+        data["go_live"]["attestations"][key] = {"by": "mallory", "on": "2026-11-20"}
+    data["go_live"]["attestations"]["x_custom"] = {"by": "dana", "on": "2026-11-21"}
+    path = write_manifest(data)
+    run = run_report("--offline", "--format", "json", str(path))
+    document = json.loads(run.out)
+    validator = jsonschema.Draft202012Validator(load_schema(REPORT_SCHEMA))
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
+    assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+    (good,) = document["readiness"]
+    ids = [entry["id"] for entry in good["items"]]
+    # Invalid keys get no item (nor attestation); a valid custom one still does.
+    assert [i for i in ids if i.startswith("attestation.")] == [
+        "attestation.app_approved",
+        "attestation.tenant_admin_connected",
+        "attestation.api_terms_accepted",
+        "attestation.x_custom",
+    ]
+    assert "mallory" not in {entry["by"] for entry in good["attestations"]}
+    # They are schema errors, so the manifest item fails.
+    valid = next(entry for entry in good["items"] if entry["id"] == "manifest_valid")
+    assert valid["state"] == "fail"
+    assert good["verdict"] == "not_ready"
+    # The other outputs render without them too.
+    html_out = run_report("--offline", "--format", "html", str(path)).out
+    assert "<img src=x" not in html_out
+
+
 def test_schema_rejects_a_malformed_readiness_entry() -> None:
     schema = load_schema(REPORT_SCHEMA)
     jsonschema.Draft202012Validator.check_schema(schema)

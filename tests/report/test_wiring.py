@@ -1,7 +1,10 @@
-"""The readiness formats are wired into the real registry (not only by the test shim).
+"""The readiness formats are wired into the real registry, not only by the test shim.
 
-These two fail until the lead applies the registry edits to ``stcheck/plugins.py``
-and ``stcheck/reporters/builtin.py`` (see docs/report.md, "Wiring").
+Checked against the registry as shipped (captured in conftest.py before its shim can
+patch anything): ``stcheck.reporters.report_formats`` is one of
+``stcheck/plugins.py``'s default plugins, and the built-in ``markdown`` format of
+``stcheck/reporters/builtin.py`` renders the readiness report for ``stcheck report``
+and the check summary for other commands.
 """
 
 from __future__ import annotations
