@@ -181,3 +181,25 @@ def test_paths_names_and_slugs_are_not_secrets(text: str) -> None:
     from stcheck.secrets import scan_text
 
     assert scan_text(f"key: {text}  # {text}\n") == []
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("mypassword:Summer2024", None),
+        ("evn:GP_INT_CLIENT_SECRET", "did you mean env:?"),
+        ("vault:secret/gp#x", "'vault'"),
+    ],
+)
+def test_unknown_scheme_is_named_only_when_it_cannot_be_a_secret(
+    tmp_path: Path, value: str, shown: str | None
+) -> None:
+    path = write(tmp_path, VALID.replace("env:GP_INT_CLIENT_SECRET", value, 1))
+    (found,) = failures(path, "references")
+    assert found["reason"] == "unknown_scheme"
+    for fmt in FORMATS:
+        out = run_cli("validate", "--format", fmt, str(path)).out
+        if shown is None:
+            assert "mypassword" not in out and "Summer2024" not in out, fmt
+    if shown is not None:
+        assert shown in str(found["message"])

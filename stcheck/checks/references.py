@@ -9,6 +9,7 @@ from typing import Any
 from stcheck.api import Check, CheckContext
 from stcheck.hookspecs import hookimpl
 from stcheck.model import Result, Status
+from stcheck.secrets import shown_scheme, suggested_scheme
 
 REFERENCE = re.compile(r"([a-z][a-z0-9+.-]*):(.*)\Z", re.DOTALL)
 
@@ -79,12 +80,19 @@ class ReferencesCheck(Check):
             scheme = ctx.schemes.get(scheme_name)
             if scheme is None:
                 known = ", ".join(f"{name}:" for name in sorted(ctx.schemes)) or "none"
+                shown = shown_scheme(scheme_name, ctx.schemes)
+                guess = suggested_scheme(scheme_name, ctx.schemes) if shown else None
+                what = (
+                    f"the unknown reference scheme {shown!r}"
+                    if shown
+                    else "an unknown reference scheme (not shown: it may be part of a secret)"
+                )
+                typo = f"; did you mean {guess}:?" if guess else ""
                 results.append(
                     ctx.result(
                         self.id,
                         Status.FAIL,
-                        f"{field} uses the unknown reference scheme {scheme_name!r}"
-                        f" (known: {known})",
+                        f"{field} uses {what} (known: {known}){typo}",
                         reason="unknown_scheme",
                         pointer=pointer,
                     )

@@ -19,10 +19,15 @@ from stcheck.model import Result, Status
 from stcheck.net.runtime import shared
 from stcheck.net.singleflight import SingleFlight
 from stcheck.reasons import REASONS
+from stcheck.secrets import shown_scheme, suggested_scheme
 
 if TYPE_CHECKING:
     from stcheck.api import CheckContext
     from stcheck.manifest import Entry
+
+
+NOT_SHOWN = "(not shown)"
+"""``Resolved.reference`` of a credential field that is no usable reference: maybe a secret."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,11 @@ class SecretStore:
         )
         return value
 
+    def _presume_secret(self, value: str) -> None:
+        """A credential field that is no usable reference may be the secret itself: mask it."""
+        if self._on_secret is not None:
+            self._on_secret(value)
+
     def mark_checked(self, manifest_path: str) -> None:
         with self._lock:
             self._checked.add(manifest_path)
@@ -80,19 +90,31 @@ class SecretStore:
     def _resolve(self, manifest_dir: str, reference: str) -> Resolved:
         match = REFERENCE.match(reference)
         if match is None:
+            self._presume_secret(reference)
             return Resolved(
-                reference,
+                NOT_SHOWN,
                 reason="depends_on_failure",
-                message=f"{_shown(reference)} is not a SCHEME:REST reference"
-                " (see the references check)",
+                message="the value is not a SCHEME:REST reference"
+                " (the value is not shown; see the references check)",
             )
         scheme_name, rest = match.groups()
         scheme = self._schemes.get(scheme_name)
         if scheme is None:
+            shown = shown_scheme(scheme_name, self._schemes)
+            if shown is None:  # ``mypassword:Summer2024`` is SCHEME:REST too
+                self._presume_secret(reference)
+                return Resolved(
+                    NOT_SHOWN,
+                    reason="depends_on_failure",
+                    message="the value is not a reference with a known scheme"
+                    " (an unknown reference scheme, not shown; see the references check)",
+                )
+            typo = suggested_scheme(shown, self._schemes)
+            hint = f"; did you mean {typo}:?" if typo else ""
             return Resolved(
                 reference,
                 reason="depends_on_failure",
-                message=f"no loaded plugin provides the {scheme_name}: scheme"
+                message=f"no loaded plugin provides the {shown}: scheme{hint}"
                 " (see the references check)",
             )
         if scheme.resolve is None:
@@ -158,10 +180,6 @@ def secret_store(ctx: CheckContext) -> SecretStore:
     redactor: Any = ctx.services.get("redactor")
     on_secret = redactor.add if redactor is not None and hasattr(redactor, "add") else None
     return shared(ctx, "secrets", lambda: SecretStore(ctx.schemes, on_secret=on_secret))
-
-
-def _shown(reference: str) -> str:
-    return repr(reference) if len(reference) <= 60 else "the value"
 
 
 @dataclass(frozen=True)

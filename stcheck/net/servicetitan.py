@@ -12,8 +12,10 @@ Statuses follow the result model: ``fail`` is a definite no (``invalid_client``,
 401, 403, 404), ``error`` is could-not-tell (timeouts, 5xx, still 429 after
 retries, redirects, TLS or connection failures, answers that are not the
 expected JSON). Messages never include a secret, a token or a response body;
-the few server-provided words shown (an OAuth ``error`` name, an RFC 7807
-``title``, a ``traceId``) are length-limited and scrubbed of every value sent.
+the few server-provided words shown (an OAuth ``error`` name and
+``error_description``, an RFC 7807 ``title``, a ``traceId``) are
+length-limited and scrubbed of every value sent and of every fragment of one
+(:func:`scrub`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 from stcheck.model import Status
 from stcheck.net import API_HOSTS, AUTH_HOSTS, DEFAULT_PROBE, PROBE_MODULES
 from stcheck.net.http import Failure, HttpClient, Reply
+from stcheck.secrets import REDACTED, Redactor
 
 EXPECTED_EXPIRES_IN = 900
 OAUTH_FAIL = frozenset({"invalid_client", "unauthorized_client", "invalid_scope"})
@@ -71,13 +74,22 @@ class ProbeOutcome:
 
 
 def scrub(text: Any, secrets: Iterable[str], limit: int = 160) -> str:
-    """Server-provided text made safe to show: printable, short, without any value we sent."""
+    """Server-provided text made safe to show: printable, short, and without any value we sent.
+
+    Each value sent is replaced where it occurs, and so is each token-like run
+    sharing 8 characters with one (a server echoing ``cs1.rydqpupgot...``: a
+    fragment is still part of the secret), and each credential shape — see
+    :class:`stcheck.secrets.Redactor`. The CLI passes the message through the
+    run's redactor again, which knows every value the run resolved.
+    """
     if not isinstance(text, str):
         return ""
     cleaned = "".join(ch if ch.isprintable() else " " for ch in text).strip()
-    for value in secrets:
-        if value and len(value) >= 4:
-            cleaned = cleaned.replace(value, "[REDACTED]")
+    values = sorted({value.strip() for value in secrets if value}, key=len, reverse=True)
+    for value in values:
+        if len(value) >= 4:  # shorter than the redactor masks, but this is free text
+            cleaned = cleaned.replace(value, REDACTED)
+    cleaned = Redactor(values)(cleaned)
     if len(cleaned) > limit:
         cleaned = cleaned[: limit - 1] + "…"
     return cleaned
