@@ -48,7 +48,7 @@ except ImportError:  # pragma: no cover - exercised only without libyaml
 MAX_BYTES = 20 * 1024 * 1024
 # Lines plus flow-collection items: bounds the node tree libyaml builds before
 # stcheck sees any of it (a 10,000-tenant manifest has about 180,000 lines).
-MAX_ITEMS = 1_500_000
+MAX_ITEMS = 1_000_000
 MAX_NUMBER_DIGITS = 40
 MAX_LOAD_PROBLEMS = 200
 # Fields whose values are credentials or references to them: never quoted in messages.

@@ -304,3 +304,10 @@ def test_absurdly_long_numbers_are_input_errors_not_crashes(tmp_path: Path, quot
         assert result.code in (0, 1)
         assert not [r for r in document["results"] if r["reason"] == "check_crashed"]
     assert "beyond 64 bits" in run_cli("validate", str(path)).out
+
+
+def test_a_flood_of_violations_is_explained_in_a_window_and_counted(tmp_path: Path) -> None:
+    text = "version: 1\napp: {name: x, app_key: env:K}\ntenants:\n" + "  - x\n" * 5000
+    failures = schema_results(tmp_path, text)
+    assert len(failures) == 201
+    assert "and about 4800 more schema problems" in str(failures[-1]["message"])

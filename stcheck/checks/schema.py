@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from stcheck.schema import load_schema, validator
 from stcheck.secrets import credential_kind
 
 MAX_REPORTED = 200
+MAX_EXPLAINED = 1_000
 
 
 class SchemaCheck(Check):
@@ -54,8 +56,11 @@ class SchemaCheck(Check):
         trapped = {problem.pointer for problem in manifest.problems}
         schema = load_schema()
         violations = validator().violations(manifest.data)
+        # Explain a bounded window; a hostile file can hold a million violations.
+        window = list(itertools.islice(violations, MAX_EXPLAINED))
+        unexplained = sum(1 for _ in violations)
         explained = set(trapped)
-        for explanation in explain(violations, manifest.data, schema):
+        for explanation in explain(window, manifest.data, schema):
             if explanation.pointer in trapped:
                 continue  # already explained by the loader (e.g. tenant_id: 0123)
             explained.add(explanation.pointer)
@@ -77,14 +82,15 @@ class SchemaCheck(Check):
             )
         results.extend(self._semantic(ctx, explained))
         results.sort(key=lambda r: (r.location.line or 0) if r.location else 0)
-        if len(results) > MAX_REPORTED:
-            more = len(results) - MAX_REPORTED
+        if len(results) > MAX_REPORTED or unexplained:
+            more = max(0, len(results) - MAX_REPORTED) + unexplained
             results = results[:MAX_REPORTED]
+            about = "about " if unexplained else ""
             results.append(
                 ctx.result(
                     self.id,
                     Status.FAIL,
-                    f"and {more} more schema problems not listed; fix the ones above first",
+                    f"and {about}{more} more schema problems not listed; fix the ones above first",
                     reason="schema",
                 )
             )
