@@ -7,7 +7,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-import yaml
 
 from stcheck.explain import explain
 from stcheck.manifest import load_bytes
@@ -258,9 +257,6 @@ def test_example_manifest_validates_with_the_reference_implementation() -> None:
     loaded = load_bytes(path.read_bytes(), str(path))
     assert loaded.problems == []
     jsonschema.Draft202012Validator(load_schema()).validate(loaded.data)
-    # PyYAML's YAML 1.1 loader reads the attestation key `on` as True: why stcheck has its own
-    naive = yaml.safe_load(path.read_text())
-    assert True in naive["tenants"][0]["go_live"]["attestations"]["app_approved"]
 
 
 ENGINE_CORPUS = [VALID] + [mutate(old, new) for old, new, *_ in CASES]
@@ -311,3 +307,22 @@ def test_a_flood_of_violations_is_explained_in_a_window_and_counted(tmp_path: Pa
     failures = schema_results(tmp_path, text)
     assert len(failures) == 201
     assert "and about 4800 more schema problems" in str(failures[-1]["message"])
+
+
+def test_reference_validator_is_the_fallback_when_jsonschema_rs_is_missing(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "stcheck.yaml"
+    path.write_text(mutate("      production:\n", "      staging:\n"), encoding="utf-8")
+    probe = (
+        "import sys\n"
+        "sys.modules['jsonschema_rs'] = None  # as if no wheel could be installed\n"
+        "from stcheck.schema import validator\n"
+        "from stcheck.cli import main\n"
+        f"code = main(['validate', {str(path)!r}])\n"
+        "print(validator().engine, code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "unknown environment 'staging'" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "jsonschema 1"
