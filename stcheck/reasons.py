@@ -27,7 +27,7 @@ REASONS: dict[str, Reason] = {
     ),
     "too_large": Reason(
         "The manifest is larger than stcheck accepts.",
-        "A manifest is a few MB at most; split it or raise --max-bytes.",
+        "stcheck reads up to 20 MB and 1,000,000 lines per file; split the tenants over several manifests.",
     ),
     "invalid_yaml": Reason(
         "The file is not well-formed YAML.", "Fix the syntax at the position given."
