@@ -164,16 +164,14 @@ def _unknown_key(
             key,
         )
     lowered = key.lower()
-    if len(path) == 3 and path[0] == "tenants" and path[2] == "environments":
+    names_a_host = any(word in lowered for word in HOST_WORDS)
+    if len(path) == 3 and path[0] == "tenants" and path[2] == "environments" and not names_a_host:
+        message = f"unknown environment {key!r} (expected integration or production)"
         hint = ENVIRONMENT_HINTS.get(lowered)
-        if any(word in lowered for word in HOST_WORDS):
-            hint = None
-        else:
-            message = f"unknown environment {key!r} (expected integration or production)"
-            return Explanation(
-                "unknown_environment", f"{message}: {hint}" if hint else message, at, key
-            )
-    if any(word in lowered for word in HOST_WORDS):
+        return Explanation(
+            "unknown_environment", f"{message}: {hint}" if hint else message, at, key
+        )
+    if names_a_host:
         return Explanation(
             "host_in_manifest",
             f"hosts cannot be set in the manifest: they follow from the environment"

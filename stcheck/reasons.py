@@ -18,13 +18,6 @@ class Reason(NamedTuple):
 
 REASONS: dict[str, Reason] = {
     # --- loading the manifest -------------------------------------------------
-    "file_not_found": Reason(
-        "The manifest file does not exist.",
-        "Pass the path of an existing manifest (default: stcheck.yaml).",
-    ),
-    "file_unreadable": Reason(
-        "The manifest could not be read.", "Check the file's permissions and encoding (UTF-8)."
-    ),
     "too_large": Reason(
         "The manifest is larger than stcheck accepts.",
         "stcheck reads up to 20 MB and 1,000,000 lines per file; split the tenants over several manifests.",

@@ -67,3 +67,12 @@ def test_reference_doc_is_up_to_date() -> None:
     assert (REPO / "docs" / "reference.md").read_text() == reference_markdown(), (
         "regenerate: python -m stcheck.introspect > docs/reference.md"
     )
+
+
+def test_every_reason_in_the_vocabulary_is_used() -> None:
+    """The documented vocabulary holds no word that no result can carry."""
+    sources = "".join(
+        path.read_text() for path in (REPO / "stcheck").rglob("*.py") if path.name != "reasons.py"
+    )
+    unused = [word for word in REASONS if f'"{word}"' not in sources]
+    assert unused == []

@@ -46,7 +46,3 @@ def render(report: RunReport, *, verbose: bool = False) -> str:
         f" ({files} manifest{'s' if files != 1 else ''})"
     )
     return "\n".join(lines) + "\n"
-
-
-def render_verbose(report: RunReport) -> str:
-    return render(report, verbose=True)
