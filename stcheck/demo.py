@@ -181,7 +181,7 @@ def run_demo(writer: Writer, redactor: Redactor) -> int:
         with FakeServiceTitan() as fake:
             env = _setup_fake(fake, directory)
             for value in env.values():
-                redactor.add(value)
+                redactor.add_secret(value)
             net_args = ["--timeout", "5", *fake.cli_args()]
             writer.out(
                 f"stcheck demo: checking a sample manifest of 8 tenants against a fake"

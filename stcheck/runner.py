@@ -168,10 +168,12 @@ def run(
     shared: dict[str, object] = services if services is not None else {}
     redactor = shared.get("redactor")
     if isinstance(redactor, Redactor):
-        # Whichever check mentions a credential-shaped string, the output will not show it.
+        # Whichever check mentions a credential-shaped string, the output will not show it;
+        # and what the manifest says is never taken for a fragment of a resolved secret.
         for manifest in manifests:
             for _, _, secret in manifest.secret_runs():
                 redactor.add(secret)
+            redactor.secrets.add_manifest_text(_manifest_text(manifest))
     results: list[Result] = []
     for plugin in plugins.errors:
         version = f" {plugin.version}" if plugin.version else ""
@@ -216,6 +218,22 @@ def run(
         check_docs={check_id: check.summary() for check_id, check in plugins.checks.items()},
         readiness=tuple(cast(Sequence[object], shared.get("readiness", ()))),
     )
+
+
+def _manifest_text(manifest: Manifest) -> str:
+    """The manifest as written and every string it decodes to (escapes resolved), and its path."""
+    parts = [manifest.path, manifest.text]
+    stack: list[object] = [manifest.data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            parts.append(value)
+        elif isinstance(value, dict):
+            parts.extend(str(key) for key in value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return "\n".join(parts)
 
 
 def _close_services(services: dict[str, object]) -> None:

@@ -1,11 +1,14 @@
 """Recognising credential-shaped text, and redacting it from everything stcheck writes.
 
-Two layers: checks never put a secret into a message (they name references,
-not values), and the CLI passes every byte it writes through a
-:class:`Redactor` that masks credential shapes, the values resolved during the
-run, and any fragment of 8 or more characters of them. The second layer is the
-safety net for the first. :func:`shown_scheme` decides whether the part before
-the colon of a credential field may be named in a message.
+Three layers: checks never put a secret into a message (they name references,
+not values); text from outside the manifest (server answers, exception text,
+plugin output) is scrubbed against the values resolved during the run where it
+enters (:mod:`stcheck.scrubber`, reached as :attr:`Redactor.secrets`); and the
+CLI passes every byte it writes through a :class:`Redactor` that masks
+credential shapes and the credential-shaped strings the manifests hold. The
+last layer depends on the text alone, never on a secret's value, so it cannot
+be used as an oracle. :func:`shown_scheme` decides whether the part before the
+colon of a credential field may be named in a message.
 """
 
 from __future__ import annotations
@@ -133,9 +136,13 @@ def _grams(value: str, size: int) -> set[str]:
 
 
 class Redactor:
-    """Masks credential shapes, and every value registered during the run and its fragments.
+    """The last pass over every byte written: credential shapes and the manifests' own secrets.
 
-    Three nets, in order:
+    Values registered with :meth:`add` are the credential-shaped strings found
+    in the manifests' text (never a value resolved during the run: those go to
+    :attr:`secrets`, which scrubs outside text where it enters; masking echoes
+    of manifest text by resolved values would tell a pull request which of its
+    guesses match a secret). Three nets, in order:
 
     1. a registered value that is not one token-like run (it holds a space, a
        colon, ...) is replaced wherever it occurs;
@@ -155,6 +162,10 @@ class Redactor:
     """
 
     def __init__(self, values: Iterable[str] = ()) -> None:
+        from stcheck.scrubber import SecretScrubber
+
+        self.secrets = SecretScrubber()
+        """The values resolved during the run, and the scrubbing of outside text against them."""
         self._values: set[str] = set()
         self._literal: list[str] = []  # values that are not one token-like run, longest first
         self._windows: set[str] = set()  # every 8-character window of every value
@@ -179,6 +190,10 @@ class Redactor:
             if not _RUN.fullmatch(value):
                 self._literal.append(value)
                 self._literal.sort(key=len, reverse=True)
+
+    def add_secret(self, value: str) -> None:
+        """A value resolved during the run (a secret, an app key, a token): see :attr:`secrets`."""
+        self.secrets.add(value)
 
     def __call__(self, text: str) -> str:
         with self._lock:

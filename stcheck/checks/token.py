@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from stcheck.manifest import Entry
 
 EXPECTED_EXPIRES_IN = 900
+KNOWN_TOKEN_TYPES = frozenset({"bearer", "mac", "dpop", "pop", "basic", "n_a"})
+"""``token_type`` values a message may name; any other server text is not shown."""
 
 
 def required_scopes(ctx: CheckContext) -> list[str]:
@@ -81,7 +83,11 @@ class TokenCheck(Check):
         results: list[Result] = []
         token_type = outcome.token_type
         if token_type is None or token_type.lower() != "bearer":
-            shown = repr(token_type[:20]) if token_type else "missing"
+            shown = (
+                repr(token_type)
+                if token_type and token_type.lower() in KNOWN_TOKEN_TYPES
+                else ("an unexpected value (not shown)" if token_type else "missing")
+            )
             results.append(
                 self._result(
                     ctx,

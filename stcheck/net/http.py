@@ -52,6 +52,7 @@ from stcheck import __version__
 from stcheck.model import Status
 from stcheck.net import API_HOSTS, AUTH_HOSTS, HOSTS, TOKEN_PATH
 from stcheck.net.config import NetConfig, Route
+from stcheck.scrubber import SecretScrubber
 
 MAX_BODY = 256 * 1024
 """Bytes of a response body read at most; a token answer or a one-item page is far smaller."""
@@ -208,8 +209,10 @@ class _Refuse(HTTPAdapter):
 class HttpClient:
     """The run's HTTP client: thread-safe, one per run (one session, one SSL context)."""
 
-    def __init__(self, config: NetConfig) -> None:
+    def __init__(self, config: NetConfig, scrubber: SecretScrubber | None = None) -> None:
         self.config = config
+        self.scrubber = scrubber or SecretScrubber()
+        """What decides whether server-provided text may be shown (the run's, from the CLI)."""
         self._setup_failure: str | None = None
         context: ssl.SSLContext | None = None
         try:
@@ -337,8 +340,13 @@ class HttpClient:
             )
             status = response.status_code
             if 300 <= status < 400:
-                target = _location_host(response.headers.get("Location", ""))
-                where = f" to {target}" if target else ""
+                location = response.headers.get("Location", "")
+                target = _location_host(location)
+                where = (
+                    f" to {target}"
+                    if target
+                    else (" to another address (not shown)" if location else "")
+                )
                 return Failure(
                     Status.ERROR,
                     "redirect_blocked",
@@ -369,14 +377,16 @@ class HttpClient:
 
 
 def _location_host(location: str) -> str | None:
-    """The host a redirect points to (for the message), or None."""
+    """The host a redirect points to, when it is a ServiceTitan host (else None: not shown).
+
+    Any other text of a ``Location`` header is the server's and may echo what
+    was sent, so only the four known host names are ever named.
+    """
     try:
         host = urlsplit(location).hostname
     except ValueError:
         return None
-    if host is None or len(host) > 253 or not all(c.isalnum() or c in ".-:[]" for c in host):
-        return None
-    return host
+    return host if host in HOSTS else None
 
 
 def _with(failure: Failure, attempts: int, elapsed: float) -> Failure:

@@ -60,14 +60,16 @@ def http_client(ctx: CheckContext) -> HttpClient:
     from stcheck.net.http import HttpClient  # requests is imported by online runs only
 
     config = net_config(ctx)
-    return shared(ctx, "http", lambda: HttpClient(config))
+    redactor: Any = ctx.services.get("redactor")
+    scrubber = getattr(redactor, "secrets", None)
+    return shared(ctx, "http", lambda: HttpClient(config, scrubber))
 
 
 def register_secret(ctx: CheckContext, value: str | None) -> None:
-    """Tell the output redactor about a secret value or token (masked in everything written)."""
+    """Tell the run's scrubber about a secret value or token (scrubbed from all outside text)."""
     redactor: Any = ctx.services.get("redactor")
-    if value and redactor is not None and hasattr(redactor, "add"):
-        redactor.add(value)
+    if value and redactor is not None and hasattr(redactor, "add_secret"):
+        redactor.add_secret(value)
 
 
 def selected_entries(ctx: CheckContext) -> list[Entry]:

@@ -178,7 +178,7 @@ class SecretStore:
 def secret_store(ctx: CheckContext) -> SecretStore:
     """The run's :class:`SecretStore` (created on first use)."""
     redactor: Any = ctx.services.get("redactor")
-    on_secret = redactor.add if redactor is not None and hasattr(redactor, "add") else None
+    on_secret = getattr(redactor, "add_secret", None)
     return shared(ctx, "secrets", lambda: SecretStore(ctx.schemes, on_secret=on_secret))
 
 

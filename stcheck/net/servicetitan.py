@@ -11,11 +11,14 @@
 Statuses follow the result model: ``fail`` is a definite no (``invalid_client``,
 401, 403, 404), ``error`` is could-not-tell (timeouts, 5xx, still 429 after
 retries, redirects, TLS or connection failures, answers that are not the
-expected JSON). Messages never include a secret, a token or a response body;
-the few server-provided words shown (an OAuth ``error`` name and
-``error_description``, an RFC 7807 ``title``, a ``traceId``) are
-length-limited and scrubbed of every value sent and of every fragment of one
-(:func:`scrub`).
+expected JSON). Messages never include a secret, a token or a response body.
+Of what the server says, only these are shown: an OAuth ``error`` name from
+the known list (:data:`OAUTH_FAIL`, :data:`OAUTH_ERROR`), an RFC 7807
+``title`` and a ``traceId`` that pass :func:`scrub` (no 6 characters of a
+value sent, no fragment of any resolved value, in any case or encoding —
+otherwise the field is not shown at all), a ``token_type`` from a short list
+and a numeric ``Retry-After``. ``error_description`` is never shown: nothing
+checks what a token server writes there.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import Any
 from stcheck.model import Status
 from stcheck.net import API_HOSTS, AUTH_HOSTS, DEFAULT_PROBE, PROBE_MODULES
 from stcheck.net.http import Failure, HttpClient, Reply
-from stcheck.secrets import REDACTED, Redactor
+from stcheck.scrubber import SecretScrubber
 
 EXPECTED_EXPIRES_IN = 900
 OAUTH_FAIL = frozenset({"invalid_client", "unauthorized_client", "invalid_scope"})
@@ -73,26 +76,26 @@ class ProbeOutcome:
     elapsed: float = 0.0
 
 
-def scrub(text: Any, secrets: Iterable[str], limit: int = 160) -> str:
-    """Server-provided text made safe to show: printable, short, and without any value we sent.
+NOT_SHOWN = "(not shown: it may echo a credential)"
+"""What a message says instead of a server-provided field that failed :func:`scrub`."""
 
-    Each value sent is replaced where it occurs, and so is each token-like run
-    sharing 8 characters with one (a server echoing ``cs1.rydqpupgot...``: a
-    fragment is still part of the secret), and each credential shape — see
-    :class:`stcheck.secrets.Redactor`. The CLI passes the message through the
-    run's redactor again, which knows every value the run resolved.
+
+def scrub(
+    text: Any, sent: Iterable[str], limit: int = 160, scrubber: SecretScrubber | None = None
+) -> str:
+    """Server-provided text made safe to show, or :data:`NOT_SHOWN` ("" for no text).
+
+    The whole field is withheld — not masked piecemeal — when it holds 6
+    characters of a value sent in the request, 8 of any value the run resolved,
+    or a whole short value, in any case and verbatim, URL-encoded, base64 or
+    hex (:meth:`stcheck.scrubber.SecretScrubber.reveals`); or a credential
+    shape. A fragment the manifest itself contains never counts, so a server
+    echoing the manifest's own text cannot turn this into an oracle.
     """
-    if not isinstance(text, str):
+    if not isinstance(text, str) or not text.strip():
         return ""
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in text).strip()
-    values = sorted({value.strip() for value in secrets if value}, key=len, reverse=True)
-    for value in values:
-        if len(value) >= 4:  # shorter than the redactor masks, but this is free text
-            cleaned = cleaned.replace(value, REDACTED)
-    cleaned = Redactor(values)(cleaned)
-    if len(cleaned) > limit:
-        cleaned = cleaned[: limit - 1] + "…"
-    return cleaned
+    shown = (scrubber or SecretScrubber()).shown(text, sent, limit)
+    return NOT_SHOWN if shown is None else shown
 
 
 def request_token(
@@ -169,15 +172,15 @@ def request_token(
         )
     error = payload.get("error") if isinstance(payload, dict) else None
     if isinstance(error, str) and _ERROR_NAME.match(error):
-        description = scrub(payload.get("error_description"), sent)
-        detail = f" ({description})" if description else ""
+        name = error
         if error in OAUTH_FAIL:
             status, reason = Status.FAIL, error
         elif error in OAUTH_ERROR:
             status, reason = Status.ERROR, error
-        else:
+        else:  # a name nobody checked: shown only if it cannot be an echo
             status, reason = Status.FAIL, "oauth_error"
-        return outcome(status, reason, f"{where} answered HTTP {answer.status} {error}{detail}")
+            name = scrub(error, sent, 64, client.scrubber)
+        return outcome(status, reason, f"{where} answered HTTP {answer.status} {name}")
     if answer.status == 401:
         return outcome(
             Status.FAIL,
@@ -266,8 +269,10 @@ def probe(
     sent = (token, app_key)
     where = f"{host}{answer.via}"
     payload = answer.json()
-    trace = scrub(payload.get("traceId"), sent, 80) if isinstance(payload, dict) else ""
-    title = scrub(payload.get("title"), sent) if isinstance(payload, dict) else ""
+    trace = (
+        scrub(payload.get("traceId"), sent, 80, client.scrubber) if isinstance(payload, dict) else ""
+    )
+    title = scrub(payload.get("title"), sent, 160, client.scrubber) if isinstance(payload, dict) else ""
     trace_note = f" (traceId {trace})" if trace else ""
     title_note = f": {title}" if title else ""
     status = answer.status
@@ -318,8 +323,12 @@ def _html_note(answer: Reply) -> str:
     return " (an HTML page)" if answer.is_html else ""
 
 
+_RETRY_AFTER = re.compile(r"\d{1,6}\Z")
+
+
 def _retry_note(answer: Reply) -> str:
+    """The server's ``Retry-After``, shown only when it is a number of seconds."""
     if answer.retry_after is None:
         return ""
-    text = scrub(answer.retry_after, (), 40)
-    return f"; Retry-After: {text}"
+    value = answer.retry_after.strip()
+    return f"; Retry-After: {value if _RETRY_AFTER.match(value) else 'not a number of seconds'}"

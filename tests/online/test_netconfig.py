@@ -11,7 +11,7 @@ import pytest
 from stcheck.net import HOSTS
 from stcheck.net.config import NetConfig, bypass_proxy, parse_resolve
 from stcheck.net.http import HostNotAllowed, HttpClient, retry_delay
-from stcheck.net.servicetitan import jwt_claims, probe_path, scrub
+from stcheck.net.servicetitan import NOT_SHOWN, jwt_claims, probe_path, scrub
 from stcheck.net.singleflight import SingleFlight
 from stcheck.reasons import REASONS
 from stcheck.testing.fake import FakeServiceTitan
@@ -148,7 +148,8 @@ def test_probe_paths_are_built_from_an_allow_list() -> None:
 
 
 def test_scrub_and_jwt_claims() -> None:
-    assert scrub("bad\nsecret cs1.abcdefgh", ["cs1.abcdefgh"]) == "bad secret [REDACTED]"
+    assert scrub("bad\nsecret", ["cs1.abcdefgh"]) == "bad secret"
+    assert scrub("bad\nsecret cs1.abcdefgh", ["cs1.abcdefgh"]) == NOT_SHOWN
     assert scrub(None, []) == ""
     assert len(scrub("x" * 500, [])) == 160
     assert jwt_claims("not-a-jwt") is None

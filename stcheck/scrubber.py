@@ -1,0 +1,206 @@
+"""Masking secrets in text that comes from outside the manifest — without becoming an oracle.
+
+Where redaction acts, and where it must not:
+
+- **Text the manifest wrote** (references, paths, names, keys) is echoed as
+  written, masked only by *shape* (:class:`stcheck.secrets.Redactor`: ``cid.``,
+  ``cs1.``, ``ak1.``, JWTs and the credential-shaped strings the manifest
+  itself holds). Shape masking depends on the text alone, so the same manifest
+  text gives the same output whether or not it matches a secret: a pull
+  request cannot test guesses against the CI's secrets (the red team's
+  62-candidate round recovered a token, one character per round, from an
+  earlier design that masked any manifest echo sharing 8 characters with a
+  resolved value).
+- **Text from outside the manifest** — server answers, exception text,
+  resolver messages, plugin output and plugin results — is scrubbed here,
+  where it enters, against every value resolved during the run
+  (:meth:`SecretScrubber.mask`) or, for server-provided fields, against the
+  values sent in that request (:func:`reveals`): case-insensitively, and in
+  the URL-encoded, base64 (any alignment, standard or URL-safe) and hex forms
+  as well as verbatim.
+- A fragment that the manifest itself contains (in any of its strings, in any
+  case) never counts as a hit: a server or a plugin echoing what the manifest
+  wrote must not make the output depend on whether that text matches a
+  secret.
+
+Values that a credential shape already masks (the access tokens, which are
+JWTs) are not indexed: the shape masks them wherever they appear.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from urllib.parse import unquote_plus
+
+from stcheck.secrets import _ANY_SHAPE, REDACTED
+
+MASK_WINDOW = 8
+"""Fragments of this many characters of a resolved value are masked in free text."""
+
+FIELD_WINDOW = 6
+"""A server-provided field sharing this many characters with a value sent is not shown."""
+
+_RUN = re.compile(r"[A-Za-z0-9+/=_.~%-]{6,}")
+"""A token-like run (and the characters of URL-encoding): masked whole when it holds a hit."""
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
+_HEX = re.compile(r"[0-9A-Fa-f]{12,}")
+
+
+def _decodings(text: str) -> Iterator[str]:
+    """``text`` lower-cased, and lower-cased decodings of its URL-encoded, base64 and hex parts."""
+    yield text.lower()
+    if "%" in text or "+" in text:
+        yield unquote_plus(text).lower()
+    for match in _BASE64.finditer(text):
+        run = match.group().rstrip("=")
+        for offset in range(4):
+            part = run[offset:]
+            part = part[: len(part) - len(part) % 4]
+            if len(part) < 8:
+                break
+            try:
+                raw = base64.b64decode(part.replace("-", "+").replace("_", "/"), validate=True)
+            except (binascii.Error, ValueError):
+                continue
+            yield raw.decode("utf-8", "ignore").lower()
+            yield raw.decode("latin-1").lower()
+    for match in _HEX.finditer(text):
+        run = match.group()
+        for offset in (0, 1):
+            part = run[offset:]
+            part = part[: len(part) - len(part) % 2]
+            try:
+                yield bytes.fromhex(part).decode("utf-8", "ignore").lower()
+            except ValueError:
+                continue
+
+
+def _grams(value: str, size: int) -> set[str]:
+    lowered = value.lower()
+    return {lowered[i : i + size] for i in range(len(lowered) - size + 1)}
+
+
+class _ManifestText:
+    """Everything the run's manifests say, lower-cased: fragments found here are never hits."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._blob: str | None = None
+        self._seen: dict[str, bool] = {}
+
+    def add(self, text: str) -> None:
+        self._parts.append(text)
+        self._blob = None
+        self._seen.clear()
+
+    def holds(self, fragment: str) -> bool:
+        known = self._seen.get(fragment)
+        if known is None:
+            if self._blob is None:
+                self._blob = "\n".join(self._parts).lower()
+            known = self._seen[fragment] = fragment in self._blob
+        return known
+
+
+class SecretScrubber:
+    """The values resolved during the run, and the scrubbing of outside text against them.
+
+    Thread-safe: resolvers register values from worker threads.
+    """
+
+    def __init__(self) -> None:
+        self._windows: set[str] = set()  # lower-cased 8-character windows of every value
+        self._short: set[str] = set()  # lower-cased values shorter than the window
+        self._literal: list[str] = []  # values that are not one token-like run
+        self._manifest = _ManifestText()
+        self._lock = threading.Lock()
+
+    def add(self, value: str) -> None:
+        """Scrub ``value`` (stripped) and its fragments from outside text from now on."""
+        value = value.strip()
+        if not value or _ANY_SHAPE.fullmatch(value):
+            return  # a shape masks it wherever it appears
+        with self._lock:
+            if len(value) < MASK_WINDOW:
+                self._short.add(value.lower())
+                return
+            self._windows |= _grams(value, MASK_WINDOW)
+            if not _RUN.fullmatch(value):
+                self._literal.append(value.lower())
+
+    def add_manifest_text(self, text: str) -> None:
+        """Text a manifest holds: a fragment found in it is never treated as a secret's."""
+        with self._lock:
+            self._manifest.add(text)
+
+    def _hit(self, text: str, windows: set[str], size: int) -> bool:
+        for decoded in _decodings(text):
+            for i in range(len(decoded) - size + 1):
+                window = decoded[i : i + size]
+                if window in windows and not self._manifest.holds(window):
+                    return True
+        return False
+
+    def mask(self, text: str) -> str:
+        """``text`` with every run holding a fragment of a resolved value replaced whole.
+
+        Values with spaces or other separators are also replaced where they occur
+        (case-insensitively). Short values (< 8 characters) cannot be masked
+        without mangling ordinary words; :meth:`reveals` is the test for them.
+        """
+        with self._lock:
+            windows = self._windows
+            literal = list(self._literal)
+            if not windows and not literal:
+                return text
+            for value in literal:
+                if value in text.lower() and not self._manifest.holds(value):
+                    text = re.sub(re.escape(value), REDACTED, text, flags=re.IGNORECASE)
+            hits = {
+                run
+                for run in set(_RUN.findall(text))
+                if self._hit(run, windows, MASK_WINDOW)
+            }
+        if not hits:
+            return text
+        return _RUN.sub(lambda m: REDACTED if m.group() in hits else m.group(), text)
+
+    def reveals(self, text: str, sent: Iterable[str] = ()) -> bool:
+        """True when ``text`` may show part of a secret, so it must not be shown at all.
+
+        A hit is: 6 characters of a value in ``sent`` (the values of the request
+        whose answer ``text`` is), 8 characters of any resolved value, or a
+        whole short value — in any case, verbatim, URL-encoded, base64 or hex.
+        """
+        grams: set[str] = set()
+        short: set[str] = set()
+        for value in sent:
+            value = value.strip()
+            if len(value) < FIELD_WINDOW:
+                if value:
+                    short.add(value.lower())
+            else:
+                grams |= _grams(value, FIELD_WINDOW)
+        with self._lock:
+            short |= self._short
+            if grams and self._hit(text, grams, FIELD_WINDOW):
+                return True
+            if self._windows and self._hit(text, self._windows, MASK_WINDOW):
+                return True
+            if short or self._literal:
+                decoded = list(_decodings(text))
+                for value in (*short, *self._literal):
+                    if any(value in d for d in decoded) and not self._manifest.holds(value):
+                        return True
+        return False
+
+    def shown(self, text: str, sent: Iterable[str] = (), limit: int = 160) -> str | None:
+        """Server-provided ``text`` made printable and short, or None when it must not be shown."""
+        cleaned = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+        if not cleaned or self.reveals(cleaned, sent) or _ANY_SHAPE.search(cleaned):
+            return None
+        return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
