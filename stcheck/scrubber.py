@@ -46,7 +46,7 @@ FIELD_WINDOW = 6
 
 _RUN = re.compile(r"[A-Za-z0-9+/=_.~%-]{6,}")
 """A token-like run (and the characters of URL-encoding): masked whole when it holds a hit."""
-_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{6,}={0,2}")
 _HEX = re.compile(r"[0-9A-Fa-f]{12,}")
 
 
@@ -56,14 +56,15 @@ def _decodings(text: str) -> Iterator[str]:
     if "%" in text or "+" in text:
         yield unquote_plus(text).lower()
     for match in _BASE64.finditer(text):
-        run = match.group().rstrip("=")
-        for offset in range(4):
+        run = match.group().rstrip("=").replace("-", "+").replace("_", "/")
+        for offset in range(4):  # a fragment inside a longer encoding starts at any alignment
             part = run[offset:]
-            part = part[: len(part) - len(part) % 4]
-            if len(part) < 8:
+            if len(part) < 6:
                 break
+            if len(part) % 4 == 1:
+                part = part[:-1]
             try:
-                raw = base64.b64decode(part.replace("-", "+").replace("_", "/"), validate=True)
+                raw = base64.b64decode(part + "=" * (-len(part) % 4), validate=True)
             except (binascii.Error, ValueError):
                 continue
             yield raw.decode("utf-8", "ignore").lower()
@@ -160,11 +161,7 @@ class SecretScrubber:
             for value in literal:
                 if value in text.lower() and not self._manifest.holds(value):
                     text = re.sub(re.escape(value), REDACTED, text, flags=re.IGNORECASE)
-            hits = {
-                run
-                for run in set(_RUN.findall(text))
-                if self._hit(run, windows, MASK_WINDOW)
-            }
+            hits = {run for run in set(_RUN.findall(text)) if self._hit(run, windows, MASK_WINDOW)}
         if not hits:
             return text
         return _RUN.sub(lambda m: REDACTED if m.group() in hits else m.group(), text)

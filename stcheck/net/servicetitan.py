@@ -269,10 +269,9 @@ def probe(
     sent = (token, app_key)
     where = f"{host}{answer.via}"
     payload = answer.json()
-    trace = (
-        scrub(payload.get("traceId"), sent, 80, client.scrubber) if isinstance(payload, dict) else ""
-    )
-    title = scrub(payload.get("title"), sent, 160, client.scrubber) if isinstance(payload, dict) else ""
+    fields = payload if isinstance(payload, dict) else {}
+    trace = scrub(fields.get("traceId"), sent, 80, client.scrubber)
+    title = scrub(fields.get("title"), sent, 160, client.scrubber)
     trace_note = f" (traceId {trace})" if trace else ""
     title_note = f": {title}" if title else ""
     status = answer.status

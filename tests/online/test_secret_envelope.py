@@ -44,7 +44,10 @@ def written(harness: Harness, command: str) -> dict[str, str]:
     }
     for name, args in runs.items():
         stdout, stderr = io.StringIO(), io.StringIO()
-        main([command, manifest, *args, *harness.fake.cli_args()], stdout=stdout, stderr=stderr)
+        code = main(
+            [command, manifest, *args, *harness.fake.cli_args()], stdout=stdout, stderr=stderr
+        )
+        assert code in (0, 1), stderr.getvalue()
         outputs[f"{command} stdout ({name})"] = stdout.getvalue()
         outputs[f"{command} stderr ({name})"] = stderr.getvalue()
     for fmt, path in files.items():

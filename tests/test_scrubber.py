@@ -1,0 +1,87 @@
+"""The scrubber of outside text: fragments of resolved values, in any case and encoding.
+
+Exception text, resolver messages and plugin output pass :meth:`SecretScrubber.mask`;
+server-provided fields pass :meth:`SecretScrubber.shown`, which withholds the whole
+field. A fragment the manifest itself holds is never a hit (no oracle).
+"""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import quote
+
+import pytest
+
+from stcheck.scrubber import SecretScrubber
+from stcheck.secrets import REDACTED
+
+SECRET = "Zq8rT2vLm9Xc4Wb7Nf1Kp6Hs3"
+SYMBOLS = "p@ss/w+rd=&%?#Zq8 rT2v!L;"
+
+
+def scrubber(*values: str) -> SecretScrubber:
+    scrub = SecretScrubber()
+    for value in values:
+        scrub.add(value)
+    return scrub
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        SECRET,
+        SECRET.upper(),
+        SECRET.lower(),
+        SECRET[3:12],
+        quote(SECRET + "%&", safe=""),
+        base64.b64encode(f"cid.client:{SECRET}".encode()).decode(),
+        base64.urlsafe_b64encode(b"x" + SECRET.encode()).decode(),
+        SECRET.encode().hex(),
+        SECRET.encode().hex().upper(),
+    ],
+)
+def test_mask_replaces_a_run_holding_a_fragment_in_any_form(shown: str) -> None:
+    assert scrubber(SECRET).mask(f"KeyError: '{shown}' at x") == f"KeyError: '{REDACTED}' at x"
+
+
+def test_a_value_with_separators_is_masked_where_it_occurs() -> None:
+    assert REDACTED in scrubber(SYMBOLS).mask(f"failed: {SYMBOLS.upper()}")
+    assert REDACTED in scrubber(SYMBOLS).mask(f"failed: {quote(SYMBOLS)}")
+
+
+def test_text_without_fragments_is_unchanged() -> None:
+    text = "ConnectionError: the vault at vault.example refused the connection (503)"
+    assert scrubber(SECRET, SYMBOLS).mask(text) == text
+
+
+def test_what_the_manifest_holds_is_never_a_hit() -> None:
+    scrub = scrubber(SECRET)
+    scrub.add_manifest_text(f"client_secret: file:{SECRET[:9]}")
+    assert scrub.mask(f"no such file: {SECRET[:9]}") == f"no such file: {SECRET[:9]}"
+    assert scrub.mask(f"echo {SECRET}") == f"echo {REDACTED}"  # the rest is still secret
+
+
+def test_jwt_tokens_are_left_to_the_shape_and_not_indexed() -> None:
+    token = "eyJhbGciOiJub25lIn0.eyJzY29wZSI6InRuLnN0dC5idXNpbmVzc3VuaXRzOnIifQ.c2ln"
+    scrub = scrubber(token)
+    assert not scrub._windows
+
+
+@pytest.mark.parametrize(
+    "text", ["x7Qk9", "X7QK9 denied", quote("x7Qk9"), base64.b64encode(b"x7Qk9").decode()]
+)
+def test_a_short_secret_makes_server_text_unshowable(text: str) -> None:
+    assert scrubber("x7Qk9").shown(f"token {text}") is None
+
+
+def test_six_characters_of_a_value_sent_withhold_a_server_field() -> None:
+    scrub = SecretScrubber()
+    assert scrub.shown(f"app key part {SECRET[7:13]} denied", sent=[SECRET]) is None
+    assert scrub.shown(f"app key part {SECRET[7:12]} denied", sent=[SECRET]) is not None
+    assert scrub.shown("Forbidden", sent=[SECRET]) == "Forbidden"
+
+
+def test_server_text_is_made_printable_and_short() -> None:
+    scrub = SecretScrubber()
+    assert scrub.shown("bad\nthing\x1b[31m") == "bad thing [31m"
+    assert len(scrub.shown("x" * 500, limit=160) or "") == 160
