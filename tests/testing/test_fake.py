@@ -440,7 +440,9 @@ def test_error_in_custom_behaviour_is_a_500_and_kept(
 
 def test_jwt_tokens_carry_claims(fake: FakeServiceTitan, session: requests.Session) -> None:
     client = fake.add_client(
-        FakeClient("production", tenants={TENANT}, scopes="tn.stt.businessunits:r y:r", token_format="jwt")
+        FakeClient(
+            "production", tenants={TENANT}, scopes="tn.stt.businessunits:r y:r", token_format="jwt"
+        )
     )
     token = access_token(session, client)
     _header, claims, _signature = token.split(".")
