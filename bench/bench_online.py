@@ -51,7 +51,7 @@ def build(fake: FakeServiceTitan, tenants: int, directory: Path) -> tuple[Path, 
         "app:",
         "  name: bench",
         "  app_key: env:BENCH_ST_APP_KEY",
-        "  required_scopes: [tn.set.businessunits:r]",
+        "  required_scopes: [tn.stt.businessunits:r]",
         "tenants:",
     ]
     for index in range(tenants):

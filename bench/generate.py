@@ -14,7 +14,7 @@ def manifest(tenants: int) -> str:
         "app:",
         "  name: bench-app",
         "  app_key: env:ST_APP_KEY",
-        "  required_scopes: [tn.set.businessunits:r]",
+        "  required_scopes: [tn.stt.businessunits:r]",
         "  probe: settings/business-units",
         "tenants:",
     ]

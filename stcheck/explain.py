@@ -304,7 +304,7 @@ def _value_problem(violation: Violation, value: Any, data: Any) -> Explanation:
         )
     if keyword == "pattern" and len(path) >= 2 and path[-2] == "required_scopes":
         return Explanation(
-            "invalid_value", f"{place} must be a scope such as tn.set.businessunits:r", at
+            "invalid_value", f"{place} must be a scope such as tn.stt.businessunits:r", at
         )
     return Explanation("schema", f"{place} does not match the manifest schema ({keyword})", at)
 

@@ -77,6 +77,10 @@ REASONS: dict[str, Reason] = {
     "invalid_value": Reason(
         "A value outside what the schema allows.", "See the message for the allowed values."
     ),
+    "unknown_scope_module": Reason(
+        "A required scope names a module no ServiceTitan scope uses (Settings scopes are tn.stt.*, not tn.set.*).",
+        "Write the scope as the developer portal and the token show it, e.g. tn.stt.businessunits:r.",
+    ),
     # --- references and secrets -------------------------------------------------
     "not_a_reference": Reason(
         "A credential field that is not a SCHEME:REST reference.",

@@ -21,7 +21,7 @@ version: 1
 app:
   name: acme-dispatch-sync
   app_key: env:ST_APP_KEY
-  required_scopes: [tn.set.businessunits:r]
+  required_scopes: [tn.stt.businessunits:r]
 tenants:
   - name: good-plumbing
     owner: ops@acme.example

@@ -133,21 +133,21 @@ CASES = [
         4,
     ),
     (
-        "  required_scopes: [tn.set.businessunits:r]\n",
+        "  required_scopes: [tn.stt.businessunits:r]\n",
         "  probe: https://api.servicetitan.io/settings/v2/tenant/1/business-units\n",
         "host_in_manifest",
         "not a URL",
         5,
     ),
     (
-        "  required_scopes: [tn.set.businessunits:r]\n",
+        "  required_scopes: [tn.stt.businessunits:r]\n",
         "  probe: memberships/export/memberships\n",
         "invalid_value",
         "cannot be an export endpoint",
         5,
     ),
     (
-        "  required_scopes: [tn.set.businessunits:r]\n",
+        "  required_scopes: [tn.stt.businessunits:r]\n",
         "  probe: reporting/report-categories\n",
         "invalid_value",
         "MODULE/RESOURCE",
@@ -326,3 +326,62 @@ def test_reference_validator_is_the_fallback_when_jsonschema_rs_is_missing(tmp_p
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "unknown environment 'staging'" in done.stdout
     assert done.stdout.strip().splitlines()[-1] == "jsonschema 1"
+
+
+# ------------------------------------------------- required_scopes module names
+
+
+def _validate(tmp_path: Path, scopes: str) -> tuple[int, list[dict[str, object]]]:
+    path = tmp_path / "stcheck.yaml"
+    path.write_text(
+        mutate("  required_scopes: [tn.stt.businessunits:r]\n", f"  required_scopes: {scopes}\n"),
+        encoding="utf-8",
+    )
+    result = run_cli("validate", "--format", "json", str(path))
+    document = json.loads(result.out)
+    return result.code, [r for r in document["results"] if r["check"] == "schema"]
+
+
+@pytest.mark.parametrize(
+    ("scope", "suggestion"),
+    [
+        ("tn.set.businessunits:r", "tn.stt.businessunits:r"),  # the old docs' misspelling
+        ("tn.settings.tagtypes:r", "tn.stt.tagtypes:r"),  # the module's path name
+        ("tn.jpmm.jobs:r", "tn.jpm.jobs:r"),
+    ],
+)
+def test_unknown_scope_module_warns_with_did_you_mean(
+    tmp_path: Path, scope: str, suggestion: str
+) -> None:
+    code, results = _validate(tmp_path, f"[tn.acc.invoices:r, {scope}]")
+    assert code == 0  # a warn does not fail validate
+    [warn] = results
+    assert (warn["status"], warn["reason"]) == ("warn", "unknown_scope_module")
+    assert f"did you mean {suggestion}?" in str(warn["message"])
+    location = warn["location"]
+    assert isinstance(location, dict)
+    assert (location["pointer"], location["line"]) == ("/app/required_scopes/1", 5)
+
+
+def test_unknown_scope_module_without_a_close_match_lists_the_known_ones(tmp_path: Path) -> None:
+    code, [warn] = _validate(tmp_path, "[tn.qqqqqq.things:r]")
+    assert (code, warn["status"], warn["reason"]) == (0, "warn", "unknown_scope_module")
+    assert "known modules: acc, crm, inv, jpm" in str(warn["message"])
+
+
+def test_known_scope_modules_do_not_warn(tmp_path: Path) -> None:
+    scopes = "[tn.stt.businessunits:r, tn.jpm.jobtypes:r, tn.crm.customers:w, tn.inv.vendors:r]"
+    code, results = _validate(tmp_path, scopes)
+    assert code == 0
+    assert [(r["status"], r["reason"]) for r in results] == [("pass", None)]
+
+
+def test_shipped_manifests_use_real_scope_names() -> None:
+    for path in (
+        REPO / "examples" / "stcheck.yaml",
+        REPO / "stcheck" / "demo_data" / "stcheck.yaml",
+    ):
+        result = run_cli("validate", "--select", "schema", "--format", "json", str(path))
+        results = json.loads(result.out)["results"]
+        schema = [r["status"] for r in results if r["check"] == "schema"]
+        assert schema == ["pass"], (path, result.out)

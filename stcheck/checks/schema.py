@@ -13,6 +13,7 @@ from stcheck.manifest import MAX_TENANT_ID, Manifest
 from stcheck.model import Location, Result, Status
 from stcheck.schema import load_schema, validator
 from stcheck.secrets import credential_kind
+from stcheck.servicetitan_scopes import MODULE_ABBREVIATIONS, scope_module, suggest_scope
 
 MAX_REPORTED = 200
 MAX_EXPLAINED = 1_000
@@ -30,6 +31,14 @@ class SchemaCheck(Check):
     that are not real dates. One value that breaks several rules is reported
     once, with the number of further problems; beyond 200 problems the rest
     are counted in one last result.
+
+    A ``required_scopes`` entry ``tn.MODULE.RESOURCE:r|w`` whose MODULE is not a
+    ServiceTitan scope module abbreviation stcheck knows (``acc``, ``crm``,
+    ``inv``, ``jpm``, ``pb``, ``rpr``, ``sa``, ``sal``, ``sp``, ``stt``, ``tlc``,
+    ``tms``, ``tsm``) is a ``warn`` (``unknown_scope_module``) with a
+    did-you-mean: ``tn.set.businessunits:r`` is ``tn.stt.businessunits:r``, and
+    a token never carries the misspelt name, so the ``token`` check would fail
+    with ``missing_scopes`` on working credentials.
     """
 
     id = "schema"
@@ -81,6 +90,7 @@ class SchemaCheck(Check):
                 )
             )
         results.extend(self._semantic(ctx, explained))
+        results.extend(self._scope_modules(ctx, explained))
         results.sort(key=lambda r: (r.location.line or 0) if r.location else 0)
         if len(results) > MAX_REPORTED or unexplained:
             more = max(0, len(results) - MAX_REPORTED) + unexplained
@@ -97,6 +107,34 @@ class SchemaCheck(Check):
         if not results:
             results.append(ctx.result(self.id, Status.PASS, "the manifest matches manifest v1"))
         return results
+
+    def _scope_modules(self, ctx: CheckContext, explained: set[str]) -> Iterator[Result]:
+        """Warn about required scopes whose module part no ServiceTitan scope uses."""
+        app = ctx.manifest.data.get("app") if isinstance(ctx.manifest.data, dict) else None
+        scopes = app.get("required_scopes") if isinstance(app, dict) else None
+        if not isinstance(scopes, list):
+            return
+        for index, scope in enumerate(scopes):
+            pointer = f"/app/required_scopes/{index}"
+            if pointer in explained or not isinstance(scope, str):
+                continue
+            module = scope_module(scope)
+            if module is None or module in MODULE_ABBREVIATIONS:
+                continue
+            suggestion = suggest_scope(scope)
+            advice = (
+                f"did you mean {suggestion}?"
+                if suggestion
+                else f"known modules: {', '.join(sorted(MODULE_ABBREVIATIONS))}"
+            )
+            yield ctx.result(
+                self.id,
+                Status.WARN,
+                f"{_where(ctx, pointer)}: {module!r} is not a ServiceTitan scope module"
+                f" stcheck knows, so no token will carry this scope; {advice}",
+                reason="unknown_scope_module",
+                pointer=pointer,
+            )
 
     def _semantic(self, ctx: CheckContext, explained: set[str]) -> Iterator[Result]:
         """What JSON Schema cannot say: real dates, 64-bit tenant IDs as text, 1.0 is not 1."""

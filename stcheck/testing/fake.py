@@ -38,24 +38,53 @@ Usage::
 In a pytest suite, the ``servicetitan_fake`` fixture (from the ``stcheck`` pytest
 plugin, :mod:`stcheck.testing.pytest_plugin`) yields a started fake.
 
-What it checks, like the real service:
+What it checks, like the real service (a real client such as servicepytan runs
+against it unchanged; ``tests/testing/test_servicepytan_compat.py`` holds that):
 
-* Token endpoint: form-encoded ``grant_type=client_credentials``, ``client_id``,
-  ``client_secret``. Success is ``200 {"access_token", "expires_in": 900,
-  "token_type": "Bearer", "scope"}``; a wrong or unknown pair, or a pair registered
-  in the *other* environment, is ``400 {"error": "invalid_client"}``; missing
-  fields, repeated fields or a wrong content type are ``400 invalid_request``; any
-  other grant is ``400 unsupported_grant_type``.
-* API: ``Authorization: Bearer <token>`` issued by this fake for the same
-  environment and not expired (else ``401``), ``ST-App-Key`` equal to
-  :attr:`FakeServiceTitan.app_key` (else ``401`` with a different title), the
-  token's client allowed for the tenant in the path (else ``403``), a known
-  module and resource (else ``404``). Errors are RFC 7807 JSON (``type, title,
-  status, traceId, errors``) sent as ``application/problem+json``. Success is
-  ``200 {"page": 1, "pageSize": N, "hasMore": false, "data": [...]}`` where N is
-  the ``pageSize`` query parameter (default 50). The app key in the
-  ``servicetitanapplicationkey`` query parameter is *not* accepted (so a client
-  that leaks the key into URLs fails loudly).
+* Token endpoint, answering mistakes as the IdentityServer software ServiceTitan
+  runs does (its ``TokenEndpoint`` and ``TokenRequestValidator``), in its order:
+  anything but a ``POST`` with an ``application/x-www-form-urlencoded`` body
+  (a ``GET``, a JSON body) is ``400 invalid_request``; then the client is
+  authenticated, from HTTP Basic (``client_secret_basic``, both parts
+  form-urlencoded) or else the ``client_id``/``client_secret`` form fields — a
+  missing, wrong or unknown pair, or a pair registered in the *other*
+  environment, is ``400 {"error": "invalid_client"}``; then the grant: a missing
+  ``grant_type`` or an unknown one is ``400 unsupported_grant_type``,
+  ``authorization_code``/``password``/device code ``unauthorized_client``,
+  ``refresh_token`` ``invalid_request`` or ``invalid_grant``; a ``scope`` field
+  asking for more than the client's scopes is ``invalid_scope`` (a narrower one
+  narrows the token). Success is ``200 {"access_token", "expires_in": 900,
+  "token_type": "Bearer", "scope"}``. Every answer is ``application/json`` with
+  ``Cache-Control: no-store`` and ``Pragma: no-cache``.
+* API: ``ST-App-Key`` first — absent is ``401`` titled
+  :data:`TITLE_MISSING_APP_KEY` (ServiceTitan's own words), not
+  :attr:`FakeServiceTitan.app_key` is ``401`` :data:`TITLE_INVALID_APP_KEY`; then
+  the token, sent as ``Authorization: Bearer <token>`` or bare as
+  ``Authorization: <token>`` (ServiceTitan's cURL example and servicepytan send
+  it so, and the service accepts both), issued by this fake for the same
+  environment and not expired (else ``401``); the token's client allowed for the
+  tenant in the path (else ``403``); the token carrying the resource's scope
+  (else ``403``; the default resources and their scopes are
+  :data:`stcheck.servicetitan_scopes.PROBE_SCOPES`, e.g. ``settings/business-units``
+  needs ``tn.stt.businessunits:r``); a known module and resource (else ``404``).
+  Errors are RFC 7807-shaped JSON (``type, title, status, traceId, errors, data``)
+  sent as ``application/json``, as the specs declare. A 429 is titled
+  ``Rate limit is exceeded. Try again in N seconds.`` with ``Retry-After: N``
+  (:func:`rate_limited_title`). Success is ``200 {"page": P, "pageSize": N,
+  "hasMore": …, "totalCount": null, "data": [...]}`` where N is the
+  ``pageSize`` query parameter (default 50) and ``totalCount`` is filled in with
+  ``includeTotal=true``.
+
+Where the fake is stricter than the real service, on purpose, so that client
+bugs fail loudly in tests: a repeated form field or a body that is not valid
+form encoding is ``invalid_request`` (IdentityServer would join repeated values
+with commas, or drop what it cannot parse); the app key in the
+``servicetitanapplicationkey`` query parameter is *not* accepted (the real API
+management layer may accept it; a client that leaks the key into URLs should
+fail); tokens are checked against this fake's own records (an opaque or
+unsigned JWT, no signature); and the wording of :data:`TITLE_INVALID_APP_KEY`,
+:data:`TITLE_MISSING_TOKEN`, :data:`TITLE_INVALID_TOKEN` and
+:data:`TITLE_TENANT_FORBIDDEN` is the fake's own (the real ones are not known).
 * Any other ``Host`` gets ``421 Misdirected Request``, as does a request whose
   TLS SNI names a different host than its ``Host`` header. Everything is
   recorded (:attr:`FakeServiceTitan.received`).
@@ -92,12 +121,14 @@ certificate, in a temporary directory removed by :meth:`FakeServiceTitan.stop`.
 from __future__ import annotations
 
 import base64
+import binascii
 import contextlib
 import dataclasses
 import hmac
 import http
 import itertools
 import json
+import math
 import re
 import secrets
 import shutil
@@ -110,12 +141,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from stcheck.servicetitan_scopes import PROBE_SCOPES
 
 __all__ = [
     "API_HOSTS",
@@ -134,6 +167,7 @@ __all__ = [
     "json_response",
     "oauth_error_response",
     "problem_response",
+    "rate_limited_title",
 ]
 
 # --------------------------------------------------------------------------- hosts
@@ -199,20 +233,22 @@ MODULES: frozenset[str] = frozenset(
     }
 )
 
-DEFAULT_SCOPES = "tn.set.businessunits:r"
+DEFAULT_SCOPES = " ".join(sorted(set(PROBE_SCOPES.values())))
+"""A new client's scopes: the read scope of every default resource."""
 EVIL_REDIRECT = "https://evil.example/connect/token"
 _MAX_BODY = 1 << 20
 _INT64_MAX = 2**63 - 1
 
+TITLE_MISSING_APP_KEY = "Application key not present, check ST-App-Key header value."
+"""ServiceTitan's own title for a resource call without ``ST-App-Key`` (a live probe)."""
 TITLE_MISSING_TOKEN = "An Authorization header with a Bearer access token is required."
 TITLE_INVALID_TOKEN = (
     "The access token is invalid, expired, revoked or was issued for another environment."
 )
-TITLE_INVALID_APP_KEY = "The ST-App-Key header is missing or is not a valid application key."
+TITLE_INVALID_APP_KEY = "The ST-App-Key header value is not a valid application key."
 TITLE_TENANT_FORBIDDEN = "The application is not authorized for this tenant."
 TITLE_INSUFFICIENT_SCOPE = "Provided authentication is insufficient to grant access."
 TITLE_NOT_FOUND = "Not Found"
-TITLE_RATE_LIMITED = "Too Many Requests"
 TITLE_MISDIRECTED = "Misdirected Request: this server does not answer for that host."
 
 _PROBLEM_TYPES = {
@@ -274,12 +310,13 @@ def problem_response(
         "errors": dict(errors or {}),
         "data": {},
     }
-    return json_response(
-        status,
-        payload,
-        headers=headers,
-        content_type="application/problem+json; charset=utf-8",
-    )
+    # The specs declare error bodies as application/json (not application/problem+json).
+    return json_response(status, payload, headers=headers)
+
+
+def rate_limited_title(seconds: int) -> str:
+    """The title of ServiceTitan's 429 (clients such as servicepytan read N from it)."""
+    return f"Rate limit is exceeded. Try again in {seconds} seconds."
 
 
 def html_response(
@@ -302,7 +339,10 @@ def oauth_error_response(
     payload: dict[str, str] = {"error": error}
     if description:
         payload["error_description"] = description
-    return json_response(status, payload, headers={"Cache-Control": "no-store"})
+    return json_response(status, payload, headers=_NO_STORE)
+
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _reason(status: int) -> str:
@@ -458,6 +498,7 @@ class _TokenInfo:
     environment: str
     client_id: str
     expires_at: float
+    scopes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -512,6 +553,23 @@ class BehaviorContext:
         """The ``Retry-After`` header for this client."""
         return {"Retry-After": str(self.client.retry_after)}
 
+    def retry_seconds(self) -> int:
+        """The client's ``retry_after`` as whole seconds from now (an HTTP date is converted)."""
+        return _retry_seconds(self.client.retry_after)
+
+
+def _retry_seconds(value: int | str) -> int:
+    if isinstance(value, int):
+        return max(0, value)
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return int(text)
+    try:
+        when = parsedate_to_datetime(text).timestamp()
+    except (TypeError, ValueError):
+        return 1
+    return max(0, math.ceil(when - time.time()))
+
 
 BehaviorHook = Callable[[BehaviorContext], FakeResponse | None]
 """A behaviour function: return a response to send, or ``None`` to carry on."""
@@ -528,7 +586,9 @@ class Behavior:
 
 def _rate_limited(ctx: BehaviorContext) -> FakeResponse | None:
     if ctx.attempt <= ctx.client.rate_limit_times:
-        return problem_response(429, TITLE_RATE_LIMITED, headers=ctx.retry_after())
+        return problem_response(
+            429, rate_limited_title(ctx.retry_seconds()), headers=ctx.retry_after()
+        )
     return None
 
 
@@ -641,11 +701,15 @@ DEFAULT_BEHAVIORS: Mapping[str, Behavior] = {
 }
 """The built-in behaviours, by name."""
 
+_DEFAULT_ITEMS: dict[str, tuple[dict[str, Any], ...]] = {
+    "settings/business-units": ({"id": 1, "name": "Main"},),
+    "settings/tag-types": ({"id": 1, "name": "Example Tag"},),
+    "settings/employees": ({"id": 1, "name": "Example Employee"},),
+    "crm/customers": ({"id": 1, "name": "Example Customer"},),
+    "jpm/job-types": ({"id": 1, "name": "Service Call"}, {"id": 2, "name": "Install"}),
+}
 _DEFAULT_RESOURCES: dict[str, _Resource] = {
-    "settings/business-units": _Resource(({"id": 1, "name": "Main"},), None),
-    "settings/tag-types": _Resource(({"id": 1, "name": "Example Tag"},), None),
-    "settings/employees": _Resource(({"id": 1, "name": "Example Employee"},), None),
-    "crm/customers": _Resource(({"id": 1, "name": "Example Customer"},), None),
+    path: _Resource(items, PROBE_SCOPES[path]) for path, items in _DEFAULT_ITEMS.items()
 }
 
 _API_PATH = re.compile(r"/([a-z0-9-]+)/(v[0-9]+)/tenant/([^/]+)/(.+)")
@@ -986,36 +1050,31 @@ class FakeServiceTitan:
         return self._handle_api(inc, environment)
 
     def _handle_token(self, inc: _Incoming, environment: str) -> FakeResponse:
+        # The order of IdentityServer's TokenEndpoint: the HTTP shape, then the
+        # client's authentication, then the grant.
         if inc.path != "/connect/token":
             return problem_response(404, TITLE_NOT_FOUND)
-        if inc.method != "POST":
-            return problem_response(405, "Method Not Allowed", headers={"Allow": "POST"})
-        inc.client_id = inc.form.get("client_id") or None
         content_type = inc.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != "application/x-www-form-urlencoded":
-            return oauth_error_response(
-                "invalid_request",
-                description="the body must be application/x-www-form-urlencoded",
-            )
-        if inc.form_error:
+        if inc.method != "POST" or content_type != "application/x-www-form-urlencoded":
+            return oauth_error_response("invalid_request")
+        if inc.form_error:  # stricter than IdentityServer, on purpose: see the module doc
             return oauth_error_response("invalid_request", description=inc.form_error)
-        grant_type = inc.form.get("grant_type")
-        if not grant_type:
-            return oauth_error_response("invalid_request", description="grant_type is missing")
-        if grant_type != "client_credentials":
-            return oauth_error_response("unsupported_grant_type")
-        client_id = inc.form.get("client_id", "")
-        client_secret = inc.form.get("client_secret", "")
-        if not client_id or not client_secret:
-            return oauth_error_response(
-                "invalid_request", description="client_id and client_secret are required"
-            )
+        client_id, client_secret = _client_authentication(inc)
+        inc.client_id = client_id
         with self._lock:
-            client = self._clients.get((environment, client_id))
-        if client is None or not hmac.compare_digest(
-            client_secret.encode(), client.client_secret.encode()
+            client = None if client_id is None else self._clients.get((environment, client_id))
+        if (
+            client is None
+            or client_secret is None
+            or not hmac.compare_digest(client_secret.encode(), client.client_secret.encode())
         ):
             return oauth_error_response("invalid_client")
+        error = _grant_error(inc.form)
+        if error is not None:
+            return oauth_error_response(error)
+        requested = inc.form.get("scope", "").split()
+        if requested and not set(requested) <= set(client.scopes.split()):
+            return oauth_error_response("invalid_scope")
         with self._lock:
             client.token_calls += 1
             attempt = client.token_calls
@@ -1024,7 +1083,9 @@ class FakeServiceTitan:
             hook = self.behaviors[name].token
             if hook is not None and (response := hook(ctx)) is not None:
                 return response
-        return self._token_response(client)
+        return self._token_response(
+            client, scope=" ".join(dict.fromkeys(requested)) if requested else None
+        )
 
     def _token_response(
         self,
@@ -1043,7 +1104,10 @@ class FakeServiceTitan:
             token = secrets.token_urlsafe(48)
         with self._lock:
             self._tokens[token] = _TokenInfo(
-                client.environment, client.client_id, time.monotonic() + lifetime
+                client.environment,
+                client.client_id,
+                time.monotonic() + lifetime,
+                frozenset(scopes.split()),
             )
         payload: dict[str, Any] = {
             "access_token": token,
@@ -1053,7 +1117,7 @@ class FakeServiceTitan:
         }
         for key in omit:
             payload.pop(key, None)
-        return json_response(200, payload, headers={"Cache-Control": "no-store"})
+        return json_response(200, payload, headers=_NO_STORE)
 
     def _handle_api(self, inc: _Incoming, environment: str) -> FakeResponse:
         match = _API_PATH.fullmatch(inc.path)
@@ -1067,9 +1131,14 @@ class FakeServiceTitan:
             inc.tenant = int(tenant_text)
         if inc.method != "GET":
             return problem_response(405, "Method Not Allowed", headers={"Allow": "GET"})
-        scheme, _, token = inc.headers.get("authorization", "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        # ServiceTitan checks the app key before the token.
+        app_key = inc.headers.get("st-app-key", "").strip()
+        if not app_key:
+            return problem_response(401, TITLE_MISSING_APP_KEY)
+        if not hmac.compare_digest(app_key.encode(), self.app_key.encode()):
+            return problem_response(401, TITLE_INVALID_APP_KEY)
+        token = _access_token(inc.headers.get("authorization", ""))
+        if token is None:
             return problem_response(
                 401, TITLE_MISSING_TOKEN, headers={"WWW-Authenticate": "Bearer"}
             )
@@ -1088,9 +1157,6 @@ class FakeServiceTitan:
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             )
         inc.client_id = client.client_id
-        app_key = inc.headers.get("st-app-key", "")
-        if not hmac.compare_digest(app_key.encode(), self.app_key.encode()):
-            return problem_response(401, TITLE_INVALID_APP_KEY)
         with self._lock:
             client.probe_calls += 1
             attempt = client.probe_calls
@@ -1107,20 +1173,20 @@ class FakeServiceTitan:
             )
         if inc.tenant not in client.tenants:
             return problem_response(403, TITLE_TENANT_FORBIDDEN)
-        if resource.scope is not None and resource.scope not in client.scopes.split():
+        if resource.scope is not None and resource.scope not in info.scopes:
             return problem_response(403, TITLE_INSUFFICIENT_SCOPE)
         page_size = _int_param(inc.query.get("pageSize"), default=50, low=1, high=5000)
         page = _int_param(inc.query.get("page"), default=1, low=1, high=_INT64_MAX)
         start = (page - 1) * page_size
         items = list(resource.data[start : start + page_size])
+        include_total = inc.query.get("includeTotal", "").lower() == "true"
         payload = {
             "page": page,
             "pageSize": page_size,
             "hasMore": len(resource.data) > start + page_size,
+            "totalCount": len(resource.data) if include_total else None,
             "data": items,
         }
-        if inc.query.get("includeTotal", "").lower() == "true":
-            payload["totalCount"] = len(resource.data)
         return json_response(200, payload)
 
     def _context(
@@ -1138,6 +1204,54 @@ class FakeServiceTitan:
             form=inc.form,
             tenant=inc.tenant,
         )
+
+
+def _access_token(header: str) -> str | None:
+    """The token in ``Authorization: Bearer <token>`` or in a bare ``Authorization: <token>``."""
+    value = header.strip()
+    scheme, sep, rest = value.partition(" ")
+    if sep and scheme.lower() == "bearer":
+        value = rest.strip()
+    return value or None
+
+
+def _client_authentication(inc: _Incoming) -> tuple[str | None, str | None]:
+    """(client_id, client_secret) as IdentityServer's default secret parsers find them.
+
+    HTTP Basic first (``client_secret_basic``: both parts form-urlencoded, RFC 6749
+    section 2.3.1), then the form fields (``client_secret_post``). A malformed Basic
+    header is ignored, as IdentityServer does.
+    """
+    header = inc.headers.get("authorization", "")
+    if header[:6].lower() == "basic ":
+        try:
+            pair = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            pair = ""
+        name, sep, secret = pair.partition(":")
+        if sep and name:
+            decoded = unquote(secret.replace("+", "%20"))
+            return unquote(name.replace("+", "%20")), decoded or None
+    return inc.form.get("client_id") or None, inc.form.get("client_secret") or None
+
+
+_UNAUTHORIZED_GRANTS = frozenset(
+    {"authorization_code", "password", "urn:ietf:params:oauth:grant-type:device_code"}
+)
+
+
+def _grant_error(form: Mapping[str, str]) -> str | None:
+    """The OAuth error IdentityServer gives a client-credentials-only client for its grant."""
+    grant_type = form.get("grant_type", "")
+    if not grant_type or len(grant_type) > 100:
+        return "unsupported_grant_type"
+    if grant_type == "client_credentials":
+        return None
+    if grant_type in _UNAUTHORIZED_GRANTS:
+        return "unauthorized_client"
+    if grant_type == "refresh_token":
+        return "invalid_grant" if form.get("refresh_token") else "invalid_request"
+    return "unsupported_grant_type"
 
 
 def _int_param(text: str | None, *, default: int, low: int, high: int) -> int:

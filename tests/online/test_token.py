@@ -140,7 +140,7 @@ def test_short_expiry_is_a_warning_and_the_probe_still_runs(harness: Harness) ->
 
 
 def test_missing_required_scopes_fail(harness: Harness) -> None:
-    harness.app["required_scopes"] = ["tn.set.businessunits:r", "tn.jpm.jobs:r"]
+    harness.app["required_scopes"] = ["tn.stt.businessunits:r", "tn.jpm.jobs:r"]
     harness.add("t")
     outcome = harness.run()
     result = outcome.one("token", "t", "integration")
@@ -149,7 +149,7 @@ def test_missing_required_scopes_fail(harness: Harness) -> None:
 
 
 def test_required_scopes_present_in_a_jwt_claim(harness: Harness) -> None:
-    harness.app["required_scopes"] = ["tn.set.businessunits:r"]
+    harness.app["required_scopes"] = ["tn.stt.businessunits:r"]
 
     def no_scope_field(ctx: BehaviorContext) -> FakeResponse | None:
         return ctx.issue_token(omit=("scope",))

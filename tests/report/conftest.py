@@ -90,7 +90,7 @@ def manifest_text(*tenants: dict[str, Any], app: dict[str, Any] | None = None) -
         or {
             "name": "acme-dispatch-sync",
             "app_key": "env:ST_APP_KEY",
-            "required_scopes": ["tn.set.businessunits:r"],
+            "required_scopes": ["tn.stt.businessunits:r"],
         },
         "tenants": list(tenants),
     }

@@ -337,7 +337,7 @@ def test_missing_scopes_block(write_manifest: WriteManifest, run_report: RunRepo
         "good-plumbing",
         "production",
         Answer(Status.PASS, "token issued (Bearer, expires_in 900)"),
-        Answer(Status.FAIL, "the token lacks tn.set.businessunits:r", "missing_scopes"),
+        Answer(Status.FAIL, "the token lacks tn.stt.businessunits:r", "missing_scopes"),
     )
     good = readiness(run_report(str(path), network=network))
     assert good.verdict == "not_ready"

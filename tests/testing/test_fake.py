@@ -30,6 +30,7 @@ from stcheck.testing.fake import (
     HOSTS,
     TITLE_INVALID_APP_KEY,
     TITLE_INVALID_TOKEN,
+    TITLE_MISSING_APP_KEY,
     TITLE_MISSING_TOKEN,
     TITLE_TENANT_FORBIDDEN,
     BehaviorContext,
@@ -202,12 +203,20 @@ def test_pair_from_other_environment_is_rejected(
 @pytest.mark.parametrize(
     ("case", "error"),
     [
+        # IdentityServer's answers (TokenEndpoint.cs, TokenRequestValidator.cs)
         ("json_body", "invalid_request"),
-        ("no_grant_type", "invalid_request"),
-        ("no_secret", "invalid_request"),
+        ("get", "invalid_request"),
+        ("no_grant_type", "unsupported_grant_type"),
+        ("unknown_grant", "unsupported_grant_type"),
+        ("no_secret", "invalid_client"),
+        ("no_client_id", "invalid_client"),
+        ("empty_body", "invalid_client"),
+        ("bad_client_before_bad_grant", "invalid_client"),
+        ("password_grant", "unauthorized_client"),
+        ("refresh_grant", "invalid_request"),
+        ("scope_not_allowed", "invalid_scope"),
+        # stricter than IdentityServer, on purpose
         ("repeated_field", "invalid_request"),
-        ("empty_body", "invalid_request"),
-        ("password_grant", "unsupported_grant_type"),
     ],
 )
 def test_malformed_token_requests(
@@ -220,28 +229,96 @@ def test_malformed_token_requests(
         "client_secret": client.client_secret,
     }
     kwargs: dict[str, Any] = {"data": form}
+    method = "POST"
     if case == "json_body":
         kwargs = {"json": form}
+    elif case == "get":
+        method, kwargs = "GET", {"params": form}
     elif case == "no_grant_type":
         del form["grant_type"]
+    elif case == "unknown_grant":
+        form["grant_type"] = "client_credential"
     elif case == "no_secret":
         del form["client_secret"]
+    elif case == "no_client_id":
+        del form["client_id"]
     elif case == "repeated_field":
         kwargs = {"data": [*form.items(), ("client_id", client.client_id)]}
     elif case == "empty_body":
         kwargs = {"headers": {"Content-Type": "application/x-www-form-urlencoded"}}
+    elif case == "bad_client_before_bad_grant":
+        form.update(grant_type="password", client_secret="cs1.wrong")
     elif case == "password_grant":
         form["grant_type"] = "password"
-    response = session.post(token_url("integration"), timeout=10, **kwargs)
+    elif case == "refresh_grant":
+        form["grant_type"] = "refresh_token"
+    elif case == "scope_not_allowed":
+        form["scope"] = "tn.stt.businessunits:r tn.acc.invoices:w"
+    response = session.request(method, token_url("integration"), timeout=10, **kwargs)
     assert response.status_code == 400
+    assert response.headers["Content-Type"].startswith("application/json")
     assert response.json()["error"] == error
     assert client.token_calls == 0
+
+
+@pytest.mark.parametrize("encode", [False, True])
+def test_client_secret_basic_is_accepted(
+    fake: FakeServiceTitan, session: requests.Session, encode: bool
+) -> None:
+    # IdentityServer's BasicAuthenticationSecretParser runs before the form fields are read.
+    client = fake.add_client(FakeClient("integration", tenants={TENANT}))
+    client_id, secret = client.client_id, client.client_secret
+    if encode:  # RFC 6749 section 2.3.1: each part form-urlencoded first
+        client.client_secret = secret = "cs1.with:colon+plus sp"
+        user = requests.utils.quote(client_id, safe="")
+        password = requests.utils.quote(secret, safe="")
+    else:
+        user, password = client_id, secret
+    basic = base64.b64encode(f"{user}:{password}".encode()).decode()
+    response = session.post(
+        token_url("integration"),
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    assert fake.token_requests(client_id=client_id)[0].status == 200
+    wrong = base64.b64encode(f"{client_id}:cs1.wrong".encode()).decode()
+    refused = session.post(
+        token_url("integration"),
+        data={"grant_type": "client_credentials", "client_secret": secret},
+        headers={"Authorization": f"Basic {wrong}"},
+        timeout=10,
+    )
+    assert (refused.status_code, refused.json()) == (400, {"error": "invalid_client"})
+
+
+def test_requested_scope_narrows_the_token(
+    fake: FakeServiceTitan, session: requests.Session
+) -> None:
+    client = fake.add_client(FakeClient("integration", tenants={TENANT}))
+    response = session.post(
+        token_url("integration"),
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client.client_id,
+            "client_secret": client.client_secret,
+            "scope": "tn.stt.tagtypes:r",
+        },
+        timeout=10,
+    )
+    assert response.json()["scope"] == "tn.stt.tagtypes:r"
+    token = response.json()["access_token"]
+    tags = "/settings/v2/tenant/{tenant}/tag-types?pageSize=1"
+    assert probe(session, fake, token, path=tags).status_code == 200
+    assert probe(session, fake, token).status_code == 403  # business-units needs its own scope
 
 
 def test_token_endpoint_only_serves_post_connect_token(
     fake: FakeServiceTitan, session: requests.Session
 ) -> None:
-    assert session.get(token_url("production"), timeout=10).status_code == 405
+    refused = session.get(token_url("production"), timeout=10)
+    assert (refused.status_code, refused.json()) == (400, {"error": "invalid_request"})
     other = session.post("https://auth.servicetitan.io/oauth2/token", data={}, timeout=10)
     assert other.status_code == 404
 
@@ -257,6 +334,7 @@ def test_rate_limited_then_ok(fake: FakeServiceTitan, session: requests.Session)
     assert [first.status_code, second.status_code, third.status_code] == [429, 429, 200]
     assert first.headers["Retry-After"] == "3"
     assert first.json()["status"] == 429
+    assert first.json()["title"].endswith("Try again in 3 seconds.")
     assert "access_token" in third.json()
     assert client.token_calls == 3
 
@@ -362,14 +440,16 @@ def test_error_in_custom_behaviour_is_a_500_and_kept(
 
 def test_jwt_tokens_carry_claims(fake: FakeServiceTitan, session: requests.Session) -> None:
     client = fake.add_client(
-        FakeClient("production", tenants={TENANT}, scopes="x:r y:r", token_format="jwt")
+        FakeClient(
+            "production", tenants={TENANT}, scopes="tn.stt.businessunits:r y:r", token_format="jwt"
+        )
     )
     token = access_token(session, client)
     _header, claims, _signature = token.split(".")
     payload = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
     assert payload["client_id"] == client.client_id
     assert payload["tenant"] == str(TENANT)
-    assert payload["scope"] == ["x:r", "y:r"]
+    assert payload["scope"] == ["tn.stt.businessunits:r", "y:r"]
     assert payload["exp"] - payload["iat"] == 900
     assert payload["iss"] == "https://auth.servicetitan.io"
     assert probe(session, fake, token, environment="production").status_code == 200
@@ -386,6 +466,7 @@ def test_probe_ok(fake: FakeServiceTitan, session: requests.Session) -> None:
         "page": 1,
         "pageSize": 1,
         "hasMore": False,
+        "totalCount": None,
         "data": [{"id": 1, "name": "Main"}],
     }
     assert client.probe_calls == 1
@@ -393,7 +474,8 @@ def test_probe_ok(fake: FakeServiceTitan, session: requests.Session) -> None:
 
 def _assert_problem(response: requests.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status
-    assert "json" in response.headers["Content-Type"]
+    # the specs declare application/json for error bodies, not application/problem+json
+    assert response.headers["Content-Type"].split(";")[0] == "application/json"
     body: dict[str, Any] = response.json()
     assert {"type", "title", "status", "traceId"} <= set(body)
     assert body["status"] == status
@@ -405,7 +487,59 @@ def test_probe_without_app_key_is_401(fake: FakeServiceTitan, session: requests.
     token = access_token(session, client)
     missing = _assert_problem(probe(session, fake, token, app_key=None), 401)
     wrong = _assert_problem(probe(session, fake, token, app_key="ak1.wrong"), 401)
-    assert missing["title"] == wrong["title"] == TITLE_INVALID_APP_KEY
+    assert missing["title"] == "Application key not present, check ST-App-Key header value."
+    assert missing["title"] == TITLE_MISSING_APP_KEY
+    assert wrong["title"] == TITLE_INVALID_APP_KEY
+
+
+def test_app_key_is_checked_before_the_token(
+    fake: FakeServiceTitan, session: requests.Session
+) -> None:
+    for token in (None, "not-a-token"):
+        body = _assert_problem(probe(session, fake, token, app_key=None), 401)
+        assert body["title"] == TITLE_MISSING_APP_KEY
+    assert _assert_problem(probe(session, fake, None), 401)["title"] == TITLE_MISSING_TOKEN
+
+
+@pytest.mark.parametrize("form", ["Bearer {}", "bearer {}", "{}"])
+def test_bearer_or_bare_token_is_accepted(
+    fake: FakeServiceTitan, session: requests.Session, form: str
+) -> None:
+    # ServiceTitan's own cURL example and servicepytan send the token without "Bearer".
+    client = fake.add_client(FakeClient("integration", tenants={TENANT}))
+    token = access_token(session, client)
+    response = session.get(
+        api_url("integration", PROBE.format(tenant=TENANT)),
+        headers={"Authorization": form.format(token), "ST-App-Key": fake.app_key},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("resource", "scope"),
+    [
+        ("settings/business-units", "tn.stt.businessunits:r"),
+        ("settings/tag-types", "tn.stt.tagtypes:r"),
+        ("jpm/job-types", "tn.jpm.jobtypes:r"),
+    ],
+)
+def test_default_resources_need_their_scope(
+    fake: FakeServiceTitan, session: requests.Session, resource: str, scope: str
+) -> None:
+    module, _, name = resource.partition("/")
+    path = f"/{module}/v2/tenant/{{tenant}}/{name}?pageSize=1&includeTotal=true"
+    granted = fake.add_client(FakeClient("integration", tenants={TENANT}, scopes=scope))
+    page = probe(session, fake, access_token(session, granted), path=path)
+    assert page.status_code == 200, page.text
+    body = page.json()
+    assert list(body) == ["page", "pageSize", "hasMore", "totalCount", "data"]
+    assert (body["page"], body["pageSize"], len(body["data"])) == (1, 1, 1)
+    assert body["hasMore"] is (body["totalCount"] > 1)
+    others = " ".join(s for s in fake.clients[0].scopes.split() if s != scope)
+    lacking = fake.add_client(FakeClient("integration", tenants={TENANT}, scopes=others))
+    denied = _assert_problem(probe(session, fake, access_token(session, lacking), path=path), 403)
+    assert denied["title"] == "Provided authentication is insufficient to grant access."
 
 
 def test_probe_token_problems_are_401_with_distinct_titles(
@@ -450,7 +584,8 @@ def test_added_resource_and_scope(fake: FakeServiceTitan, session: requests.Sess
     denied = fake.add_client(FakeClient("integration", tenants={TENANT}))
     path = "/jpm/v2/tenant/{tenant}/jobs?pageSize=2"
     ok = probe(session, fake, access_token(session, allowed), path=path)
-    assert ok.json() == {"page": 1, "pageSize": 2, "hasMore": True, "data": [{"id": 0}, {"id": 1}]}
+    assert ok.json()["data"] == [{"id": 0}, {"id": 1}]
+    assert (ok.json()["hasMore"], ok.json()["totalCount"]) == (True, None)
     _assert_problem(probe(session, fake, access_token(session, denied), path=path), 403)
 
 
@@ -469,6 +604,7 @@ def test_probe_behaviours(fake: FakeServiceTitan, session: requests.Session) -> 
     limited = client_with("probe_rate_limited", rate_limit_times=1, retry_after=2)
     first = probe(session, fake, limited)
     assert (first.status_code, first.headers["Retry-After"]) == (429, "2")
+    assert _assert_problem(first, 429)["title"] == "Rate limit is exceeded. Try again in 2 seconds."
     assert probe(session, fake, limited).status_code == 200
     redirect = probe(session, fake, client_with("probe_redirect"))
     assert redirect.status_code == 302
@@ -481,7 +617,7 @@ def test_app_key_in_query_is_not_accepted(
     client = fake.add_client(FakeClient("integration", tenants={TENANT}))
     path = PROBE + "&servicetitanapplicationkey=" + fake.app_key
     response = probe(session, fake, access_token(session, client), app_key=None, path=path)
-    assert _assert_problem(response, 401)["title"] == TITLE_INVALID_APP_KEY
+    assert _assert_problem(response, 401)["title"] == TITLE_MISSING_APP_KEY
 
 
 # ---------------------------------------------------------------- hosts and TLS
