@@ -404,11 +404,16 @@ def run_command(
     )
     shared: dict[str, Any] = services if services is not None else {}
     shared["redactor"] = redactor
+    options = options_from(args)
+    if not options.offline and any(
+        check.network and selection.wants(check_id) for check_id, check in plugins.checks.items()
+    ):
+        shared.setdefault("netconfig", _network_config(options))
     progress = _progress(writer) if writer.stderr.isatty() and args.command != "validate" else None
     report = run(
         paths,
         plugins,
-        options_from(args),
+        options,
         selection,
         services=shared,
         progress=progress,
@@ -430,6 +435,21 @@ def run_command(
 
         return EXIT_FAILED if args.strict and any_not_ready(report) else EXIT_OK
     return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _network_config(options: RunOptions) -> Any:
+    """The run's network settings, read once; a malformed proxy variable is an input error."""
+    from stcheck.net.config import NetConfig
+
+    config = NetConfig.from_options(
+        timeout=options.timeout,
+        concurrency=options.concurrency,
+        ca_bundle=options.ca_bundle,
+        resolve=options.resolve,
+    )
+    if config.problem is not None:
+        raise UsageError(config.problem)
+    return config
 
 
 def _progress(writer: Writer):  # type: ignore[no-untyped-def]

@@ -10,7 +10,11 @@ honours here, once, and the HTTP client runs with ``trust_env=False``:
   ``CURL_CA_BUNDLE``, else certifi's bundle. Verification is never off.
 * **Proxy**: ``https_proxy``/``HTTPS_PROXY`` (then ``all_proxy``), minus the
   hosts ``no_proxy``/``NO_PROXY`` exempts — the same variables and precedence as
-  ``requests`` and ``urllib``.
+  ``requests`` and ``urllib``. A proxy URL that cannot be used (a port out of
+  range, an unbalanced ``[``, a scheme other than ``http``/``https``, a
+  malformed host) is recorded as :attr:`NetConfig.problem`, naming the
+  variable and never repeating the value (it may hold a password): the CLI
+  makes it an input error, the HTTP client refuses to send.
 * **--resolve HOST:PORT:ADDRESS**, as curl: requests to ``https://HOST:PORT``
   connect to ``ADDRESS`` while TLS SNI, certificate verification and the
   ``Host`` header keep ``HOST``. The URL's port is the one given, so
@@ -25,9 +29,12 @@ Nothing here imports ``requests``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from stcheck.net import DEFAULT_PORT, HOSTS
 
@@ -56,8 +63,6 @@ class Route:
         """The proxy as ``scheme://host:port``, without any credentials."""
         if self.proxy is None:
             return None
-        from urllib.parse import urlsplit
-
         parts = urlsplit(self.proxy)
         host = parts.hostname or "?"
         port = f":{parts.port}" if parts.port else ""
@@ -84,6 +89,8 @@ class NetConfig:
     ca_source: str = "certifi"
     routes: Mapping[str, Route] = field(default_factory=dict)
     ignored_resolve: tuple[str, ...] = ()
+    problem: str | None = None
+    """Why the settings cannot be used (a malformed proxy URL), or None; never holds a value."""
 
     def route(self, host: str) -> Route:
         """The route to ``host``, one of the four ServiceTitan hosts."""
@@ -111,10 +118,14 @@ class NetConfig:
         ca_file, ca_dir, source = _ca_bundle(ca_bundle, env)
         overrides, ignored = parse_resolve(resolve)
         proxies = _proxies(env)
+        problem: str | None = None
         routes: dict[str, Route] = {}
         for host in sorted(HOSTS):
             port, address = overrides.get(host, (DEFAULT_PORT, None))
             proxy = _proxy_for(host, proxies)
+            if proxy is not None and (issue := proxy_problem(proxy)) is not None:
+                problem = f"{_proxy_source(env, proxies)} is not a usable proxy URL: {issue}"
+                proxy = None
             routes[host] = Route(
                 host=host,
                 port=port,
@@ -129,6 +140,7 @@ class NetConfig:
             ca_source=source,
             routes=routes,
             ignored_resolve=tuple(ignored),
+            problem=problem,
         )
 
 
@@ -198,6 +210,52 @@ def _proxies(env: Mapping[str, str]) -> dict[str, str]:
             else:
                 proxies.pop(lowered[:-6], None)
     return proxies
+
+
+_HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?")
+
+
+def proxy_problem(url: str) -> str | None:
+    """What makes ``url`` unusable as the HTTPS proxy, or None.
+
+    The words never repeat any part of ``url``: a proxy URL may carry a user
+    name and password.
+    """
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "it contains whitespace or control characters"
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "it is not a URL (check the brackets around an IPv6 address)"
+    if parts.scheme not in ("http", "https"):
+        return "the scheme must be http:// or https://"
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or (port is None and parts.netloc.rpartition("@")[2].endswith(":")):
+        return "the port is not a number from 1 to 65535"
+    host = parts.hostname or ""
+    if not host:
+        return "it names no proxy host"
+    hostinfo = parts.netloc.rpartition("@")[2]
+    if hostinfo.startswith("["):
+        try:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            return "the IPv6 address in brackets is not valid"
+    elif len(host) > 253 or not _HOST_NAME.fullmatch(host):
+        return "the proxy host name is not valid"
+    return None
+
+
+def _proxy_source(env: Mapping[str, str], proxies: Mapping[str, str]) -> str:
+    """The variable the HTTPS proxy came from, for messages."""
+    value = proxies.get("https") or proxies.get("all")
+    for name in ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        if value and env.get(name) == value:
+            return name
+    return "the system proxy setting"
 
 
 def _proxy_for(host: str, proxies: Mapping[str, str]) -> str | None:

@@ -16,11 +16,20 @@ What it guarantees, whatever the manifest or the environment says:
   ``trust_env=False`` — no ``.netrc``, no per-request scan of the environment;
   proxies and the CA bundle come from :class:`stcheck.net.config.NetConfig`,
   read once per run. Cookies are refused.
-* **Bounded**: explicit ``(connect, read)`` timeouts from ``--timeout``; bodies
-  read up to :data:`MAX_BODY` bytes against a deadline; 429 and 5xx retried at
-  most :data:`MAX_RETRIES` times, honouring ``Retry-After`` (seconds or an HTTP
-  date) up to :data:`RETRY_WAIT_CAP` seconds a wait and ``--timeout`` seconds
-  of waiting in all — a longer ``Retry-After`` is reported, not waited out.
+* **Bounded by wall-clock deadlines**: every request (connect, TLS handshake,
+  proxy tunnel, status line, headers, body) must complete within ``--timeout``
+  seconds of wall-clock time. A :class:`stcheck.deadline.Watchdog` alarm shuts
+  the request's socket down when its deadline passes, so a server trickling
+  its answer a byte at a time cannot renew a per-``recv`` timeout; the answer
+  is then ``error`` ``timeout``. Bodies are read up to :data:`MAX_BODY` bytes
+  (decompressed, in bounded chunks). 429 and 5xx are retried at most
+  :data:`MAX_RETRIES` times, all attempts and waits of one exchange within
+  :data:`ATTEMPTS` × ``--timeout`` (the retry budget). A retry is made only
+  when its wait and a whole attempt fit in what remains of the budget; the
+  wait is the ``Retry-After`` (seconds or an HTTP date, at most
+  :data:`RETRY_WAIT_CAP` seconds) — a longer one, or one that does not fit, is
+  reported with the last answer, not waited out, and never cut short
+  (retrying early would only earn another 429).
 * **Quiet**: nothing is logged; failures are described from the exception's
   *type* and OS/TLS error text, never from ``str(exception)`` (which can hold
   URLs and, for requests, a reference to the request body).
@@ -29,6 +38,7 @@ What it guarantees, whatever the manifest or the environment says:
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import http.cookiejar
 import json
@@ -46,9 +56,12 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from urllib3.connectionpool import HTTPConnectionPool
+from urllib3.connection import HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import PoolManager
 
 from stcheck import __version__
+from stcheck.deadline import Deadline, Watchdog
 from stcheck.model import Status
 from stcheck.net import API_HOSTS, AUTH_HOSTS, HOSTS, TOKEN_PATH
 from stcheck.net.config import NetConfig, Route
@@ -57,6 +70,8 @@ from stcheck.scrubber import SecretScrubber
 MAX_BODY = 256 * 1024
 """Bytes of a response body read at most; a token answer or a one-item page is far smaller."""
 MAX_RETRIES = 2
+ATTEMPTS = MAX_RETRIES + 1
+"""Requests one exchange may make; its retry budget is ATTEMPTS x ``--timeout`` seconds."""
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_WAIT_CAP = 5.0
 """The longest single wait stcheck accepts from Retry-After, in seconds."""
@@ -115,6 +130,108 @@ class HostNotAllowed(requests.exceptions.InvalidURL):
     """Raised by the transport for any host that is not one of the four ServiceTitan hosts."""
 
 
+class _Guard:
+    """One request's deadline at the socket: when it fires, the request's socket is shut down.
+
+    The connection attaches a duplicate of its socket (``socket.dup()``: the
+    same connection under another descriptor, usable while TLS owns the
+    original) as soon as it exists and on every request it carries. Shutting
+    it down makes any blocked ``recv`` in the handshake, status line, headers
+    or body return at once. All under one lock, so once :meth:`finish` has
+    returned no shutdown can hit a socket the pool reuses.
+    """
+
+    __slots__ = ("_lock", "_sock", "fired")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self.fired = False
+
+    def attach(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self.fired:
+                _shutdown(sock)
+            else:
+                self._sock = sock
+
+    def detach(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self._sock is sock:
+                self._sock = None
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            if self._sock is not None:
+                _shutdown(self._sock)
+
+    def finish(self) -> bool:
+        """Stop guarding; True if the deadline fired."""
+        with self._lock:
+            self._sock = None
+            return self.fired
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed or never connected
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+_current = threading.local()
+"""``_current.guard``: the :class:`_Guard` of the request this thread is sending, if any."""
+
+
+class _Connection(HTTPSConnection):
+    """urllib3's HTTPS connection, watched by the current request's :class:`_Guard`."""
+
+    _twin: socket.socket | None = None
+    _guard: _Guard | None = None
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        self._drop_twin()
+        try:
+            self._twin = sock.dup()
+        except OSError:
+            sock.close()
+            raise
+        self._watch()
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        self._watch()
+        super().request(*args, **kwargs)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._drop_twin()
+
+    def _watch(self) -> None:
+        guard: _Guard | None = getattr(_current, "guard", None)
+        twin = self._twin
+        if guard is not None and twin is not None:
+            self._guard = guard
+            guard.attach(twin)
+
+    def _drop_twin(self) -> None:
+        twin, self._twin = self._twin, None
+        if twin is not None:
+            if self._guard is not None:
+                self._guard.detach(twin)
+            twin.close()
+        self._guard = None
+
+
+class _Pool(HTTPSConnectionPool):
+    ConnectionCls = _Connection
+
+
+_POOL_CLASSES = {"http": HTTPConnectionPool, "https": _Pool}
+
+
 def retry_delay(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
     if value is None:
@@ -156,6 +273,15 @@ class _Adapter(HTTPAdapter):
             max_retries=0,
             pool_block=False,
         )
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOL_CLASSES
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
+        manager: PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = _POOL_CLASSES
+        return manager
 
     def get_connection_with_tls_context(
         self,
@@ -234,8 +360,9 @@ class HttpClient:
         self._session.mount("https://", _Adapter(config, context))
         self._session.mount("http://", _Refuse())
         self._closed = threading.Event()
+        self._watchdog = Watchdog("stcheck-http-deadlines")
         # Close pooled sockets even if nobody calls close() (no ResourceWarning at exit).
-        self._finalizer = weakref.finalize(self, self._session.close)
+        self._finalizer = weakref.finalize(self, _close, self._session, self._watchdog)
 
     def close(self) -> None:
         """Close every pooled connection. Idempotent."""
@@ -288,21 +415,30 @@ class HttpClient:
         params: dict[str, str] | None = None,
     ) -> Reply | Failure:
         started = time.monotonic()
+        timeout = self.config.timeout
+        budget = Deadline(started + ATTEMPTS * timeout)
         waited = 0.0
         attempts = 0
         route = self.config.route(host)
         if self._setup_failure is not None:
             return Failure(Status.ERROR, "tls_error", f"{host}: {self._setup_failure}", 0)
+        if self.config.problem is not None:
+            return Failure(Status.ERROR, "connection_error", f"{host}: {self.config.problem}", 0)
         while True:
             attempts += 1
-            outcome = self._once(method, route, path, headers=headers, data=data, params=params)
+            deadline = Deadline.after(timeout).earliest(budget)
+            outcome = self._once(
+                method, route, path, deadline, headers=headers, data=data, params=params
+            )
             if isinstance(outcome, Failure):
                 return _with(outcome, attempts, time.monotonic() - started)
             if outcome.status in RETRY_STATUSES and attempts <= MAX_RETRIES:
                 delay = retry_delay(outcome.retry_after)
                 if delay is None:
                     delay = BACKOFF * (2 ** (attempts - 1))
-                if delay <= RETRY_WAIT_CAP and waited + delay <= self.config.timeout:
+                # Retry only when the wait and a whole attempt fit in what remains of
+                # the budget; a Retry-After is never cut short (that earns another 429).
+                if delay <= RETRY_WAIT_CAP and delay + timeout <= budget.remaining():
                     if self._closed.wait(delay):
                         break
                     waited += delay
@@ -315,13 +451,36 @@ class HttpClient:
         method: str,
         route: Route,
         path: str,
+        deadline: Deadline,
         *,
         headers: dict[str, str],
         data: dict[str, str] | None,
         params: dict[str, str] | None,
     ) -> Reply | Failure:
-        timeout = self.config.timeout
-        deadline = time.monotonic() + 2 * timeout
+        limit = deadline.remaining()
+        if limit <= 0:
+            return _timed_out(route, limit)
+        guard = _Guard()
+        alarm = self._watchdog.call_at(deadline, guard.fire)
+        _current.guard = guard
+        try:
+            return self._send(method, route, path, guard, limit, headers, data, params)
+        finally:
+            _current.guard = None
+            alarm.cancel()
+            guard.finish()
+
+    def _send(
+        self,
+        method: str,
+        route: Route,
+        path: str,
+        guard: _Guard,
+        limit: float,
+        headers: dict[str, str],
+        data: dict[str, str] | None,
+        params: dict[str, str] | None,
+    ) -> Reply | Failure:
         proxies = {"https": route.proxy} if route.proxy is not None else {}
         send_headers = {**headers, "Host": route.netloc}
         response: requests.Response | None = None
@@ -332,7 +491,8 @@ class HttpClient:
                 params=params,
                 data=data,
                 headers=send_headers,
-                timeout=(timeout, timeout),
+                # Per-recv limits; the guard holds the wall-clock deadline over all of them.
+                timeout=(limit, limit),
                 allow_redirects=False,
                 stream=True,
                 verify=True,
@@ -353,13 +513,9 @@ class HttpClient:
                     f"{route.host}{route.via} answered HTTP {status}, a redirect{where};"
                     " stcheck never follows redirects",
                 )
-            body, truncated = _read_bounded(response, MAX_BODY, deadline)
-            if body is None:
-                return Failure(
-                    Status.ERROR,
-                    "timeout",
-                    f"{route.host}{route.via}: the answer did not arrive within {2 * timeout:g} s",
-                )
+            body, truncated = _read_bounded(response, MAX_BODY)
+            if guard.fired:  # a body without a length ends at the shutdown: not complete
+                return _timed_out(route, limit)
             return Reply(
                 host=route.host,
                 status=status,
@@ -370,10 +526,29 @@ class HttpClient:
                 via=route.via,
             )
         except Exception as exc:  # every failure becomes a result, never a traceback
-            return describe_exception(exc, route, timeout, self.config)
+            if guard.fired:
+                return _timed_out(route, limit)
+            return describe_exception(exc, route, limit, self.config)
         finally:
             if response is not None:
                 response.close()
+
+
+def _close(session: requests.Session, watchdog: Watchdog) -> None:
+    watchdog.close()
+    session.close()
+
+
+def _seconds(value: float) -> str:
+    return f"{round(value, 2):g}"
+
+
+def _timed_out(route: Route, limit: float) -> Failure:
+    return Failure(
+        Status.ERROR,
+        "timeout",
+        f"{route.host}{route.via}: no complete answer within {_seconds(limit)} s (--timeout)",
+    )
 
 
 def _location_host(location: str) -> str | None:
@@ -408,16 +583,17 @@ def _reply_with(reply: Reply, attempts: int, waited: float, elapsed: float) -> R
     )
 
 
-def _read_bounded(
-    response: requests.Response, limit: int, deadline: float
-) -> tuple[bytes | None, bool]:
-    """Up to ``limit`` bytes of the (decoded) body; (None, False) past the deadline."""
+def _read_bounded(response: requests.Response, limit: int) -> tuple[bytes, bool]:
+    """Up to ``limit`` bytes of the (decoded) body, and whether there was more.
+
+    Read in chunks of at most 16 KiB *decoded* (urllib3 >= 2.6 bounds what one
+    ``read`` decompresses), so a compression bomb costs at most ``limit`` plus
+    one chunk of memory.
+    """
     raw = response.raw
     chunks: list[bytes] = []
     total = 0
     while total <= limit:
-        if time.monotonic() > deadline:
-            return None, False
         chunk = raw.read(16384, decode_content=True)
         if not chunk:
             break
@@ -495,14 +671,14 @@ def describe_exception(
     )
     if isinstance(exc, requests.exceptions.ConnectTimeout) or connect_timeout:
         return Failure(
-            Status.ERROR, "timeout", f"{where}: no connection within {timeout:g} s (--timeout)"
+            Status.ERROR,
+            "timeout",
+            f"{where}: no connection within {_seconds(timeout)} s (--timeout)",
         )
     if isinstance(exc, requests.exceptions.ReadTimeout) or has(
         urllib3.exceptions.ReadTimeoutError, TimeoutError, socket.timeout
     ):
-        return Failure(
-            Status.ERROR, "timeout", f"{where}: no answer within {timeout:g} s (--timeout)"
-        )
+        return _timed_out(route, timeout)
     if isinstance(
         exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
     ) or has(urllib3.exceptions.DecodeError):

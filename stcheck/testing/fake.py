@@ -96,7 +96,11 @@ joined with ``+``, e.g. ``"slow+rate_limited"``). The built-in behaviours are in
 ``bad_token_type``, ``short_expiry``, ``unauthorized_client``, ``invalid_scope``,
 ``drop_connection``, ``probe_forbidden``, ``probe_unauthorized``,
 ``probe_server_error``, ``probe_rate_limited``, ``probe_slow``,
-``probe_redirect``, ``probe_malformed_json``). A behaviour is a pair of small
+``probe_redirect``, ``probe_malformed_json``, and the slowloris modes
+``trickle_status``, ``trickle_headers``, ``trickle_body`` for the token endpoint
+and ``probe_trickle_status``, ``probe_trickle_headers``, ``probe_trickle_body``
+for the API, which send that part of a valid answer one byte at a time at
+``trickle_rate`` bytes per second). A behaviour is a pair of small
 functions taking a :class:`BehaviorContext` and returning a :class:`FakeResponse`
 to send, or ``None`` to carry on as normal; add your own with
 :meth:`FakeServiceTitan.add_behavior`::
@@ -233,6 +237,9 @@ MODULES: frozenset[str] = frozenset(
     }
 )
 
+TRICKLE_PARTS: tuple[str, ...] = ("status", "headers", "body")
+"""The parts of a response the fake can trickle (:attr:`FakeResponse.trickle`)."""
+
 DEFAULT_SCOPES = " ".join(sorted(set(PROBE_SCOPES.values())))
 """A new client's scopes: the read scope of every default resource."""
 EVIL_REDIRECT = "https://evil.example/connect/token"
@@ -268,7 +275,13 @@ _PROBLEM_TYPES = {
 
 @dataclass(frozen=True)
 class FakeResponse:
-    """What the fake sends back. ``drop=True`` closes the connection without a response."""
+    """What the fake sends back. ``drop=True`` closes the connection without a response.
+
+    ``trickle`` (``"status"``, ``"headers"`` or ``"body"``) sends that part of the
+    response one byte at a time, ``trickle_rate`` bytes per second, and the rest
+    at once — a slowloris server, to test that clients bound requests by
+    wall-clock time rather than per ``recv``.
+    """
 
     status: int
     body: bytes = b""
@@ -276,6 +289,14 @@ class FakeResponse:
     headers: Mapping[str, str] = field(default_factory=dict)
     close: bool = False
     drop: bool = False
+    trickle: str | None = None
+    trickle_rate: float = 4.0
+
+    def __post_init__(self) -> None:
+        if self.trickle not in (None, *TRICKLE_PARTS):
+            raise ValueError(f"trickle must be one of {TRICKLE_PARTS} or None")
+        if self.trickle is not None and not self.trickle_rate > 0:
+            raise ValueError("trickle_rate must be positive (bytes per second)")
 
 
 def json_response(
@@ -383,6 +404,8 @@ class FakeClient:
       ``rate_limited``/``probe_rate_limited`` answer 429 with ``Retry-After: n``
       to the first N requests.
     * ``delay`` (seconds): ``slow``/``probe_slow`` wait this long before answering.
+    * ``trickle_rate`` (bytes per second): ``trickle_*``/``probe_trickle_*`` send
+      the status line, the headers or the body one byte at a time at this rate.
     * ``redirect_status``, ``redirect_location``: ``redirect``/``probe_redirect``.
     * ``expires_in``, ``token_type``: the token response's fields (``short_expiry``
       and ``bad_token_type`` override them); tokens really expire after
@@ -411,6 +434,7 @@ class FakeClient:
     token_format: str = "opaque"
     token_calls: int = field(default=0, init=False)
     probe_calls: int = field(default=0, init=False)
+    trickle_rate: float = 4.0
 
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
@@ -653,6 +677,36 @@ def _probe_malformed_json(ctx: BehaviorContext) -> FakeResponse | None:
     return FakeResponse(200, b"<html>not json</html>", "application/json; charset=utf-8")
 
 
+def _trickle(part: str, kind: str) -> BehaviorHook:
+    def hook(ctx: BehaviorContext) -> FakeResponse | None:
+        if kind == "token":
+            response = ctx.issue_token()
+        else:  # a well-formed one-item page: the point is how it is sent
+            page = {"page": 1, "pageSize": 1, "hasMore": False, "totalCount": None}
+            response = json_response(200, {**page, "data": [{"id": 1, "name": "Main"}]})
+        return dataclasses.replace(response, trickle=part, trickle_rate=ctx.client.trickle_rate)
+
+    return hook
+
+
+_TRICKLE_BEHAVIORS: dict[str, Behavior] = {
+    **{
+        f"trickle_{part}": Behavior(
+            token=_trickle(part, "token"),
+            doc=f"Token endpoint: a real token, the {part} sent a byte at a time (trickle_rate/s).",
+        )
+        for part in TRICKLE_PARTS
+    },
+    **{
+        f"probe_trickle_{part}": Behavior(
+            probe=_trickle(part, "api"),
+            doc=f"API: a one-item page, the {part} sent a byte at a time (trickle_rate/s).",
+        )
+        for part in TRICKLE_PARTS
+    },
+}
+
+
 DEFAULT_BEHAVIORS: Mapping[str, Behavior] = {
     "ok": Behavior(doc="Everything works."),
     "rate_limited": Behavior(
@@ -698,6 +752,7 @@ DEFAULT_BEHAVIORS: Mapping[str, Behavior] = {
     "probe_malformed_json": Behavior(
         probe=_probe_malformed_json, doc="API: 200 with a body that is not JSON."
     ),
+    **_TRICKLE_BEHAVIORS,
 }
 """The built-in behaviours, by name."""
 
@@ -1492,8 +1547,34 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        data = head if head_only else head + response.body
+        if response.trickle is not None:
+            self._trickle(data, head, response)
+            return
         # One write per response: with TCP_NODELAY this avoids Nagle/delayed-ACK stalls.
-        self.wfile.write(head if head_only else head + response.body)
+        self.wfile.write(data)
+
+    def _trickle(self, data: bytes, head: bytes, response: FakeResponse) -> None:
+        """Send ``data`` with one part a byte at a time; stop when the client or the fake quits."""
+        status_end = head.index(b"\r\n") + 2
+        start, end = {
+            "status": (0, status_end),
+            "headers": (status_end, len(head)),
+            "body": (len(head), len(data)),
+        }[response.trickle or "body"]
+        gap = 1.0 / response.trickle_rate
+        stopping = self.server.fake._stopping
+        try:
+            if start:
+                self.wfile.write(data[:start])
+            for index in range(start, end):
+                if stopping.wait(gap):
+                    return
+                self.wfile.write(data[index : index + 1])
+            if end < len(data):
+                self.wfile.write(data[end:])
+        except OSError:  # the client hung up, as it should
+            return
 
 
 def _strip_port(host: str) -> str:

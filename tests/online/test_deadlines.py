@@ -1,0 +1,167 @@
+"""Wall-clock deadlines: a server that trickles its answer cannot stretch a run past --timeout.
+
+The fake's slowloris modes send the status line, the headers or the body one
+byte at a time, faster than any per-``recv`` timeout (so a client that only
+has those waits forever) but far too slowly to finish in time. Every run here
+is guarded: it runs on a daemon thread and the test *fails* — it does not
+hang — when the run is not over within the issue's bound,
+``2 x timeout x attempts + 1`` seconds. (Stopping the fake at teardown
+releases a run that overstayed.)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from stcheck.net.http import ATTEMPTS
+from stcheck.testing.fake import BehaviorContext, FakeResponse, html_response, json_response
+
+from .conftest import Harness, Outcome
+from .proxy import ConnectProxy
+
+TIMEOUT = 1.0
+BOUND = 2 * TIMEOUT * ATTEMPTS + 1
+RATE = 2.0
+"""Bytes per second: a byte every 0.5 s renews any per-recv timeout of 1 s."""
+
+
+def run_bounded(harness: Harness, seconds: float, *args: str) -> tuple[Outcome, float]:
+    """``harness.run(*args)``, failing the test if it is not finished within ``seconds``."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["outcome"] = harness.run(*args)
+        except BaseException as exc:  # re-raised on the test's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="bounded-run", daemon=True)
+    started = time.monotonic()
+    thread.start()
+    thread.join(seconds)
+    elapsed = time.monotonic() - started
+    if thread.is_alive():
+        pytest.fail(f"the run was still going after {seconds:g} s (bound: {seconds:g} s)")
+    if "error" in box:
+        raise box["error"]
+    return box["outcome"], elapsed
+
+
+@pytest.mark.parametrize("part", ["status", "headers", "body"])
+def test_a_trickling_token_endpoint_times_out_within_the_bound(
+    harness: Harness, part: str
+) -> None:
+    harness.add("t", behavior=f"trickle_{part}", trickle_rate=RATE)
+    outcome, elapsed = run_bounded(harness, BOUND, "--timeout", f"{TIMEOUT:g}")
+    assert elapsed <= BOUND
+    result = outcome.one("token", "t", "integration")
+    assert (result["status"], result["reason"]) == ("error", "timeout"), result
+    assert "no complete answer within 1 s" in result["message"]
+    assert outcome.status("api", "t", "integration") == ("skip", "depends_on_failure")
+    assert len(harness.fake.token_requests()) == 1  # a timeout is not retried
+    assert outcome.code == 1
+
+
+@pytest.mark.parametrize("part", ["status", "headers", "body"])
+def test_a_trickling_api_host_times_out_within_the_bound(harness: Harness, part: str) -> None:
+    harness.add("t", behavior=f"probe_trickle_{part}", trickle_rate=RATE)
+    outcome, elapsed = run_bounded(harness, BOUND, "--timeout", f"{TIMEOUT:g}")
+    assert elapsed <= BOUND
+    assert outcome.status("token", "t", "integration") == ("pass", None)
+    result = outcome.one("api", "t", "integration")
+    assert (result["status"], result["reason"]) == ("error", "timeout"), result
+    assert "no complete answer within 1 s" in result["message"]
+    assert outcome.code == 1
+
+
+def test_a_120_byte_body_at_2_bytes_a_second_ends_at_the_timeout(harness: Harness) -> None:
+    """The issue's case: 60 s with --timeout 1, and a message saying "within 2 s"."""
+    body = b'{"page":1,"pageSize":1,"hasMore":false,"data":[]}'
+    body = body[:-1] + b" " * (120 - len(body)) + b"}"
+    assert len(body) == 120
+
+    def trickled_page(ctx: BehaviorContext) -> FakeResponse | None:
+        return FakeResponse(200, body, "application/json", trickle="body", trickle_rate=2)
+
+    harness.fake.add_behavior("trickled_page", probe=trickled_page)
+    harness.add("t", behavior="trickled_page")
+    outcome, elapsed = run_bounded(harness, BOUND, "--timeout", "1")
+    result = outcome.one("api", "t", "integration")
+    assert (result["status"], result["reason"]) == ("error", "timeout")
+    assert result["message"].endswith("no complete answer within 1 s (--timeout)")
+    assert elapsed < 1 + 2  # the probe's 1 s, plus the token request and start-up
+
+
+def test_the_deadline_holds_through_a_proxy_tunnel(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness.add("t", behavior="trickle_headers", trickle_rate=RATE)
+    with ConnectProxy(harness.fake.port) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        outcome, elapsed = run_bounded(harness, BOUND, "--timeout", f"{TIMEOUT:g}")
+        assert proxy.connects
+    assert outcome.status("token", "t", "integration") == ("error", "timeout")
+    assert elapsed <= BOUND
+
+
+def test_a_fast_answer_is_unaffected_and_keeps_its_connection(harness: Harness) -> None:
+    for index in range(4):
+        harness.add(f"t{index}")
+    outcome, _ = run_bounded(harness, BOUND, "--timeout", "1", "--concurrency", "1")
+    assert outcome.code == 0, outcome.stdout
+    # One keep-alive connection per host: the deadline guard does not spoil reuse.
+    assert len({(r.host, r.connection_id) for r in harness.fake.received}) == 2
+
+
+def test_retries_and_their_waits_stay_within_attempts_times_timeout(harness: Harness) -> None:
+    """Slow 503s with Retry-After: retry only while a wait and a whole attempt still fit.
+
+    Budget 3 x 1 s: attempt (0.7 s), wait 0.5 s, attempt (0.7 s) — now 1.1 s
+    remain, less than a wait plus a whole attempt, so the 503 is the answer.
+    """
+
+    def slow_unavailable(ctx: BehaviorContext) -> FakeResponse | None:
+        ctx.sleep(0.7)
+        return html_response(503, headers={"Retry-After": "0.5"})
+
+    harness.fake.add_behavior("slow_unavailable", token=slow_unavailable)
+    harness.add("t", behavior="slow_unavailable")
+    outcome, elapsed = run_bounded(harness, BOUND, "--timeout", "1", "--select", "token")
+    result = outcome.one("token", "t", "integration")
+    assert (result["status"], result["reason"]) == ("error", "server_error")
+    requests = harness.fake.token_requests()
+    assert len(requests) == 2
+    assert requests[1].time - requests[0].time >= 0.5 + 0.7 - 0.05  # Retry-After honoured
+    assert elapsed < ATTEMPTS * 1.0 + 1
+
+
+def test_three_quick_attempts_fit_the_budget(harness: Harness) -> None:
+    client = harness.add("t", behavior="rate_limited", rate_limit_times=2, retry_after=0)
+    outcome, elapsed = run_bounded(harness, BOUND, "--timeout", "1", "--select", "token")
+    assert outcome.status("token", "t", "integration") == ("pass", None)
+    assert [r.status for r in harness.fake.token_requests(client_id=client.client_id)] == [
+        429,
+        429,
+        200,
+    ]
+    assert elapsed < BOUND
+
+
+def test_a_retry_after_that_does_not_fit_the_budget_is_reported_not_waited(
+    harness: Harness,
+) -> None:
+    def limited(ctx: BehaviorContext) -> FakeResponse | None:
+        return json_response(429, {"title": "Too Many Requests"}, headers={"Retry-After": "4"})
+
+    harness.fake.add_behavior("limited", token=limited)
+    harness.add("t", behavior="limited")
+    outcome, elapsed = run_bounded(harness, BOUND, "--timeout", "1", "--select", "token")
+    result = outcome.one("token", "t", "integration")
+    assert (result["status"], result["reason"]) == ("error", "rate_limited")
+    assert "Retry-After: 4" in result["message"]
+    assert len(harness.fake.token_requests()) == 1
+    assert elapsed < 2
