@@ -151,7 +151,7 @@ def _network(parser: argparse.ArgumentParser) -> None:
         type=_positive_float,
         default=10.0,
         metavar="SECONDS",
-        help="connect and read timeout per request (default: 10)",
+        help="wall-clock limit per request: connect, TLS, headers and body (default: 10)",
     )
     group.add_argument(
         "--concurrency",

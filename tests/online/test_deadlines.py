@@ -52,9 +52,7 @@ def run_bounded(harness: Harness, seconds: float, *args: str) -> tuple[Outcome, 
 
 
 @pytest.mark.parametrize("part", ["status", "headers", "body"])
-def test_a_trickling_token_endpoint_times_out_within_the_bound(
-    harness: Harness, part: str
-) -> None:
+def test_a_trickling_token_endpoint_times_out_within_the_bound(harness: Harness, part: str) -> None:
     harness.add("t", behavior=f"trickle_{part}", trickle_rate=RATE)
     outcome, elapsed = run_bounded(harness, BOUND, "--timeout", f"{TIMEOUT:g}")
     assert elapsed <= BOUND
@@ -165,3 +163,37 @@ def test_a_retry_after_that_does_not_fit_the_budget_is_reported_not_waited(
     assert "Retry-After: 4" in result["message"]
     assert len(harness.fake.token_requests()) == 1
     assert elapsed < 2
+
+
+def test_a_compression_bomb_is_read_in_bounded_chunks(harness: Harness) -> None:
+    """64 MiB of gzip-compressed zeros: stcheck decodes a bounded prefix, never the whole.
+
+    Measured against the same run with a normal answer (a run has a peak of its
+    own); the bomb may add a few MiB at most, not the 64 it decompresses to.
+    """
+    import gzip
+    import tracemalloc
+
+    bomb = gzip.compress(b"0" * (64 << 20), compresslevel=9)
+
+    def gzip_bomb(ctx: BehaviorContext) -> FakeResponse | None:
+        return FakeResponse(200, bomb, "application/json", headers={"Content-Encoding": "gzip"})
+
+    harness.fake.add_behavior("gzip_bomb", token=gzip_bomb)
+    client = harness.add("t")
+    run_bounded(harness, BOUND, "--select", "token")  # imports and first-use caches
+
+    def peak_of_a_run() -> tuple[Outcome, int]:
+        tracemalloc.start()
+        try:
+            outcome, _ = run_bounded(harness, BOUND, "--select", "token")
+            return outcome, tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    normal, baseline = peak_of_a_run()
+    client.behavior = "gzip_bomb"
+    outcome, peak = peak_of_a_run()
+    assert normal.status("token", "t", "integration") == ("pass", None)
+    assert outcome.status("token", "t", "integration") == ("error", "malformed_response")
+    assert peak - baseline < 4 << 20, (peak, baseline)

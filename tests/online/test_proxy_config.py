@@ -1,0 +1,86 @@
+"""A malformed proxy variable is an input error of the run (exit 2), never a crashed check."""
+
+from __future__ import annotations
+
+import pytest
+
+from stcheck.model import Status
+from stcheck.net.config import NetConfig
+from stcheck.net.http import Failure, HttpClient
+
+from .conftest import Harness
+
+CANARY = "Pr0xyCanaryS3cret"
+"""A proxy password (or something in its place) that must never be echoed."""
+
+MALFORMED = [
+    "http://proxy:99999",
+    "http://[::1",
+    "::::garbage::::",
+    "socks5://127.0.0.1:1080",
+    "http://proxy.example:3128 extra",
+    f"http://user:{CANARY}@proxy:99999",
+    f"http://user:{CANARY}@[::1:3128",
+    f"http://proxy:{CANARY}",  # a password where the port goes
+]
+
+
+@pytest.mark.parametrize("value", MALFORMED)
+def test_a_malformed_https_proxy_is_an_input_error_naming_the_variable(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    harness.add("t")
+    monkeypatch.setenv("HTTPS_PROXY", value)
+    outcome = harness.run()
+    assert outcome.code == 2
+    assert outcome.stdout == ""
+    assert "HTTPS_PROXY is not a usable proxy URL" in outcome.stderr
+    assert "check_crashed" not in outcome.stderr
+    assert "Traceback" not in outcome.stderr
+    assert CANARY not in outcome.stderr
+    assert harness.fake.received == []
+
+
+def test_the_lowercase_variable_is_the_one_named(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness.add("t")
+    monkeypatch.setenv("https_proxy", "http://[::1")
+    outcome = harness.run()
+    assert outcome.code == 2
+    assert "https_proxy is not a usable proxy URL" in outcome.stderr
+
+
+def test_a_malformed_proxy_that_no_proxy_exempts_everywhere_is_not_used(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness.add("t")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy:99999")
+    monkeypatch.setenv("NO_PROXY", "*")
+    outcome = harness.run()
+    assert outcome.code == 0, outcome.stderr + outcome.stdout
+
+
+def test_offline_commands_do_not_read_the_proxy(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    harness.add("t")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy:99999")
+    harness.write()
+    from io import StringIO
+
+    from stcheck.cli import main
+
+    assert main(["validate", str(harness.manifest)], stdout=StringIO(), stderr=StringIO()) == 0
+
+
+def test_the_http_client_refuses_to_send_with_a_malformed_proxy() -> None:
+    """Outside the CLI (the library path) the settings' problem is an error result."""
+    config = NetConfig.from_options(environ={"HTTPS_PROXY": f"http://u:{CANARY}@proxy:99999"})
+    assert config.problem is not None and CANARY not in config.problem
+    with HttpClient(config) as client:
+        outcome = client.post_token("integration", {"grant_type": "client_credentials"})
+    assert isinstance(outcome, Failure)
+    assert (outcome.status, outcome.reason) == (Status.ERROR, "connection_error")
+    assert "HTTPS_PROXY is not a usable proxy URL" in outcome.message
+    assert CANARY not in outcome.message

@@ -1,0 +1,77 @@
+"""The Deadline value and the Watchdog thread of stcheck.deadline."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from stcheck.deadline import Deadline, Watchdog
+
+
+def test_deadline_arithmetic() -> None:
+    soon = Deadline.after(0.5)
+    later = Deadline.after(60)
+    assert 0 < soon.remaining() <= 0.5
+    assert not soon.expired
+    assert soon.earliest(later) is soon and later.earliest(soon) is soon
+    assert later.earliest(None) is later
+    assert soon.clip(10) <= 0.5 and soon.clip(0.1) == 0.1
+    past = Deadline(time.monotonic() - 1)
+    assert past.expired and past.remaining() == 0.0
+
+
+def test_alarms_fire_in_deadline_order_and_cancelled_ones_never_fire() -> None:
+    fired: list[str] = []
+    done = threading.Event()
+    watchdog = Watchdog()
+    try:
+        late = watchdog.call_at(Deadline.after(0.3), lambda: (fired.append("late"), done.set()))
+        cancelled = watchdog.call_at(Deadline.after(0.1), lambda: fired.append("cancelled"))
+        # Armed after a later one: it must wake the sleeping thread.
+        early = watchdog.call_at(Deadline.after(0.05), lambda: fired.append("early"))
+        assert cancelled.cancel() is True
+        assert cancelled.cancel() is False  # once only
+        assert done.wait(5)
+    finally:
+        watchdog.close()
+    assert fired == ["early", "late"]
+    assert early.fired and late.fired and not cancelled.fired
+    assert late.cancel() is False  # too late: it went off
+
+
+def test_a_failing_callback_does_not_stop_the_watchdog() -> None:
+    done = threading.Event()
+    watchdog = Watchdog()
+
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    try:
+        watchdog.call_at(Deadline.after(0.01), boom)
+        watchdog.call_at(Deadline.after(0.05), done.set)
+        assert done.wait(5)
+    finally:
+        watchdog.close()
+
+
+def test_many_cancelled_alarms_do_not_accumulate() -> None:
+    watchdog = Watchdog()
+    try:
+        for _ in range(2000):
+            watchdog.call_at(Deadline.after(3600), lambda: None).cancel()
+        assert len(watchdog) == 0
+        assert len(watchdog._heap) < 600  # compacted as they were cancelled
+    finally:
+        watchdog.close()
+
+
+def test_close_stops_the_thread_and_refuses_new_alarms() -> None:
+    watchdog = Watchdog(name="test-watchdog")
+    watchdog.call_at(Deadline.after(3600), lambda: None)
+    watchdog.close()
+    assert not any(t.name == "test-watchdog" for t in threading.enumerate())
+    with pytest.raises(RuntimeError):
+        watchdog.call_at(Deadline.after(1), lambda: None)
+    watchdog.close()  # idempotent
