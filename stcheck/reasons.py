@@ -136,7 +136,8 @@ REASONS: dict[str, Reason] = {
         "Expected with --resolve or a gateway; otherwise check for DNS hijacking or a stale hosts file.",
     ),
     "timeout": Reason(
-        "No answer within --timeout.", "Retry; raise --timeout; check the runner's network."
+        "No complete answer (connect, TLS, headers and body) within the wall-clock --timeout.",
+        "Retry; raise --timeout; check the runner's network.",
     ),
     "connection_error": Reason(
         "The connection failed (refused, reset, unreachable, proxy).",
