@@ -8,11 +8,15 @@ the same types.
 from __future__ import annotations
 
 import argparse
+import fnmatch
+import stat
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from stcheck.confine import FileRefused, confined_path, read_regular, repository_root
+from stcheck.confine import path_problem as path_problem
 from stcheck.model import Location, Result, RunReport, Status
 from stcheck.reasons import hint_for
 
@@ -36,12 +40,97 @@ class ResolveReferenceError(Exception):
         self.message = message
 
 
+SECRET_FILE_MAX_BYTES = 64 * 1024
+"""The most a ``file:`` reference reads: far more than any credential, far less than a dump."""
+
+_REFUSED_REASON = {
+    "missing": "unresolved_reference",
+    "unreadable": "unresolved_reference",
+    "too_large": "unresolved_reference",
+    "not_allowed": "reference_not_allowed",
+}
+
+
+@dataclass(frozen=True)
+class ConfinedFile:
+    """A file read for a reference by :meth:`ResolveContext.read_file`: its bytes and mode."""
+
+    path: str
+    """The path as the manifest wrote it (for messages)."""
+    data: bytes = field(repr=False)
+    mode: int = 0o600
+    what: str = "file"
+
+    @property
+    def readable_by_others(self) -> bool:
+        """Group or others may read the file: worth an ``insecure_permissions`` warning."""
+        return bool(self.mode & (stat.S_IRWXG | stat.S_IRWXO))
+
+    def text(self) -> str:
+        """The content as UTF-8 text (a leading byte-order mark dropped).
+
+        Raises :class:`ResolveReferenceError` (``unresolved_reference``) for
+        bytes that are not UTF-8, naming the exception's type only: a decoding
+        error's text quotes the file's bytes.
+        """
+        try:
+            return self.data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ResolveReferenceError(
+                "unresolved_reference",
+                f"{self.what} {self.path} cannot be read ({type(exc).__name__})",
+            ) from None
+
+
 @dataclass(frozen=True)
 class ResolveContext:
-    """What a resolver may know: the manifest's directory (for relative paths) and warnings sink."""
+    """What a resolver may know and use: the manifest's directory, a warnings sink, the policy.
+
+    ``root`` is the directory tree that files named by references are confined
+    to (the git work tree holding the manifest, else the manifest's directory;
+    found from ``manifest_dir`` when not given). ``env_allow`` is the CI
+    operator's allow-list of environment variable names (``fnmatch`` patterns,
+    from ``STCHECK_ENV_ALLOW`` and ``--allow-env``; never from the manifest);
+    None allows every name. A resolver that reads a file named by a reference
+    must use :meth:`read_file`.
+    """
 
     manifest_dir: str
     warn: Callable[[str, str], None] = field(default=lambda reason, message: None)
+    root: str | None = None
+    env_allow: tuple[str, ...] | None = None
+
+    def env_allowed(self, name: str) -> bool:
+        """Whether the operator's policy lets a reference read environment variable ``name``."""
+        if self.env_allow is None:
+            return True
+        return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.env_allow)
+
+    def read_file(
+        self, path: str, *, max_bytes: int = SECRET_FILE_MAX_BYTES, what: str = "file"
+    ) -> ConfinedFile:
+        """Read the file ``path`` (as the reference wrote it, relative to the manifest), confined.
+
+        Refused with :class:`ResolveReferenceError` ``reference_not_allowed``:
+        absolute and ``~`` paths, a path or symbolic link that leads outside
+        the repository holding the manifest, anything under ``/proc``, ``/sys``
+        or ``/dev``, FIFOs, sockets and devices. ``unresolved_reference``: a
+        missing or unreadable file, or one larger than ``max_bytes`` (at most
+        ``max_bytes + 1`` bytes are ever read). The file is opened
+        non-blocking and its type re-checked on the open descriptor. Messages
+        say ``{what} {path} ...`` and never quote the file.
+        """
+        shown = f"{what} {path}"
+        root = self.root if self.root is not None else repository_root(self.manifest_dir)
+        try:
+            real = confined_path(root, self.manifest_dir, path, shown)
+            data, info = read_regular(real, max_bytes=max_bytes, shown=shown)
+        except FileRefused as exc:
+            message = exc.message
+            if exc.kind == "missing":
+                message += " (relative to the manifest)"
+            raise ResolveReferenceError(_REFUSED_REASON[exc.kind], message) from None
+        return ConfinedFile(path, data, stat.S_IMODE(info.st_mode), what)
 
 
 @dataclass(frozen=True)
@@ -84,6 +173,7 @@ class RunOptions:
     tenants: tuple[str, ...] = ()
     environments: tuple[str, ...] = ()
     today: str | None = None
+    allow_env: tuple[str, ...] = ()
     extra: argparse.Namespace = field(default_factory=argparse.Namespace)
 
 

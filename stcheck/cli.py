@@ -173,6 +173,14 @@ def _network(parser: argparse.ArgumentParser) -> None:
         metavar="HOST:PORT:ADDRESS",
         help="connect to ADDRESS for HOST:PORT, as curl --resolve (repeatable)",
     )
+    group.add_argument(
+        "--allow-env",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="env: references may read only variables matching PATTERN, e.g. 'ST_*'"
+        " (repeatable; adds to STCHECK_ENV_ALLOW; default: any variable)",
+    )
 
 
 def _parser_class(writer: Writer | None) -> type[argparse.ArgumentParser]:
@@ -376,6 +384,7 @@ def options_from(args: argparse.Namespace) -> RunOptions:
         tenants=tuple(args.tenant),
         environments=tuple(args.env),
         today=getattr(args, "today", None),
+        allow_env=tuple(getattr(args, "allow_env", ())),
         extra=args,
     )
 

@@ -23,6 +23,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import BaseResolver
 
+from stcheck.confine import FileRefused, confined_manifest, read_regular
 from stcheck.model import Location
 from stcheck.secrets import credential_kind, scan_text
 
@@ -495,17 +496,31 @@ class _Abort(Exception):
 
 
 def load_manifest(path: str, *, max_bytes: int = MAX_BYTES) -> Manifest:
-    """Read and load ``path``. Raises ``OSError`` only when the file cannot be opened."""
-    size = os.stat(path).st_size
-    if size > max_bytes:
-        return _fatal(
-            path,
-            "too_large",
-            f"the file is {size:,} bytes; stcheck reads manifests up to {max_bytes:,} bytes",
-        )
-    with open(path, "rb") as handle:
-        raw = handle.read(max_bytes + 1)
-    if len(raw) > max_bytes:  # grew while we looked, or a special file
+    """Read and load ``path``.
+
+    Raises ``FileNotFoundError`` for a missing file and
+    :class:`~stcheck.confine.FileRefused` for one that is not read: a FIFO,
+    socket, device or directory, anything under ``/proc``, ``/sys`` or
+    ``/dev``, a symbolic link out of the manifest's repository, an unreadable
+    file. Never blocks: the file is opened non-blocking and at most
+    ``max_bytes + 1`` bytes are read, whatever ``stat`` says (``/proc`` files
+    say 0).
+    """
+    try:
+        real = confined_manifest(path)
+        raw, _ = read_regular(real, max_bytes=max_bytes, shown="the manifest")
+    except FileRefused as exc:
+        if exc.kind == "missing":
+            raise FileNotFoundError(2, "no such manifest file", path) from None
+        if exc.kind != "too_large":
+            raise
+        if exc.size is not None:
+            return _fatal(
+                path,
+                "too_large",
+                f"the file is {exc.size:,} bytes;"
+                f" stcheck reads manifests up to {max_bytes:,} bytes",
+            )
         return _fatal(path, "too_large", f"the file is larger than {max_bytes:,} bytes")
     return load_bytes(raw, path)
 

@@ -117,6 +117,14 @@ REASONS: dict[str, Reason] = {
         "A reference that does not resolve in this run (variable unset, file missing).",
         "Provide the secret to this runner (CI secret, environment variable, file).",
     ),
+    "reference_not_allowed": Reason(
+        "A reference this runner refuses to resolve: a file outside the manifest's repository, a special file (/proc, /sys, /dev, a FIFO, a device), or an environment variable outside the operator's STCHECK_ENV_ALLOW / --allow-env policy.",
+        "Keep secret files inside the repository (untracked) and reference them relative to the manifest; use variables the policy allows.",
+    ),
+    "unusable_value": Reason(
+        "A reference resolves to a value with a NUL, line break or other control character inside; no credential has one, so it is not used (and not shown).",
+        "Store the credential alone, on one line; a file referenced with file: holds only the secret.",
+    ),
     "empty_value": Reason(
         "A reference that resolves to an empty value.", "Set the secret's value."
     ),

@@ -17,6 +17,7 @@ from typing import NamedTuple, cast
 
 from stcheck import __version__
 from stcheck.api import Check, CheckContext, RunOptions
+from stcheck.confine import FileRefused
 from stcheck.manifest import Entry, Manifest, load_manifest
 from stcheck.model import Location, PluginInfo, Result, RunReport, Status
 from stcheck.plugins import PluginSet
@@ -70,6 +71,10 @@ def load_all(paths: Sequence[str]) -> list[Manifest]:
             raise UsageError(f"{path}: is a directory, not a manifest file")
         try:
             manifests.append(load_manifest(path))
+        except FileRefused as exc:
+            raise UsageError(f"{path}: {exc.message}") from None
+        except FileNotFoundError:
+            raise UsageError(f"{path}: no such manifest file") from None
         except OSError as exc:
             raise UsageError(f"{path}: cannot read the manifest ({exc.strerror})") from None
     return manifests

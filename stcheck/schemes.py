@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 
 from stcheck.api import ReferenceScheme, ResolveContext, ResolveReferenceError
+from stcheck.confine import path_problem
 from stcheck.hookspecs import hookimpl
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -19,6 +19,17 @@ def _env_syntax(rest: str) -> str | None:
 
 
 def _env_resolve(rest: str, context: ResolveContext) -> str:
+    problem = _env_syntax(rest)
+    if problem is not None:
+        raise ResolveReferenceError("invalid_reference", problem)
+    # The policy is decided before the environment is read: a disallowed name gets the same
+    # answer whether or not it is set, and its value never reaches the redactor.
+    if not context.env_allowed(rest):
+        raise ResolveReferenceError(
+            "reference_not_allowed",
+            f"environment variable {rest} is not allowed by this runner's policy"
+            " (STCHECK_ENV_ALLOW / --allow-env)",
+        )
     value = os.environ.get(rest)
     if value is None:
         raise ResolveReferenceError(
@@ -28,37 +39,19 @@ def _env_resolve(rest: str, context: ResolveContext) -> str:
 
 
 def _file_syntax(rest: str) -> str | None:
-    if "\x00" in rest or not rest.strip():
-        return "a file reference needs a path"
-    return None
+    return path_problem(rest)
 
 
 def _file_resolve(rest: str, context: ResolveContext) -> str:
-    path = os.path.join(context.manifest_dir, os.path.expanduser(rest))
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise ResolveReferenceError(
-                "unresolved_reference", f"file {rest} is not a regular file"
-            )
-        if info.st_size > 64 * 1024:
-            raise ResolveReferenceError(
-                "unresolved_reference", f"file {rest} is larger than a credential (64 KiB)"
-            )
-        with open(path, encoding="utf-8") as handle:
-            value = handle.read()
-    except FileNotFoundError:
-        raise ResolveReferenceError(
-            "unresolved_reference", f"file {rest} does not exist (relative to the manifest)"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ResolveReferenceError(
-            "unresolved_reference", f"file {rest} cannot be read ({type(exc).__name__})"
-        ) from None
-    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+    problem = path_problem(rest)
+    if problem is not None:
+        raise ResolveReferenceError("invalid_reference", problem)
+    found = context.read_file(rest)
+    value = found.text()
+    if found.readable_by_others:
         context.warn(
             "insecure_permissions",
-            f"file {rest} is readable by group or others (mode {stat.S_IMODE(info.st_mode):o})",
+            f"file {rest} is readable by group or others (mode {found.mode:o})",
         )
     if value.endswith("\r\n"):
         return value[:-2]
@@ -76,7 +69,8 @@ ENV = ReferenceScheme(
 )
 FILE = ReferenceScheme(
     name="file",
-    description="a file's content, path relative to the manifest; one trailing newline is dropped",
+    description="a file's content, path relative to the manifest and inside its repository;"
+    " one trailing newline is dropped",
     example="file:secrets/good-plumbing-prod",
     syntax=_file_syntax,
     resolve=_file_resolve,

@@ -24,6 +24,13 @@ class CredentialsCheck(Check):
 
     - ``fail`` ``unresolved_reference``: the variable is unset, the file is
       missing or unreadable, the plugin could not resolve it;
+    - ``fail`` ``reference_not_allowed``: a ``file:`` path or link that leads
+      outside the repository holding the manifest, a special file (``/proc``,
+      ``/sys``, ``/dev``, a FIFO, socket or device), or an ``env:`` name
+      outside the operator's ``STCHECK_ENV_ALLOW`` / ``--allow-env`` policy
+      (the same answer whether or not the variable is set);
+    - ``fail`` ``unusable_value``: the value holds a NUL, line break or other
+      control character (the value is not used, and not shown);
     - ``fail`` ``empty_value``: it resolves to nothing (or only whitespace);
     - ``warn`` ``whitespace``: leading or trailing whitespace, stripped before
       use (copied secrets with a trailing newline or space are a classic cause

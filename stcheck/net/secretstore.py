@@ -8,6 +8,7 @@ resolved and never put on a result.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from stcheck.api import ReferenceScheme, ResolveContext, ResolveReferenceError
 from stcheck.checks.references import REFERENCE
+from stcheck.confine import has_control, repository_root
 from stcheck.model import Result, Status
 from stcheck.net.runtime import shared
 from stcheck.net.singleflight import SingleFlight
@@ -54,9 +56,16 @@ class SecretStore:
     ``credentials`` check did not run.
     """
 
-    def __init__(self, schemes: Mapping[str, ReferenceScheme], on_secret: Any = None) -> None:
+    def __init__(
+        self,
+        schemes: Mapping[str, ReferenceScheme],
+        on_secret: Any = None,
+        env_allow: tuple[str, ...] | None = None,
+    ) -> None:
         self._schemes = schemes
         self._on_secret = on_secret
+        self._env_allow = env_allow
+        self._roots: dict[str, str] = {}
         self._cache: SingleFlight[tuple[str, str], Resolved] = SingleFlight()
         self._lock = threading.Lock()
         self._checked: set[str] = set()
@@ -130,8 +139,14 @@ class SecretStore:
                 (reason if reason in REASONS or "." in reason else "invalid_value", message)
             )
 
+        context = ResolveContext(
+            manifest_dir=manifest_dir,
+            warn=warn,
+            root=self._root(manifest_dir),
+            env_allow=self._env_allow,
+        )
         try:
-            raw = scheme.resolve(rest, ResolveContext(manifest_dir=manifest_dir, warn=warn))
+            raw = scheme.resolve(rest, context)
         except ResolveReferenceError as exc:
             reason = (
                 exc.reason
@@ -152,9 +167,18 @@ class SecretStore:
                 message=f"{reference}: the {scheme_name}: resolver returned"
                 f" {type(raw).__name__}, not text",
             )
+        value = raw.strip()
+        if has_control(value):
+            # Refused before the redactor learns it: a multi-line "value" (a whole file, an
+            # environment dump) would mask half the log. It is never sent and never shown.
+            return Resolved(
+                reference,
+                reason="unusable_value",
+                message=f"{reference} resolves to a value with a NUL, a line break or another"
+                " control character inside (not shown); no credential has one, so it is not used",
+            )
         if self._on_secret is not None:
             self._on_secret(raw)
-        value = raw.strip()
         if not value:
             return Resolved(
                 reference,
@@ -174,12 +198,37 @@ class SecretStore:
             )
         return Resolved(reference, value=value, warnings=tuple(warnings))
 
+    def _root(self, manifest_dir: str) -> str:
+        with self._lock:
+            if manifest_dir not in self._roots:
+                self._roots[manifest_dir] = repository_root(manifest_dir)
+            return self._roots[manifest_dir]
+
+
+ENV_ALLOW_VARIABLE = "STCHECK_ENV_ALLOW"
+
+
+def env_policy(options: tuple[str, ...], environ: Mapping[str, str]) -> tuple[str, ...] | None:
+    """The allow-list of ``env:`` names: ``--allow-env`` patterns plus ``STCHECK_ENV_ALLOW``'s.
+
+    None (every name allowed) only when neither is given. ``STCHECK_ENV_ALLOW``
+    set but empty allows no name: a policy that went missing fails closed.
+    """
+    variable = environ.get(ENV_ALLOW_VARIABLE)
+    if variable is None and not options:
+        return None
+    patterns = [p.strip() for p in (variable or "").split(",")] + [p.strip() for p in options]
+    return tuple(p for p in patterns if p)
+
 
 def secret_store(ctx: CheckContext) -> SecretStore:
     """The run's :class:`SecretStore` (created on first use)."""
     redactor: Any = ctx.services.get("redactor")
     on_secret = getattr(redactor, "add_secret", None)
-    return shared(ctx, "secrets", lambda: SecretStore(ctx.schemes, on_secret=on_secret))
+    allow = env_policy(ctx.options.allow_env, os.environ)
+    return shared(
+        ctx, "secrets", lambda: SecretStore(ctx.schemes, on_secret=on_secret, env_allow=allow)
+    )
 
 
 @dataclass(frozen=True)

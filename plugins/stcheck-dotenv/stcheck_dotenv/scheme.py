@@ -1,6 +1,9 @@
 """The ``dotenv:`` reference scheme: ``dotenv:PATH#NAME`` is variable NAME of the .env file PATH.
 
-PATH is relative to the manifest's directory (``~`` is expanded). Offline,
+PATH is relative to the manifest's directory and must stay inside the
+repository holding the manifest (read through ``ResolveContext.read_file``,
+which refuses absolute paths, ``~``, links out of the repository and special
+files). Offline,
 ``stcheck validate`` checks the reference's shape only — a path, ``#`` and a
 variable name; the file is not read. Online, ``stcheck check`` reads the file
 and returns NAME's value; it fails with ``unresolved_reference`` when the file
@@ -10,10 +13,13 @@ file: only the reference, line numbers and counts.
 
 from __future__ import annotations
 
-import os
-import stat
-
-from stcheck.api import ReferenceScheme, ResolveContext, ResolveReferenceError
+from stcheck.api import (
+    ConfinedFile,
+    ReferenceScheme,
+    ResolveContext,
+    ResolveReferenceError,
+    path_problem,
+)
 from stcheck.hookspecs import hookimpl
 from stcheck_dotenv.parser import NAME, parse
 
@@ -33,8 +39,9 @@ def syntax(rest: str) -> str | None:
         return "expected PATH#NAME (e.g. dotenv:.env#GP_CLIENT_SECRET): '#NAME' is missing"
     if not path.strip():
         return "expected PATH#NAME: the path before '#' is empty"
-    if "\x00" in path:
-        return "the path contains a NUL character"
+    problem = path_problem(path)
+    if problem is not None:
+        return problem
     if not NAME.match(name):
         return (
             "the variable name after '#' must be letters, digits and '_', not starting with a digit"
@@ -42,31 +49,9 @@ def syntax(rest: str) -> str | None:
     return None
 
 
-def _read(path_text: str, context: ResolveContext) -> tuple[str, int]:
-    path = os.path.join(context.manifest_dir, os.path.expanduser(path_text))
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise ResolveReferenceError(
-                "unresolved_reference", f"dotenv file {path_text} is not a regular file"
-            )
-        if info.st_size > MAX_BYTES:
-            raise ResolveReferenceError(
-                "unresolved_reference", f"dotenv file {path_text} is larger than 1 MiB"
-            )
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise ResolveReferenceError(
-            "unresolved_reference",
-            f"dotenv file {path_text} does not exist (relative to the manifest)",
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        # Only the exception's type: a decoding error's text quotes the file's bytes.
-        raise ResolveReferenceError(
-            "unresolved_reference", f"dotenv file {path_text} cannot be read ({type(exc).__name__})"
-        ) from None
-    return text, info.st_mode
+def _read(path_text: str, context: ResolveContext) -> ConfinedFile:
+    """The file, confined to the manifest's repository (never a special file, at most 1 MiB)."""
+    return context.read_file(path_text, max_bytes=MAX_BYTES, what="dotenv file")
 
 
 def resolve(rest: str, context: ResolveContext) -> str:
@@ -75,8 +60,8 @@ def resolve(rest: str, context: ResolveContext) -> str:
     if problem:
         raise ResolveReferenceError("invalid_reference", f"dotenv:{rest}: {problem}")
     path_text, name = split(rest)
-    text, mode = _read(path_text, context)
-    parsed = parse(text)
+    found = _read(path_text, context)
+    parsed = parse(found.text())
     if name not in parsed.values:
         message = f"{name} is not defined in dotenv file {path_text}"
         if parsed.malformed:
@@ -93,10 +78,10 @@ def resolve(rest: str, context: ResolveContext) -> str:
             f"{name} is defined {len(lines)} times in dotenv file {path_text}"
             f" (lines {', '.join(map(str, lines))}); the last one is used",
         )
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if found.readable_by_others:
         context.warn(
             "insecure_permissions",
-            f"dotenv file {path_text} is readable by group or others (mode {stat.S_IMODE(mode):o})",
+            f"dotenv file {path_text} is readable by group or others (mode {found.mode:o})",
         )
     return parsed.values[name]
 
