@@ -11,6 +11,13 @@ import pytest
 
 from stcheck.cli import main
 
+
+@pytest.fixture(autouse=True)
+def no_env_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The machine's STCHECK_ENV_ALLOW (an operator's env: policy) does not leak into tests."""
+    monkeypatch.delenv("STCHECK_ENV_ALLOW", raising=False)
+
+
 # Canary credentials: tests fail if any of these shows up in any output.
 CANARY_SECRET = "cs1.CanaryCanaryCanary0123456789AbCdEfGhIjKlMnOpQrSt"
 CANARY_APP_KEY = "ak1.canarycanarycanary01234567"

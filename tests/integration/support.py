@@ -17,7 +17,14 @@ REPO = Path(__file__).resolve().parents[2]
 PLUGIN_SRC = REPO / "plugins" / "stcheck-dotenv"
 BIN = "Scripts" if os.name == "nt" else "bin"
 # Variables that would make a subprocess see something other than what is installed.
-SCRUBBED = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "STCHECK_DISABLE_PLUGINS", "PYTHONSTARTUP")
+SCRUBBED = (
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "VIRTUAL_ENV",
+    "STCHECK_DISABLE_PLUGINS",
+    "STCHECK_ENV_ALLOW",
+    "PYTHONSTARTUP",
+)
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -209,6 +209,25 @@ def test_check_resolves_dotenv_references_online(venv: Venv, tmp_path: Path) -> 
     assert "5b7c1e9a" not in done.stdout + done.stderr
 
 
+def test_check_confines_dotenv_files_to_the_repository(
+    venv: Venv, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The installed plugin reads through ResolveContext.read_file: a link out is refused."""
+    write_manifest(tmp_path)
+    outside = tmp_path_factory.mktemp("outside") / "runner.env"
+    outside.write_text("GP_INT_CLIENT_ID=cid.5b7c1e9a\nGP_SECRET=cs1.Zq8xW3pLr0bN6yT2vK9m\n")
+    outside.chmod(0o600)
+    (tmp_path / ".env").symlink_to(outside)
+    args = ("check", "--select", "credentials", "--format", "json")
+    env = {"ST_APP_KEY": "ak1.not-a-real-app-key-for-tests"}
+    done = venv.run("stcheck", *args, cwd=tmp_path, env=env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    failures = [r for r in results(done.stdout, "credentials") if r["status"] == "fail"]
+    assert [r["reason"] for r in failures] == ["reference_not_allowed"]
+    assert "dotenv file .env leads outside the repository" in failures[0]["message"]
+    assert str(outside) not in done.stdout + done.stderr
+
+
 # --- installed: broken plugins --------------------------------------------------------
 
 
@@ -333,7 +352,8 @@ def test_parser_records_malformed_lines_and_goes_on(dotenv: dict[str, ModuleType
         (".env#GP_SECRET", None),
         ("secrets/prod.env#_X1", None),
         ("dir#with#hash/.env#NAME", None),
-        ("~/.config/app.env#NAME", None),
+        ("~/.config/app.env#NAME", "starts with '~'"),
+        ("/etc/app.env#NAME", "absolute"),
         (".env", "'#NAME' is missing"),
         (".env#", "variable name"),
         (".env#1ABC", "variable name"),
@@ -457,6 +477,39 @@ def test_resolve_warns_about_a_readable_file(dotenv: dict[str, ModuleType], env_
         )
     ]
     assert stat.S_IMODE((env_dir / ".env").stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize("how", ["dotdot", "symlink", "symlinked-directory"])
+def test_resolve_is_confined_to_the_repository(
+    dotenv: dict[str, ModuleType], tmp_path: Path, how: str
+) -> None:
+    repo, outside = tmp_path / "repo", tmp_path / "outside"
+    repo.mkdir()
+    outside.mkdir()
+    (outside / ".env").write_text(f"GP_SECRET={SECRETS['GP_SECRET']}\n")
+    rest = {
+        "dotdot": "../outside/.env#GP_SECRET",
+        "symlink": ".env#GP_SECRET",
+        "symlinked-directory": "config/.env#GP_SECRET",
+    }[how]
+    if how == "symlink":
+        (repo / ".env").symlink_to(outside / ".env")
+    elif how == "symlinked-directory":
+        (repo / "config").symlink_to(outside, target_is_directory=True)
+    error = resolve_error(dotenv, rest, repo)
+    assert error.reason == "reference_not_allowed"
+    assert "leads outside the repository that holds the manifest" in error.message
+    assert str(outside) not in error.message
+
+
+def test_resolve_refuses_special_files_without_hanging(
+    dotenv: dict[str, ModuleType], tmp_path: Path
+) -> None:
+    os.mkfifo(tmp_path / "fifo.env")  # would block an open() for reading forever
+    error = resolve_error(dotenv, "fifo.env#GP_SECRET", tmp_path)
+    assert (error.reason, "a FIFO" in error.message) == ("reference_not_allowed", True)
+    (tmp_path / "environ.env").symlink_to("/proc/self/environ")
+    assert resolve_error(dotenv, "environ.env#HOME", tmp_path).reason == "reference_not_allowed"
 
 
 def test_scheme_and_check_are_documented(dotenv: dict[str, ModuleType]) -> None:
