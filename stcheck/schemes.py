@@ -62,7 +62,8 @@ def _file_resolve(rest: str, context: ResolveContext) -> str:
 
 ENV = ReferenceScheme(
     name="env",
-    description="an environment variable (how CI systems hand secrets to jobs)",
+    description="an environment variable (how CI systems hand secrets to jobs);"
+    " STCHECK_ENV_ALLOW / --allow-env limit the names",
     example="env:ST_APP_KEY",
     syntax=_env_syntax,
     resolve=_env_resolve,
