@@ -27,6 +27,7 @@ def stcheck(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
             [sys.executable, "-m", "stcheck", *args],
             cwd=cwd,
             env=env,
+            stdin=subprocess.DEVNULL,  # so /dev/stdin is /dev/null, whatever runs the tests
             capture_output=True,
             text=True,
             timeout=30,
