@@ -65,10 +65,8 @@ class SchemaCheck(Check):
             return results
         trapped = {problem.pointer for problem in manifest.problems}
         schema = load_schema()
-        violations = validator().violations(manifest.data)
         # Explain a bounded window; a hostile file can hold a million violations.
-        window = list(itertools.islice(violations, MAX_EXPLAINED))
-        unexplained = sum(1 for _ in violations)
+        window, unexplained = validator().window(manifest.data, MAX_EXPLAINED)
         explanations, unlisted = explain_window(window, manifest.data, schema, MAX_EXPLAINED)
         unexplained += unlisted
         explained = set(trapped)
