@@ -37,13 +37,15 @@ def clipped(value: object, limit: int = SHOWN_CHARS) -> str:
 
 
 def shortened(text: str | None, limit: int) -> str | None:
-    """``text`` cut to ``limit`` characters with ``…`` and its full length; as is when shorter.
+    """``text`` cut to at most ``limit`` characters ending ``… (N characters)``, if longer.
 
-    For fields that renderers escape themselves (they keep line breaks).
+    The result is never longer than ``limit``, so shortening twice changes
+    nothing. For fields that renderers escape themselves (they keep line breaks).
     """
     if text is None or len(text) <= limit:
         return text
-    return f"{text[:limit]}… ({len(text):,} characters)"
+    suffix = f"… ({len(text):,} characters)"
+    return text[: max(0, limit - len(suffix))] + suffix
 
 
 def bound_fields(instance: object, limits: dict[str, int]) -> None:

@@ -19,6 +19,7 @@ from tests.conftest import VALID, run_cli
 ERRORS = VALID.replace("tenant_id: 1234567", "tenant_id: 0").replace(
     "owner:", "colour: x\n    owner:"
 )
+STCHECK = (sys.executable, "-m", "stcheck")
 FILE_LIMIT = 2048  # bytes: a --format json report of ERRORS is larger
 
 
@@ -72,8 +73,7 @@ def test_a_run_whose_output_cannot_be_written_exits_3_with_no_partial_file(
     target.parent.mkdir()
     target.write_text("previous run\n", encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, "-m", "stcheck", "validate", str(manifest), "--format", "text"]
-        + ["--output", f"json={target}"],
+        [*STCHECK, "validate", str(manifest), "--format", "text", "--output", f"json={target}"],
         capture_output=True,
         text=True,
         preexec_fn=_limited_file_size,
@@ -101,8 +101,7 @@ def test_the_previous_output_is_gone_before_any_check_runs(tmp_path: Path) -> No
     junit = tmp_path / "junit.xml"
     junit.write_text("<testsuites><!-- the previous run --></testsuites>\n")
     process = subprocess.Popen(
-        [sys.executable, "-m", "stcheck", "validate", str(manifest), "-q"]
-        + ["--output", f"junit={junit}"],
+        [*STCHECK, "validate", str(manifest), "-q", "--output", f"junit={junit}"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
