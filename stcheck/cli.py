@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from stcheck import __version__
+from stcheck import __version__, outputs
 from stcheck.api import RunOptions
 from stcheck.plugins import PluginSet, build_plugins
 from stcheck.runner import Selection, UsageError, run
@@ -26,7 +26,9 @@ DEFAULT_FORMAT = {"validate": "text", "check": "text", "report": "markdown"}
 
 EPILOG = """\
 exit status: 0 nothing failed; 1 a result is fail or error; 2 usage or input
-error (bad option, missing manifest); 3 stcheck itself broke.
+error (bad option, missing manifest, an --output path that cannot be written);
+3 stcheck itself broke, or an --output file could not be written after the run
+(disk full): the previous file is then left as it was.
 """
 
 
@@ -121,7 +123,9 @@ def _common(parser: argparse.ArgumentParser, command: str, plugins: PluginSet) -
         action="append",
         default=[],
         metavar="FORMAT=PATH",
-        help="also write FORMAT to PATH (repeatable), e.g. junit=report.xml",
+        help="also write FORMAT to PATH (repeatable), e.g. junit=report.xml. PATH is"
+        " deleted before the checks run, so an interrupted run leaves no stale file, and"
+        " written whole (a temporary file renamed into place) when they are done",
     )
     output.add_argument(
         "-q",
@@ -297,14 +301,8 @@ class Writer:
         self.stderr.flush()
 
     def file(self, path: str, text: str) -> None:
-        try:
-            directory = os.path.dirname(path)
-            if directory:
-                os.makedirs(directory, exist_ok=True)
-            with open(path, "w", encoding="utf-8") as handle:
-                handle.write(self.redact(text))
-        except OSError as exc:
-            raise UsageError(f"cannot write {path} ({exc.strerror or exc})") from None
+        """Write ``text`` to ``path`` atomically; raises :class:`outputs.OutputWriteError`."""
+        outputs.write(path, self.redact(text))
 
 
 def entry() -> None:
@@ -397,13 +395,15 @@ def run_command(
     services: dict[str, Any] | None = None,
 ) -> int:
     paths = args.manifests or [DEFAULT_MANIFEST]
-    for name, path in args.output:
-        if os.path.isdir(path):
-            raise UsageError(f"--output {name}={path}: is a directory, not a file")
+    for name, _ in args.output:
         fmt = plugins.formats.get(name)
         if fmt is None or args.command not in fmt.commands:
             allowed = sorted(n for n, f in plugins.formats.items() if args.command in f.commands)
             raise UsageError(f"unknown output format {name!r} (choose from {', '.join(allowed)})")
+    try:
+        outputs.prepare(args.output, paths)
+    except outputs.OutputSetupError as exc:
+        raise UsageError(str(exc)) from None
     select = {i for group in args.select for i in group} or None
     selection = Selection(
         select=frozenset(select) if select else None,
@@ -430,8 +430,13 @@ def run_command(
     )
     if progress is not None:
         writer.err("\r\033[K")
+    unwritten = 0
     for name, path in args.output:
-        writer.file(path, plugins.formats[name].render(report))
+        try:
+            writer.file(path, plugins.formats[name].render(report))
+        except outputs.OutputWriteError as exc:
+            writer.err(f"stcheck: error: {exc}\n")
+            unwritten += 1
     if not args.quiet:
         if args.format == "text" and args.verbose:
             from stcheck.reporters.text import render as render_text
@@ -439,6 +444,8 @@ def run_command(
             writer.out(render_text(report, verbose=True))
         else:
             writer.out(plugins.formats[args.format].render(report))
+    if unwritten:
+        return EXIT_INTERNAL  # the verdict exists but did not reach every file asked for
     if args.command == "report":
         from stcheck.readiness import any_not_ready
 

@@ -4,7 +4,8 @@ jsonschema's raw messages quote values (which may be secrets) and speak in
 schema keywords. Here each violation becomes a reason word from
 :mod:`stcheck.reasons` and a sentence about the manifest: *unknown
 environment 'staging' (expected integration or production)*. Values are never
-quoted, only key names and tenant names. Where one value breaks several rules
+quoted, only key names and tenant names, through :func:`stcheck.text.shown`
+(quoted, at most 64 characters). Where one value breaks several rules
 (a compound failure), the most telling one is kept and the rest are counted.
 """
 
@@ -16,10 +17,12 @@ from typing import Any, NamedTuple
 from stcheck.manifest import MAX_TENANT_ID
 from stcheck.schema import Violation
 from stcheck.secrets import credential_kind
+from stcheck.text import clipped, shown
 
 ENVIRONMENTS = ("integration", "production")
 REFERENCE_FIELDS = frozenset({"app_key", "client_id", "client_secret"})
 DATE_FIELDS = frozenset({"target_date", "on", "secret_created_on"})
+SHOWN_KEY = 64
 HOST_WORDS = ("host", "url", "uri", "endpoint", "server", "domain", "base")
 ENVIRONMENT_HINTS = {
     "sandbox": "ServiceTitan's sandbox is the integration environment",
@@ -66,32 +69,63 @@ def explain(
     violations: Iterable[Violation], data: Any, schema: dict[str, Any]
 ) -> list[Explanation]:
     """Explain violations, keeping the best one per value and counting the rest."""
+    return explain_window(violations, data, schema)[0]
+
+
+def explain_window(
+    violations: Iterable[Violation],
+    data: Any,
+    schema: dict[str, Any],
+    limit: int | None = None,
+) -> tuple[list[Explanation], int]:
+    """(at most ``limit`` explanations, how many more there would be).
+
+    One ``additionalProperties`` violation can name 100,000 keys: those beyond
+    the window are counted, never explained (explaining one costs a did-you-mean
+    search).
+    """
     grouped: dict[tuple[str, str | None], list[Violation]] = {}
     keyed: list[Explanation] = []
+    room = limit if limit is not None else -1
+    more = 0
     for violation in violations:
         if violation.keyword == "additionalProperties":
             for key in violation.detail or ():
+                if room == 0:
+                    more += 1
+                    continue
+                room -= 1
                 keyed.append(_unknown_key(violation.path, str(key), data, schema))
             continue
         if violation.keyword == "required":
+            if room == 0:
+                more += 1
+                continue
+            room -= 1
             keyed.append(_missing_key(violation.path, str(violation.detail), data))
             continue
-        grouped.setdefault((pointer(violation.path), None), []).append(violation)
+        place = (pointer(violation.path), None)
+        if place not in grouped:
+            if room == 0:
+                more += 1
+                continue
+            room -= 1
+        grouped.setdefault(place, []).append(violation)
     explained = list(keyed)
     for group in grouped.values():
         group.sort(key=lambda v: PRIORITY.index(v.keyword) if v.keyword in PRIORITY else 99)
         best = _value_problem(group[0], _value_at(data, group[0].path), data)
         if len(group) > 1:
-            more = len(group) - 1
+            more_here = len(group) - 1
             best = Explanation(
                 best.reason,
-                f"{best.message} (and {more} more problem{'s' if more > 1 else ''}"
+                f"{best.message} (and {more_here} more problem{'s' if more_here > 1 else ''}"
                 " with this value)",
                 best.pointer,
                 best.key,
             )
         explained.append(best)
-    return explained
+    return explained, more
 
 
 def _value_at(data: Any, path: Sequence[str | int]) -> Any:
@@ -108,19 +142,19 @@ def where(path: Sequence[str | int], data: Any) -> str:
     if not path:
         return "the manifest"
     if path[0] == "app":
-        return "app" if len(path) == 1 else f"app.{path[1]}"
+        return "app" if len(path) == 1 else f"app.{clipped(path[1])}"
     if path[0] == "tenants" and len(path) >= 2:
         tenant = _value_at(data, path[:2])
         name = tenant.get("name") if isinstance(tenant, dict) else None
-        label = f"tenant {name!r}" if isinstance(name, str) and name else f"tenants[{path[1]}]"
-        rest = [str(p) for p in path[2:]]
+        label = f"tenant {shown(name)}" if isinstance(name, str) and name else f"tenants[{path[1]}]"
+        rest = [clipped(p) for p in path[2:]]
         if rest[:1] == ["environments"] and len(rest) >= 2:
             label += f", {rest[1]} entry"
             rest = rest[2:]
         if rest:
             label += ": " + ".".join(rest)
         return label
-    return ".".join(str(p) for p in path)
+    return ".".join(clipped(p) for p in path)
 
 
 def _field(path: Sequence[str | int]) -> str:
@@ -166,7 +200,7 @@ def _unknown_key(
     lowered = key.lower()
     names_a_host = any(word in lowered for word in HOST_WORDS)
     if len(path) == 3 and path[0] == "tenants" and path[2] == "environments" and not names_a_host:
-        message = f"unknown environment {key!r} (expected integration or production)"
+        message = f"unknown environment {shown(key)} (expected integration or production)"
         hint = ENVIRONMENT_HINTS.get(lowered)
         return Explanation(
             "unknown_environment", f"{message}: {hint}" if hint else message, at, key
@@ -175,26 +209,26 @@ def _unknown_key(
         return Explanation(
             "host_in_manifest",
             f"hosts cannot be set in the manifest: they follow from the environment"
-            f" (remove {key!r} from {where(path, data)})",
+            f" (remove {shown(key)} from {where(path, data)})",
             at,
             key,
         )
     allowed = _allowed_keys(path, schema)
     import difflib  # only on this rare path: keeps start-up fast
 
-    close = difflib.get_close_matches(key, allowed, n=1)
-    suggestion = f"; did you mean {close[0]!r}?" if close else ""
+    # a did-you-mean for a key far longer than any allowed one would be no help
+    close = difflib.get_close_matches(key, allowed, n=1) if len(key) <= 2 * SHOWN_KEY else []
+    suggestion = f"; did you mean {shown(close[0])}?" if close else ""
     if not close and allowed:
         suggestion = f" (expected one of: {', '.join(allowed)})"
     return Explanation(
-        "unknown_key", f"unknown key {key!r} in {where(path, data)}{suggestion}", at, key
+        "unknown_key", f"unknown key {shown(key)} in {where(path, data)}{suggestion}", at, key
     )
 
 
 def _missing_key(path: Sequence[str | int], key: str, data: Any) -> Explanation:
-    return Explanation(
-        "missing_key", f"{where(path, data)} is missing the required key {key!r}", pointer(path)
-    )
+    message = f"{where(path, data)} is missing the required key {shown(key)}"
+    return Explanation("missing_key", message, pointer(path))
 
 
 def _type_name(value: Any) -> str:

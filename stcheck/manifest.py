@@ -11,6 +11,7 @@ walks the retained node tree for the one pointer an error needs.
 
 from __future__ import annotations
 
+import bisect
 import gc
 import os
 import re
@@ -26,6 +27,7 @@ from yaml.resolver import BaseResolver
 from stcheck.confine import FileRefused, confined_manifest, read_regular
 from stcheck.model import Location
 from stcheck.secrets import credential_kind, scan_text
+from stcheck.text import shown as quote
 
 try:  # libyaml's C parser: ~4x faster than the pure-Python one
     from yaml._yaml import CParser as _Parser
@@ -151,6 +153,9 @@ class Manifest:
     problems: list[LoadProblem] = field(default_factory=list)
     text: str = ""
     _secret_runs: list[tuple[int, str, str]] | None = field(default=None, repr=False)
+    # Indexes of wide collections, built on first use (see locate and at_offset).
+    _keys: dict[int, dict[str, tuple[Node, Node]]] = field(default_factory=dict, repr=False)
+    _starts: dict[int, list[int]] = field(default_factory=dict, repr=False)
 
     def secret_runs(self) -> list[tuple[int, str, str]]:
         """(offset, kind, text) of every credential-shaped run in the file, computed once."""
@@ -170,53 +175,96 @@ class Manifest:
         """Location of the value at JSON ``pointer`` (or of the mapping key ``key`` inside it).
 
         Falls back to the deepest node that exists, so every error gets a line.
+        A wide mapping is indexed the first time a pointer passes through it, so
+        locating many problems costs time linear in their number, not quadratic.
         """
         node = self.root
         if node is None:
             return Location(self.path, None, None, pointer)
         target: Node = node
         for segment in _split_pointer(pointer):
-            child = _child(target, segment)
+            child = self._child(target, segment)
             if child is None:
                 break
             target = child[1]
         if key is not None and isinstance(target, MappingNode):
-            for key_node, _ in target.value:
-                if isinstance(key_node, ScalarNode) and key_node.value == key:
-                    target = key_node
-                    break
+            found = self._child(target, key)
+            if found is not None:
+                target = found[0]
         mark = target.start_mark
         full_pointer = pointer if key is None else f"{pointer}/{_escape(key)}"
         return Location(self.path, mark.line + 1, mark.column + 1, full_pointer)
 
+    def _child(self, node: Node, segment: str) -> tuple[Node, Node] | None:
+        """(key node, value node) of ``segment`` in ``node``: the first key, the last value."""
+        if isinstance(node, MappingNode):
+            if len(node.value) <= _SCAN_WIDTH:
+                return _child(node, segment)
+            index = self._keys.get(id(node))
+            if index is None:
+                index = self._keys[id(node)] = _key_index(node)
+            return index.get(segment)
+        return _child(node, segment)
+
     def at_offset(self, offset: int) -> tuple[Location, str]:
         """Location of character ``offset`` of the text, and what is there: key, value or other.
 
-        ``other`` is text outside any scalar: a comment, most likely.
+        ``other`` is text outside any scalar: a comment, most likely. Wide
+        collections whose items are in document order are searched by bisection.
         """
-        line = self.text.count("\n", 0, offset) + 1
-        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
         pointer, what = "", "other"
         node = self.root
+        nearest: Any = None  # the last mark at or before offset: lines are counted from it
         while node is not None and not isinstance(node, ScalarNode):
+            if node.start_mark.index <= offset:
+                nearest = node.start_mark
             pairs = (
                 node.value
                 if isinstance(node, MappingNode)
                 else [(None, item) for item in node.value]
             )
+            first, ordered = self._candidate(node, pairs, offset)
             next_node = None
-            for index, (key_node, value_node) in enumerate(pairs):
+            for index in range(first, len(pairs)):
+                key_node, value_node = pairs[index]
                 if key_node is not None and _spans(key_node, offset):
-                    return Location(self.path, line, column, pointer), "key"
+                    return self._location_at(offset, key_node.start_mark, pointer), "key"
                 if _spans(value_node, offset):
                     segment = _escape(key_node.value) if key_node is not None else str(index)
                     pointer = f"{pointer}/{segment}"
                     next_node = value_node
                     break
+                if ordered:  # only the candidate can hold the offset
+                    break
             node = next_node
         if isinstance(node, ScalarNode):
             what = "value"
-        return Location(self.path, line, column, pointer), what
+            nearest = node.start_mark
+        return self._location_at(offset, nearest, pointer), what
+
+    def _candidate(self, node: Node, pairs: list[Any], offset: int) -> tuple[int, bool]:
+        """(first pair to look at, whether it is the only one that can span ``offset``).
+
+        In a wide collection whose items are in document order, one bisection
+        finds the only candidate; narrow or out-of-order ones (aliases) are scanned.
+        """
+        if len(pairs) <= _SCAN_WIDTH:
+            return 0, False
+        starts = self._starts.get(id(node))
+        if starts is None:
+            starts = self._starts[id(node)] = _ordered_starts(pairs)
+        if not starts:
+            return 0, False
+        return max(0, bisect.bisect_right(starts, offset) - 1), True
+
+    def _location_at(self, offset: int, mark: Any, pointer: str) -> Location:
+        """Line and column of ``offset``, counted from ``mark`` (at or before it) if given."""
+        if mark is None or mark.index > offset:
+            line = self.text.count("\n", 0, offset) + 1
+        else:
+            line = mark.line + 1 + self.text.count("\n", mark.index, offset)
+        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        return Location(self.path, line, column, pointer)
 
     # --- convenient views of well-formed data ---------------------------------
 
@@ -300,19 +348,53 @@ def _split_pointer(pointer: str) -> list[str]:
     return [part.replace("~1", "/").replace("~0", "~") for part in pointer.split("/")[1:]]
 
 
+# Collections up to this many items are scanned; wider ones are indexed once.
+_SCAN_WIDTH = 32
+
+
 def _child(node: Node, segment: str) -> tuple[Node, Node] | None:
     if isinstance(node, MappingNode):
-        found = None
+        key_found: Node | None = None
+        value_found: Node | None = None
         for key_node, value_node in node.value:
             if isinstance(key_node, ScalarNode) and key_node.value == segment:
-                found = (key_node, value_node)
-        return found
+                key_found = key_found or key_node
+                value_found = value_node
+        return None if key_found is None or value_found is None else (key_found, value_found)
     if isinstance(node, SequenceNode) and segment.isdigit():
         index = int(segment)
         if index < len(node.value):
             item: Node = node.value[index]
             return item, item
     return None
+
+
+def _key_index(node: MappingNode) -> dict[str, tuple[Node, Node]]:
+    """Key text -> (first key node, last value node), as a scan of the mapping would find them."""
+    index: dict[str, tuple[Node, Node]] = {}
+    for key_node, value_node in node.value:
+        if isinstance(key_node, ScalarNode):
+            seen = index.get(key_node.value)
+            index[key_node.value] = (seen[0] if seen else key_node, value_node)
+    return index
+
+
+def _ordered_starts(pairs: list[Any]) -> list[int]:
+    """Start offsets of each pair when every key and value lies between its neighbours, else [].
+
+    Then only the pair starting last at or before an offset can span it. An
+    alias sends a value back to its anchor's place: such collections are scanned.
+    """
+    starts: list[int] = []
+    previous_end = -1
+    for key_node, value_node in pairs:
+        first = key_node if key_node is not None else value_node
+        start = first.start_mark.index
+        if start < previous_end or value_node.start_mark.index < start:
+            return []
+        starts.append(start)
+        previous_end = max(value_node.end_mark.index, value_node.start_mark.index + 1)
+    return starts
 
 
 def pointers_of(root: Node, targets: set[int]) -> dict[int, str]:
@@ -397,7 +479,7 @@ class _Constructor:
                 )
                 continue
             if key in result:
-                shown = "a key that looks like a credential" if credential_kind(key) else repr(key)
+                shown = "a key that looks like a credential" if credential_kind(key) else quote(key)
                 self.problem(
                     "duplicate_key",
                     f"duplicate key {shown} (first written at line {first_line[key]});"
@@ -459,7 +541,7 @@ class _Constructor:
 
 
 def _shown_tag(tag: str) -> str:
-    return "(not shown: it looks like a credential)" if credential_kind(tag) else repr(tag)
+    return "(not shown: it looks like a credential)" if credential_kind(tag) else quote(tag)
 
 
 def _yaml11_value(text: str) -> str:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+from stcheck.text import bound_fields
+
 
 class Status(str, Enum):
     """The closed set of result statuses, from best to worst."""
@@ -55,12 +57,30 @@ class Location:
         }
 
 
+MAX_MESSAGE_CHARS = 2_000
+MAX_NAME_CHARS = 100
+"""Bounds on a result's text: the safety net under :func:`stcheck.text.shown`.
+
+Messages quote manifest text shortened already; a message or a tenant name
+longer than this (a check that quoted a 15 MB value whole) is cut here, so no
+result can turn into megabytes of output. A valid tenant name has at most 63
+characters, so the ``tenant`` field of a valid manifest's results is never cut.
+"""
+
+_RESULT_LIMITS = {
+    "message": MAX_MESSAGE_CHARS,
+    "tenant": MAX_NAME_CHARS,
+    "environment": MAX_NAME_CHARS,
+}
+
+
 @dataclass(frozen=True)
 class Result:
     """One finding of one check about one manifest, tenant or environment entry.
 
     ``reason`` is a word from the closed vocabulary in :mod:`stcheck.reasons`;
     ``hint`` is what to do about it. ``message`` must never contain a secret.
+    ``message`` is cut at 2,000 characters, ``tenant`` and ``environment`` at 100.
     """
 
     check: str
@@ -72,6 +92,9 @@ class Result:
     location: Location | None = None
     hint: str | None = None
     duration: float | None = None
+
+    def __post_init__(self) -> None:
+        bound_fields(self, _RESULT_LIMITS)
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from stcheck.model import RunReport, Status
+from stcheck.text import bound_fields
 
 State = Literal["pass", "fail", "not_checked"]
 Verdict = Literal["ready", "not_ready", "unknown"]
@@ -77,6 +78,9 @@ class ReadinessItem:
     detail: str
     remediation: str | None = None
 
+    def __post_init__(self) -> None:
+        bound_fields(self, {"title": 200, "detail": 4_000, "remediation": 4_000})
+
     @property
     def tone(self) -> str:
         """``pass``, ``fail``, ``attention`` (an advisory failure) or ``not_checked``."""
@@ -118,6 +122,10 @@ class Attestation:
     on: str | None
     note: str | None = None
 
+    def __post_init__(self) -> None:
+        # The schema's limits: longer values are schema errors, and are not echoed whole.
+        bound_fields(self, {"key": 100, "by": 320, "on": 100, "note": 2_000})
+
     @property
     def standard(self) -> bool:
         return self.key in STANDARD_ATTESTATIONS
@@ -153,6 +161,12 @@ class TenantReadiness:
     attestations: tuple[Attestation, ...] = ()
     offline: bool = False
     today: str = ""
+
+    def __post_init__(self) -> None:
+        bound_fields(
+            self,
+            {"tenant": 100, "owner": 320, "target_date": 100, "app": 200},
+        )
 
     @property
     def blocking(self) -> tuple[ReadinessItem, ...]:

@@ -244,6 +244,10 @@ REASONS: dict[str, Reason] = {
         "A check raised an unexpected exception.",
         "Report it to the check's author; the rest of the run went on.",
     ),
+    "not_listed": Reason(
+        "More problems of this kind than stcheck lists: the rest are counted, not shown.",
+        "Fix the problems listed, then run stcheck again to see the next ones.",
+    ),
     # --- go-live readiness ----------------------------------------------------------
     "not_ready": Reason(
         "The tenant is not ready for production.",

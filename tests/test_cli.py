@@ -286,12 +286,26 @@ def test_control_characters_from_the_manifest_cannot_reach_the_terminal(tmp_path
         assert not any(line.startswith("forged") for line in out.splitlines()), fmt
 
 
-@pytest.mark.parametrize("target", ["DIR", "/dev/full"])
-def test_unwritable_output_is_a_clear_input_error(tmp_path: Path, target: str) -> None:
+def test_an_output_path_that_is_a_directory_is_a_usage_error(tmp_path: Path) -> None:
     path = write(tmp_path, VALID)
-    destination = str(tmp_path) if target == "DIR" else target
-    if target == "/dev/full" and not Path(target).exists():
-        pytest.skip("no /dev/full here")
-    result = run_cli("validate", str(path), "--output", f"json={destination}")
+    result = run_cli("validate", str(path), "--output", f"json={tmp_path}")
     assert result.code == 2
     assert "stcheck: error:" in result.err and "internal error" not in result.err
+
+
+def test_a_full_device_is_written_to_not_replaced_and_exits_3(tmp_path: Path) -> None:
+    """/dev/full fails every write (ENOSPC): exit 3, and the device itself is left alone.
+
+    stcheck may run as root: deleting or renaming over a device node (``/dev/null``)
+    would break the machine, so devices and pipes are written to directly.
+    """
+    import stat
+
+    target = Path("/dev/full")
+    if not target.exists() or not stat.S_ISCHR(target.stat().st_mode):
+        pytest.skip("no /dev/full here")
+    path = write(tmp_path, VALID)
+    result = run_cli("validate", str(path), "--output", "json=/dev/full")
+    assert result.code == 3
+    assert "cannot write /dev/full" in result.err and "internal error" not in result.err
+    assert stat.S_ISCHR(target.stat().st_mode)

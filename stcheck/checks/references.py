@@ -8,8 +8,10 @@ from typing import Any
 
 from stcheck.api import Check, CheckContext
 from stcheck.hookspecs import hookimpl
+from stcheck.listing import Listing
 from stcheck.model import Result, Status
 from stcheck.secrets import shown_scheme, suggested_scheme
+from stcheck.text import shown
 
 REFERENCE = re.compile(r"([a-z][a-z0-9+.-]*):(.*)\Z", re.DOTALL)
 
@@ -45,7 +47,8 @@ class ReferencesCheck(Check):
     manifest, keys included, is scanned for credential shapes — ServiceTitan
     client IDs (``cid.``), client secrets (``cs1.``), app keys (``ak1.``),
     JWTs, bearer tokens and long high-entropy strings — and each one found is
-    reported as a leaked secret without echoing any part of it.
+    reported as a leaked secret without echoing any part of it. Beyond 200
+    findings the rest are counted in one last result.
     """
 
     id = "references"
@@ -53,14 +56,16 @@ class ReferencesCheck(Check):
     order = 20
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
-        results: list[Result] = []
+        listing = Listing()
         leaked: set[str] = set()
         for offset, kind, _ in ctx.manifest.secret_runs():
+            if not listing.room():
+                continue
             location, what = ctx.manifest.at_offset(offset)
             if what == "value":
                 leaked.add(location.pointer)
             subject = {"key": "a key", "value": "this value"}.get(what, "text outside any value")
-            results.append(
+            listing.add(
                 ctx.result(
                     self.id,
                     Status.FAIL,
@@ -80,15 +85,17 @@ class ReferencesCheck(Check):
             scheme = ctx.schemes.get(scheme_name)
             if scheme is None:
                 known = ", ".join(f"{name}:" for name in sorted(ctx.schemes)) or "none"
-                shown = shown_scheme(scheme_name, ctx.schemes)
-                guess = suggested_scheme(scheme_name, ctx.schemes) if shown else None
+                scheme_shown = shown_scheme(scheme_name, ctx.schemes)
+                guess = suggested_scheme(scheme_name, ctx.schemes) if scheme_shown else None
                 what = (
-                    f"the unknown reference scheme {shown!r}"
-                    if shown
+                    f"the unknown reference scheme {shown(scheme_shown)}"
+                    if scheme_shown
                     else "an unknown reference scheme (not shown: it may be part of a secret)"
                 )
                 typo = f"; did you mean {guess}:?" if guess else ""
-                results.append(
+                if not listing.room():
+                    continue
+                listing.add(
                     ctx.result(
                         self.id,
                         Status.FAIL,
@@ -99,8 +106,8 @@ class ReferencesCheck(Check):
                 )
                 continue
             problem = scheme.syntax(rest) if scheme.syntax else None
-            if problem:
-                results.append(
+            if problem and listing.room():
+                listing.add(
                     ctx.result(
                         self.id,
                         Status.FAIL,
@@ -109,15 +116,15 @@ class ReferencesCheck(Check):
                         pointer=pointer,
                     )
                 )
-        if not results:
-            results.append(
+        if not listing.results:
+            return [
                 ctx.result(
                     self.id,
                     Status.PASS,
                     "credential fields are references with known schemes; no secret is written out",
                 )
-            )
-        return results
+            ]
+        return listing.finish(ctx, self.id, "leaked secrets and reference problems")
 
 
 @hookimpl

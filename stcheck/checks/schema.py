@@ -7,13 +7,14 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from stcheck.api import Check, CheckContext
-from stcheck.explain import DATE_FIELDS, explain, where
+from stcheck.explain import DATE_FIELDS, explain_window, where
 from stcheck.hookspecs import hookimpl
 from stcheck.manifest import MAX_TENANT_ID, Manifest
 from stcheck.model import Location, Result, Status
 from stcheck.schema import load_schema, validator
 from stcheck.secrets import credential_kind
 from stcheck.servicetitan_scopes import MODULE_ABBREVIATIONS, scope_module, suggest_scope
+from stcheck.text import shown
 
 MAX_REPORTED = 200
 MAX_EXPLAINED = 1_000
@@ -64,12 +65,12 @@ class SchemaCheck(Check):
             return results
         trapped = {problem.pointer for problem in manifest.problems}
         schema = load_schema()
-        violations = validator().violations(manifest.data)
         # Explain a bounded window; a hostile file can hold a million violations.
-        window = list(itertools.islice(violations, MAX_EXPLAINED))
-        unexplained = sum(1 for _ in violations)
+        window, unexplained = validator().window(manifest.data, MAX_EXPLAINED)
+        explanations, unlisted = explain_window(window, manifest.data, schema, MAX_EXPLAINED)
+        unexplained += unlisted
         explained = set(trapped)
-        for explanation in explain(window, manifest.data, schema):
+        for explanation in explanations:
             if explanation.pointer in trapped:
                 continue  # already explained by the loader (e.g. tenant_id: 0123)
             explained.add(explanation.pointer)
@@ -89,8 +90,9 @@ class SchemaCheck(Check):
                     tenant=_tenant_name(manifest.data, explanation.pointer),
                 )
             )
-        results.extend(self._semantic(ctx, explained))
-        results.extend(self._scope_modules(ctx, explained))
+        extra = itertools.chain(self._semantic(ctx, explained), self._scope_modules(ctx, explained))
+        results.extend(itertools.islice(extra, MAX_EXPLAINED))
+        unexplained += sum(1 for _ in extra)
         results.sort(key=lambda r: (r.location.line or 0) if r.location else 0)
         if len(results) > MAX_REPORTED or unexplained:
             more = max(0, len(results) - MAX_REPORTED) + unexplained
@@ -130,7 +132,7 @@ class SchemaCheck(Check):
             yield ctx.result(
                 self.id,
                 Status.WARN,
-                f"{_where(ctx, pointer)}: {module!r} is not a ServiceTitan scope module"
+                f"{_where(ctx, pointer)}: {shown(module)} is not a ServiceTitan scope module"
                 f" stcheck knows, so no token will carry this scope; {advice}",
                 reason="unknown_scope_module",
                 pointer=pointer,

@@ -7,8 +7,10 @@ from typing import Any
 
 from stcheck.api import Check, CheckContext
 from stcheck.hookspecs import hookimpl
+from stcheck.listing import Listing
 from stcheck.manifest import parse_tenant_id
 from stcheck.model import Result, Status
+from stcheck.text import clipped, shown
 
 
 class UniqueCheck(Check):
@@ -24,6 +26,7 @@ class UniqueCheck(Check):
       and the production token endpoint rejects integration pairs.
 
     Each finding points at the second occurrence and names the line of the first.
+    Beyond 200 findings the rest are counted in one last result.
     """
 
     id = "unique"
@@ -31,7 +34,7 @@ class UniqueCheck(Check):
     order = 30
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
-        results: list[Result] = []
+        listing = Listing()
         names: dict[str, int] = {}
         tenant_ids: dict[tuple[str, int], tuple[str, str]] = {}
         clients: dict[tuple[str, str, str], tuple[str, str, str | None]] = {}
@@ -44,21 +47,22 @@ class UniqueCheck(Check):
             name = tenant.get("name")
             tenant_pointer = f"/tenants/{index}"
             if isinstance(name, str):
-                if name in names:
-                    results.append(
+                if name in names and listing.room():
+                    listing.add(
                         ctx.result(
                             self.id,
                             Status.FAIL,
-                            f"tenant name {name!r} is used twice (first at"
+                            f"tenant name {shown(name)} is used twice (first at"
                             f" {first_line(f'/tenants/{names[name]}/name')})",
                             reason="duplicate_tenant",
                             pointer=f"{tenant_pointer}/name",
                             tenant=name,
                         )
                     )
-                else:
+                elif name not in names:
                     names[name] = index
             label = name if isinstance(name, str) else f"tenants[{index}]"
+            quoted = shown(label)
             environments = tenant.get("environments")
             if not isinstance(environments, dict):
                 continue
@@ -71,12 +75,14 @@ class UniqueCheck(Check):
                 if tenant_id is not None:
                     seen = tenant_ids.get((env_name, tenant_id))
                     if seen:
-                        results.append(
+                        if not listing.room():
+                            continue
+                        listing.add(
                             ctx.result(
                                 self.id,
                                 Status.FAIL,
-                                f"{env_name} tenant ID {tenant_id} of {label!r} is already"
-                                f" used by {seen[0]!r} (at {first_line(seen[1])})",
+                                f"{clipped(env_name)} tenant ID {tenant_id} of {quoted} is already"
+                                f" used by {shown(seen[0])} (at {first_line(seen[1])})",
                                 reason="duplicate_tenant_id",
                                 pointer=f"{env_pointer}/tenant_id",
                                 tenant=label,
@@ -101,52 +107,51 @@ class UniqueCheck(Check):
                             field_pointer,
                             group if isinstance(group, str) else None,
                         )
-                    elif owner[0] != label and not (group and owner[2] == group):
-                        results.append(
+                    elif owner[0] != label and not (group and owner[2] == group) and listing.room():
+                        listing.add(
                             ctx.result(
                                 self.id,
                                 Status.FAIL,
-                                f"{label!r} {env_name} {field} references the same credential as"
-                                f" {owner[0]!r} (at {first_line(owner[1])}); declare the same"
-                                " enterprise_group on both if they share an Enterprise Hub pair",
+                                f"{quoted} {clipped(env_name)} {field} references the same"
+                                f" credential as {shown(owner[0])} (at {first_line(owner[1])});"
+                                " declare the same enterprise_group on both if they share an"
+                                " Enterprise Hub pair",
                                 reason="shared_client_reference",
                                 pointer=field_pointer,
                                 tenant=label,
                                 environment=env_name,
                             )
                         )
-            results.extend(self._same_in_both(ctx, label, tenant_pointer, refs_by_env))
-        if not results:
-            results.append(
+            for field in self._same_in_both(refs_by_env):
+                if listing.room():
+                    listing.add(
+                        ctx.result(
+                            self.id,
+                            Status.FAIL,
+                            f"{quoted} references the same {field} in integration and"
+                            " production; each environment has its own client pair",
+                            reason="same_reference_both_environments",
+                            pointer=f"{tenant_pointer}/environments/production/{field}",
+                            tenant=label,
+                            environment="production",
+                        )
+                    )
+        if not listing.results:
+            return [
                 ctx.result(
                     self.id,
                     Status.PASS,
                     "tenant names, tenant IDs and client references are unique",
                 )
-            )
-        return results
+            ]
+        return listing.finish(ctx, self.id, "uniqueness problems")
 
-    def _same_in_both(
-        self,
-        ctx: CheckContext,
-        label: str,
-        tenant_pointer: str,
-        refs_by_env: dict[str, dict[str, Any]],
-    ) -> Iterable[Result]:
+    @staticmethod
+    def _same_in_both(refs_by_env: dict[str, dict[str, Any]]) -> list[str]:
+        """The credential fields a tenant's two environments reference alike."""
         integration = refs_by_env.get("integration", {})
         production = refs_by_env.get("production", {})
-        for field, ref in production.items():
-            if integration.get(field) == ref:
-                yield ctx.result(
-                    self.id,
-                    Status.FAIL,
-                    f"{label!r} references the same {field} in integration and production;"
-                    " each environment has its own client pair",
-                    reason="same_reference_both_environments",
-                    pointer=f"{tenant_pointer}/environments/production/{field}",
-                    tenant=label,
-                    environment="production",
-                )
+        return [field for field, ref in production.items() if integration.get(field) == ref]
 
 
 @hookimpl
