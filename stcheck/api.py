@@ -218,11 +218,13 @@ class CheckContext:
         duration: float | None = None,
         key: str | None = None,
         location: Location | None = None,
+        facts: Mapping[str, str | tuple[str, ...]] | None = None,
     ) -> Result:
         """Build a result located at ``pointer`` (or at mapping key ``key`` inside it).
 
         ``hint`` defaults to the reason's remediation hint; ``location``
-        overrides the position when the caller already knows it.
+        overrides the position when the caller already knows it; ``facts`` are
+        structured, non-secret findings for other checks (see :class:`Result`).
         """
         if location is None:
             location = self.manifest.locate(pointer if pointer is not None else "", key=key)
@@ -236,6 +238,7 @@ class CheckContext:
             location=location,
             hint=hint if hint is not None else hint_for(reason),
             duration=duration,
+            facts=dict(facts or {}),
         )
 
     def entry_result(
@@ -247,6 +250,7 @@ class CheckContext:
         *,
         reason: str | None = None,
         field: str | None = None,
+        facts: Mapping[str, str | tuple[str, ...]] | None = None,
     ) -> Result:
         """A result about one (tenant, environment) entry, located at its ``field`` if given."""
         return self.result(
@@ -257,6 +261,7 @@ class CheckContext:
             pointer=f"{entry.pointer}/{field}" if field else entry.pointer,
             tenant=entry.tenant,
             environment=entry.environment,
+            facts=facts,
         )
 
 

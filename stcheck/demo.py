@@ -52,11 +52,11 @@ STORY = """\
 What the sample holds (stcheck/demo_data/stcheck.yaml):
   good-plumbing        healthy in both environments (production secret from a file)
   rapid-hvac           production variables hold the integration pair -> invalid_client
-  north-electric       production tenant has not allowed the app -> API probe 403
+  north-electric       production tenant_id mistyped (2001030 for 2001003) -> API probe 403
   summit-roofing       integration token endpoint rate-limits once -> retried, passes
   bayside-pools        production secret variable not set -> unresolved_reference
   cedar-landscaping    integration secret with a trailing newline -> whitespace warning
-  lakeside-east/-west  one Enterprise Hub production pair -> one shared token request
+  lakeside-east/-west  one Enterprise Hub production pair -> a token per tenant (tenant=...)
 """
 
 
@@ -95,7 +95,7 @@ def _setup_fake(fake: FakeServiceTitan, directory: str) -> dict[str, str]:
     expose("RH_PROD", rh_int)  # the integration pair, where production's belongs
 
     expose("NE_INT", pair("integration", {1001003}))
-    expose("NE_PROD", pair("production", set()))  # tenant 2001003 never allowed the app
+    expose("NE_PROD", pair("production", {2001003}))  # the manifest says 2001030
 
     expose("SR_INT", pair("integration", {1001004}, behavior="rate_limited"))
     expose("SR_PROD", pair("production", {2001004}))
@@ -108,7 +108,8 @@ def _setup_fake(fake: FakeServiceTitan, directory: str) -> dict[str, str]:
     expose("CL_INT", cl_int, secret=cl_int.client_secret + "\n")
     expose("CL_PROD", pair("production", {2001006}))
 
-    expose("LAKESIDE_PROD", pair("production", {2001007, 2001008}))
+    lakeside = FakeClient("production", tenants={2001007, 2001008}, enterprise=True, retry_after=1)
+    expose("LAKESIDE_PROD", fake.add_client(lakeside))
     return env
 
 
@@ -209,12 +210,14 @@ def run_demo(writer: Writer, redactor: Redactor) -> int:
                 )
                 writer.out(render(report))
                 requests = fake.token_requests()
-                clients = {(r.environment, r.client_id) for r in requests}
-                retries = len(requests) - len(clients)
+                pairs = {(r.environment, r.client_id) for r in requests}
+                tokens = {(r.environment, r.client_id, r.form.get("tenant")) for r in requests}
+                retries = len(requests) - len(tokens)
                 writer.out(
-                    f"\nThe fake received {len(requests)} token requests: one per (environment,"
-                    f" client ID) for {len(clients)} client pairs — lakeside-east and"
-                    f" lakeside-west shared one — plus {retries}"
+                    f"\nThe fake received {len(requests)} token requests for {len(pairs)} client"
+                    " pairs: one per (environment, client ID), except the Enterprise Hub pair"
+                    " of lakeside-east and lakeside-west, asked once per tenant with"
+                    f" tenant=<tenant_id> — plus {retries}"
                     f" retr{'y' if retries == 1 else 'ies'} after summit-roofing's 429.\n"
                 )
                 report_note = _readiness_report(plugins, manifest, net_args, writer, redactor)

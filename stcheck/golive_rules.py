@@ -47,12 +47,8 @@ secret both differ from the integration ones, False when either is the same."""
 MAX_MESSAGES = 3
 """At most this many check messages are quoted in one item's detail."""
 
-SCOPE_ABSENT = re.compile(
-    r"\b(no|without|lacks?|missing|absent)\b[^.;]*\bscopes?\b"
-    r"|\bscopes?\b[^.;]*\b(absent|missing|not (present|stated|listed|included))\b",
-    re.IGNORECASE,
-)
-SCOPE_MENTIONED = re.compile(r"\bscopes?\b", re.IGNORECASE)
+INCONCLUSIVE_WARNINGS = frozenset({"probe_scope_not_granted"})
+"""``warn`` reasons that mean the check could not tell (not a pass for readiness)."""
 
 REMEDIATION = {
     "manifest_valid": "Fix the problems listed (`stcheck validate` shows each with its line).",
@@ -76,9 +72,11 @@ REMEDIATION = {
         " not disabled it."
     ),
     "production_probe.forbidden": (
-        "Ask the tenant's admin to connect the app in production (Settings > Integrations >"
-        " API Application Access > Connect New App > Allow), or to click Upgrade to New"
-        " Version after a scope change; check that the app's scopes cover the probe."
+        "Check, most likely first: that `tenant_id` is the tenant this production pair was"
+        " generated for (the tenant's 'My Tenant ID' under Settings > Integrations > API"
+        " Application Access); that the app's scopes cover the probe (or set `app.probe` to a"
+        " resource they cover); that the tenant's admin accepted the app's current scope"
+        " version (Upgrade to New Version)."
     ),
     "scopes": (
         "Add the scopes to the app in the developer portal, then have the tenant's admin"
@@ -266,6 +264,9 @@ def _judge(results: Sequence[Result]) -> tuple[State, list[Result]]:
     errors = [r for r in results if r.status is Status.ERROR]
     if errors:
         return "not_checked", errors
+    undecided = [r for r in results if r.reason in INCONCLUSIVE_WARNINGS]
+    if undecided:
+        return "not_checked", undecided
     passed = [r for r in results if r.status in (Status.PASS, Status.WARN)]
     if passed:
         return "pass", passed
@@ -299,7 +300,12 @@ def _from_check(
     if state == "fail":
         return ReadinessItem(item_id, title, True, "fail", detail, remediation or _hint(deciding))
     if state == "not_checked":
-        prefix = "could not tell: " if deciding and deciding[0].status is Status.ERROR else ""
+        prefix = (
+            "could not tell: "
+            if deciding
+            and (deciding[0].status is Status.ERROR or deciding[0].reason in INCONCLUSIVE_WARNINGS)
+            else ""
+        )
         return ReadinessItem(item_id, title, True, "not_checked", prefix + detail, _hint(deciding))
     return ReadinessItem(item_id, title, True, "pass", detail)
 
@@ -594,8 +600,7 @@ def _production_probe(results: Sequence[Result], evidence: Evidence) -> Readines
             title,
             True,
             "fail",
-            "the probe answered 403: the tenant has not allowed the app in production, or has"
-            " not accepted the current scope version",
+            "403 with a working token: " + _messages(forbidden),
             REMEDIATION["production_probe.forbidden"],
         )
     return _from_check("production_probe", title, results, evidence, "api", "production")
@@ -629,11 +634,7 @@ def _scopes(
         return ReadinessItem(
             "scopes", title, False, "not_checked", "not checked: no token was issued"
         )
-    stated = [
-        r
-        for r in passed
-        if SCOPE_MENTIONED.search(r.message) and not SCOPE_ABSENT.search(r.message)
-    ]
+    stated = [r for r in passed if r.facts.get("scopes_stated") == "yes"]
     if stated:
         return ReadinessItem("scopes", title, True, "pass", _messages(stated))
     return ReadinessItem(

@@ -81,6 +81,14 @@ class Result:
     ``reason`` is a word from the closed vocabulary in :mod:`stcheck.reasons`;
     ``hint`` is what to do about it. ``message`` must never contain a secret.
     ``message`` is cut at 2,000 characters, ``tenant`` and ``environment`` at 100.
+
+    ``facts`` are structured, non-secret findings other checks may read instead
+    of parsing ``message`` (a short name → a string or a tuple of strings). The
+    built-in ones: the ``token`` check states ``scopes_stated`` (``"yes"`` or
+    ``"no"``: did the token say which scopes it grants) and, when yes,
+    ``scopes``; the ``api`` check states ``probe`` (the ``MODULE/RESOURCE`` it
+    read), ``probe_source`` (``manifest``, ``default`` or ``token_scopes``),
+    ``probe_scope`` (the scope it needs, when known) and ``scopes_stated``.
     """
 
     check: str
@@ -92,6 +100,7 @@ class Result:
     location: Location | None = None
     hint: str | None = None
     duration: float | None = None
+    facts: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         bound_fields(self, _RESULT_LIMITS)
@@ -111,6 +120,11 @@ class Result:
             out["location"] = self.location.as_dict()
         if self.duration is not None:
             out["duration"] = round(self.duration, 6)
+        if self.facts:
+            out["facts"] = {
+                key: list(value) if isinstance(value, tuple) else value
+                for key, value in self.facts.items()
+            }
         return out
 
 

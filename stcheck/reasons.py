@@ -185,15 +185,15 @@ REASONS: dict[str, Reason] = {
     ),
     "invalid_request": Reason(
         "The token endpoint rejected the request's form.",
-        "Likely a bug in stcheck or a proxy rewriting the request; please report it.",
+        "An Enterprise Hub pair needs enterprise_group on its entries (stcheck then sends tenant=<tenant_id>); otherwise a proxy rewrote the request, or a bug in stcheck: please report it.",
     ),
     "unsupported_grant_type": Reason(
         "The token endpoint refused the client-credentials grant.",
         "Likely a proxy or wrong host; please report it.",
     ),
     "oauth_error": Reason(
-        "The token endpoint answered an OAuth error stcheck does not know.",
-        "See the message for the error name.",
+        "The token endpoint answered an OAuth error name stcheck does not know (could not tell: it may be throttling, whose answer is undocumented).",
+        "Retry later; if it persists, see the message for the error name.",
     ),
     "token_rejected": Reason(
         "The token endpoint or API answered 401.",
@@ -212,8 +212,12 @@ REASONS: dict[str, Reason] = {
     ),
     # --- API probe ----------------------------------------------------------------
     "forbidden": Reason(
-        "The probe answered 403.",
-        "The tenant has not allowed the app in this environment, has not accepted the current scope version, or the app lacks the probe's scope.",
+        "The probe answered 403 although the token works.",
+        "Most likely first: tenant_id is not this client pair's tenant (copy 'My Tenant ID' from the tenant's Settings > Integrations > API Application Access); the app lacks the probe's scope (add it, or set app.probe to a resource the app can read); or the tenant's admin has not accepted the app's new scope version (Upgrade to New Version).",
+    ),
+    "probe_scope_not_granted": Reason(
+        "The probe answered 403 and the token's scopes lack the scope the probe needs, so the probe could not tell whether app key, token and tenant work together.",
+        "Set app.probe to a low-PII resource whose scope the app has (the message names one when stcheck knows it), or add the scope to the app and have the tenant's admin accept the new version.",
     ),
     "probe_not_found": Reason(
         "The probe answered 404.", "Check app.probe (MODULE/RESOURCE) against the API reference."

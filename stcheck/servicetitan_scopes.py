@@ -31,14 +31,18 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 __all__ = [
+    "DEFAULT_PROBE",
     "MODULE_ABBREVIATIONS",
+    "PROBE_CANDIDATES",
     "PROBE_SCOPES",
     "ScopeName",
     "parse_scope",
+    "pick_probe",
     "probe_scope",
+    "safe_scopes",
     "scope_module",
     "suggest_scope",
 ]
@@ -79,6 +83,19 @@ PROBE_SCOPES: Mapping[str, str] = {
 the credentials). ``settings/*`` and ``crm/customers`` are as the sources above
 name them; ``jpm/job-types`` follows the same naming rule as
 ``jpm/job-cancel-reasons`` → ``tn.jpm.jobcancelreasons:r``."""
+
+DEFAULT_PROBE = "settings/business-units"
+"""The probe used when ``app.probe`` is not set and the token does not state its scopes."""
+
+PROBE_CANDIDATES: tuple[str, ...] = (
+    "settings/business-units",
+    "settings/tag-types",
+    "jpm/job-types",
+)
+"""Low-PII probes the ``api`` check may choose from the token's scopes, most preferred
+first (configuration lists, no personal data). Employees and customers are in
+:data:`PROBE_SCOPES` — so a configured probe on them gets the right advice — but
+are never chosen: they return personal data."""
 
 _SCOPE = re.compile(r"tn\.([a-z0-9]+)\.([a-z0-9]+):([rw])\Z")
 _SHAPE = re.compile(r"tn\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9._-]{1,100}:[A-Za-z]{1,5})\Z")
@@ -134,3 +151,32 @@ def suggest_scope(text: str) -> str | None:
         return f"tn.{_BY_PATH[lowered]}{rest}"
     close = difflib.get_close_matches(lowered, list(MODULE_ABBREVIATIONS), n=1, cutoff=0.6)
     return f"tn.{close[0]}{rest}" if close else None
+
+
+def pick_probe(scopes: Iterable[str]) -> str | None:
+    """The first of :data:`PROBE_CANDIDATES` whose scope is among ``scopes``, else None."""
+    granted = set(scopes)
+    for candidate in PROBE_CANDIDATES:
+        if PROBE_SCOPES[candidate] in granted:
+            return candidate
+    return None
+
+
+_SCOPE_TEXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}\Z")
+MAX_SCOPE_FACTS = 100
+
+
+def safe_scopes(scopes: Iterable[str]) -> tuple[str, ...]:
+    """The scope names fit to show as a result's facts: scope-shaped, at most 100 of them.
+
+    Scopes come from the token endpoint's answer; anything not shaped like a
+    scope name is left out of the facts (the comparison with
+    ``app.required_scopes`` still sees every scope).
+    """
+    shown: list[str] = []
+    for scope in scopes:
+        if isinstance(scope, str) and _SCOPE_TEXT.match(scope) and scope not in shown:
+            shown.append(scope)
+            if len(shown) == MAX_SCOPE_FACTS:
+                break
+    return tuple(shown)

@@ -36,9 +36,12 @@ class GoLiveCheck(Check):
     - ``app_key`` — the ``app.app_key`` reference is valid and, online, resolves;
     - ``production_credentials`` — the production client ID and secret resolve;
     - ``production_token`` — the production token endpoint issues a token;
-    - ``production_probe`` — the API probe passes in production (a 403 means the
-      tenant has not allowed the app in production, or has not accepted the
-      current scope version);
+    - ``production_probe`` — the API probe passes in production. A 403 with a
+      working token fails it; most likely first, ``tenant_id`` is not the
+      production pair's tenant, the app lacks the probe's scope, or the tenant's
+      admin has not accepted the app's new scope version. A probe whose scope
+      the token's stated scopes lack (``probe_scope_not_granted``) leaves it
+      not checked: the 403 could not tell;
     - ``scopes`` — the token grants ``app.required_scopes`` (blocking when the
       token states its scopes, advisory when it does not);
     - ``attestation.app_approved``, ``attestation.tenant_admin_connected``,

@@ -14,6 +14,8 @@ Modules:
   loaded only by online runs, so ``stcheck validate`` never pays for it);
 * :mod:`stcheck.net.servicetitan` — the token request and the API probe, and
   how their answers are classified into the reason vocabulary;
+* :mod:`stcheck.net.probes` — which resource the probe reads (from the token's
+  scopes, when it states them) and what a 403 from it says;
 * :mod:`stcheck.net.singleflight` — a per-key "first caller does the work,
   the others wait for its answer" cache (one token per client per run);
 * :mod:`stcheck.net.runtime` — the per-run shared objects in
@@ -34,6 +36,8 @@ This package's ``__init__`` imports nothing heavy.
 from __future__ import annotations
 
 from collections.abc import Mapping
+
+from stcheck.servicetitan_scopes import DEFAULT_PROBE
 
 ENVIRONMENTS: tuple[str, ...] = ("integration", "production")
 
@@ -83,7 +87,6 @@ PROBE_MODULES: frozenset[str] = frozenset(
         "timesheets",
     }
 )
-DEFAULT_PROBE = "settings/business-units"
 
 __all__ = [
     "API_HOSTS",

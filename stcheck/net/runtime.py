@@ -92,20 +92,29 @@ class TokenGrant:
     requested_by: str
 
 
-TokenKey = tuple[str, str, str]
+TokenKey = tuple[str, str, str, int | None]
 
 
-def token_key(environment: str, client_id: str, client_secret: str) -> TokenKey:
-    """(environment, client ID, digest of the secret): one token request per distinct pair.
+def token_key(
+    environment: str, client_id: str, client_secret: str, tenant: int | None = None
+) -> TokenKey:
+    """(environment, client ID, digest of the secret, tenant): one token request per key.
 
-    Entries sharing a client ID and secret (Enterprise Hub) share the request;
-    the digest keeps two *different* secrets for one client ID from silently
+    Ordinary entries sharing a client ID and secret share the request
+    (``tenant`` None); an Enterprise Hub entry's token is asked for its own
+    tenant (the ``tenant`` form field), so each tenant of a group gets its own.
+    The digest keeps two *different* secrets for one client ID from silently
     testing only the first.
     """
     import hashlib
 
     digest = hashlib.sha256(client_secret.encode("utf-8", "surrogatepass")).hexdigest()
-    return environment, client_id, digest
+    return environment, client_id, digest, tenant
+
+
+def token_tenant(entry: Entry) -> int | None:
+    """The tenant a token is requested for: the tenant ID of an Enterprise Hub entry, else None."""
+    return entry.tenant_id if entry.enterprise_group is not None else None
 
 
 def token_grant(
@@ -113,15 +122,20 @@ def token_grant(
 ) -> tuple[TokenGrant, bool]:
     """The run's token for this client pair: requested once, shared by every entry using it.
 
+    One request per (environment, client ID) — per (environment, client ID,
+    tenant) for Enterprise Hub entries, which send ``tenant=<tenant_id>``.
     Returns the grant and whether this call made the request.
     """
     cache: SingleFlight[TokenKey, TokenGrant] = shared(ctx, "tokens", SingleFlight)
+    tenant = token_tenant(entry)
 
     def fetch() -> TokenGrant:
         from stcheck.net.servicetitan import request_token
 
-        outcome = request_token(http_client(ctx), entry.environment, client_id, client_secret)
+        outcome = request_token(
+            http_client(ctx), entry.environment, client_id, client_secret, tenant=tenant
+        )
         register_secret(ctx, outcome.access_token)
         return TokenGrant(outcome, entry.label)
 
-    return cache.get(token_key(entry.environment, client_id, client_secret), fetch)
+    return cache.get(token_key(entry.environment, client_id, client_secret, tenant), fetch)

@@ -2,23 +2,28 @@
 
 * :func:`request_token` — the OAuth 2.0 client-credentials grant:
   form-encoded ``grant_type``, ``client_id``, ``client_secret`` POSTed to the
-  environment's token endpoint.
+  environment's token endpoint; for an Enterprise Hub pair also ``tenant``
+  (the entry's tenant ID), so the token is asked for that tenant of the group.
 * :func:`probe` — ``GET /{module}/v2/tenant/{tenant}/{resource}?pageSize=1`` with
   ``Authorization: Bearer <token>`` and ``ST-App-Key`` (a header, never a
   query parameter). The body is parsed to see that it is the JSON list
   envelope and then dropped; only the status, ``traceId`` and timing are kept.
 
 Statuses follow the result model: ``fail`` is a definite no (``invalid_client``,
-401, 403, 404), ``error`` is could-not-tell (timeouts, 5xx, still 429 after
-retries, redirects, TLS or connection failures, answers that are not the
-expected JSON). Messages never include a secret, a token or a response body.
-Of what the server says, only these are shown: an OAuth ``error`` name from
-the known list (:data:`OAUTH_FAIL`, :data:`OAUTH_ERROR`), an RFC 7807
-``title`` and a ``traceId`` that pass :func:`scrub` (no 6 characters of a
-value sent, no fragment of any resolved value, in any case or encoding —
-otherwise the field is not shown at all), a ``token_type`` from a short list
-and a numeric ``Retry-After``. ``error_description`` is never shown: nothing
-checks what a token server writes there.
+``unauthorized_client``, ``invalid_scope``, 401, 403, 404), ``error`` is
+could-not-tell (timeouts, 5xx, still 429 after retries, redirects, TLS or
+connection failures, answers that are not the expected JSON, and OAuth error
+names stcheck does not know — token-endpoint throttling is documented but its
+answer is not, so an unknown name may be just that). Messages never include a
+secret, a token or a response body. Of what the server says, only these are
+shown: an OAuth ``error`` name from the known list (:data:`OAUTH_FAIL`,
+:data:`OAUTH_ERROR`) or, for another name, the name itself only when it is a
+plain word (``[a-z_]{1,40}``) that passes :func:`scrub`; an RFC 7807 ``title``
+and a ``traceId`` that pass :func:`scrub` (no 6 characters of a value sent, no
+fragment of any resolved value, in any case or encoding — otherwise the field
+is not shown at all), a ``token_type`` from a short list and a numeric
+``Retry-After``. ``error_description`` is never shown: nothing checks what a
+token server writes there.
 """
 
 from __future__ import annotations
@@ -40,7 +45,8 @@ OAUTH_FAIL = frozenset({"invalid_client", "unauthorized_client", "invalid_scope"
 """OAuth errors that are a definite no about the client pair."""
 OAUTH_ERROR = frozenset({"invalid_request", "unsupported_grant_type"})
 """OAuth errors that mean the request was mangled (a proxy, or a bug): could not tell."""
-_ERROR_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")
+_SAFE_ERROR_NAME = re.compile(r"[a-z_]{1,40}\Z")
+"""An OAuth ``error`` name shown as sent; any other is "an unrecognised error name"."""
 _PROBE = re.compile(r"([a-z-]+)/([a-z0-9][a-z0-9-]*(?:/[a-z0-9][a-z0-9-]*)*)\Z")
 
 
@@ -99,18 +105,28 @@ def scrub(
 
 
 def request_token(
-    client: HttpClient, environment: str, client_id: str, client_secret: str
+    client: HttpClient,
+    environment: str,
+    client_id: str,
+    client_secret: str,
+    *,
+    tenant: int | None = None,
 ) -> TokenOutcome:
-    """One client-credentials token request (plus bounded retries on 429/5xx)."""
+    """One client-credentials token request (plus bounded retries on 429/5xx).
+
+    ``tenant`` (an Enterprise Hub pair's tenant ID) adds the ``tenant`` form
+    field, which the one public client supporting Enterprise Hub
+    (``compwright/oauth2-servicetitan``) sends as required for those clients.
+    """
     host = AUTH_HOSTS[environment]
-    answer = client.post_token(
-        environment,
-        {
-            "grant_type": "client_credentials",
-            "client_id": client_id,
-            "client_secret": client_secret,
-        },
-    )
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": client_id,
+        "client_secret": client_secret,
+    }
+    if tenant is not None:
+        form["tenant"] = str(tenant)
+    answer = client.post_token(environment, form)
     sent = (client_id, client_secret)
     if isinstance(answer, Failure):
         return TokenOutcome(
@@ -170,17 +186,28 @@ def request_token(
             "server_error",
             f"{where} answered HTTP {answer.status}{_html_note(answer)} after {tries}",
         )
-    error = payload.get("error") if isinstance(payload, dict) else None
-    if isinstance(error, str) and _ERROR_NAME.match(error):
-        name = error
-        if error in OAUTH_FAIL:
-            status, reason = Status.FAIL, error
-        elif error in OAUTH_ERROR:
-            status, reason = Status.ERROR, error
-        else:  # a name nobody checked: shown only if it cannot be an echo
-            status, reason = Status.FAIL, "oauth_error"
-            name = scrub(error, sent, 64, client.scrubber)
-        return outcome(status, reason, f"{where} answered HTTP {answer.status} {name}")
+    if isinstance(payload, dict) and "error" in payload:
+        error = payload["error"]
+        if isinstance(error, str) and (error in OAUTH_FAIL or error in OAUTH_ERROR):
+            status = Status.FAIL if error in OAUTH_FAIL else Status.ERROR
+            return outcome(status, error, f"{where} answered HTTP {answer.status} {error}")
+        # A name nobody checked: shown only if it is a plain word and cannot be an echo.
+        shown = "an unrecognised error name"
+        if (
+            isinstance(error, str)
+            and _SAFE_ERROR_NAME.match(error)
+            and scrub(error, sent, 64, client.scrubber) == error
+        ):
+            shown = error
+        if answer.status == 401:  # the 401 is the definite part
+            return outcome(Status.FAIL, "token_rejected", f"{where} answered HTTP 401 with {shown}")
+        return outcome(
+            Status.ERROR,
+            "oauth_error",
+            f"{where} answered HTTP {answer.status} {shown}: an OAuth error stcheck does not"
+            " know, so it cannot tell what it means (the token endpoint is throttled, and how"
+            " it says so is not documented)",
+        )
     if answer.status == 401:
         return outcome(
             Status.FAIL,

@@ -53,9 +53,13 @@ against it unchanged; ``tests/testing/test_servicepytan_compat.py`` holds that):
   ``authorization_code``/``password``/device code ``unauthorized_client``,
   ``refresh_token`` ``invalid_request`` or ``invalid_grant``; a ``scope`` field
   asking for more than the client's scopes is ``invalid_scope`` (a narrower one
-  narrows the token). Success is ``200 {"access_token", "expires_in": 900,
-  "token_type": "Bearer", "scope"}``. Every answer is ``application/json`` with
-  ``Cache-Control: no-store`` and ``Pragma: no-cache``.
+  narrows the token). An Enterprise Hub client (``FakeClient(enterprise=True)``)
+  must also send ``tenant=<tenant ID>`` (else ``400 invalid_request``: the one
+  public client supporting Enterprise Hub sends it as required); its token is
+  bound to that tenant. Other clients' ``tenant`` fields are ignored. Success
+  is ``200 {"access_token", "expires_in": 900, "token_type": "Bearer", "scope"}``.
+  Every answer is ``application/json`` with ``Cache-Control: no-store`` and
+  ``Pragma: no-cache``.
 * API: ``ST-App-Key`` first — absent is ``401`` titled
   :data:`TITLE_MISSING_APP_KEY` (ServiceTitan's own words), not
   :attr:`FakeServiceTitan.app_key` is ``401`` :data:`TITLE_INVALID_APP_KEY`; then
@@ -63,7 +67,8 @@ against it unchanged; ``tests/testing/test_servicepytan_compat.py`` holds that):
   ``Authorization: <token>`` (ServiceTitan's cURL example and servicepytan send
   it so, and the service accepts both), issued by this fake for the same
   environment and not expired (else ``401``); the token's client allowed for the
-  tenant in the path (else ``403``); the token carrying the resource's scope
+  tenant in the path, and an Enterprise Hub token's own tenant (else ``403``);
+  the token carrying the resource's scope
   (else ``403``; the default resources and their scopes are
   :data:`stcheck.servicetitan_scopes.PROBE_SCOPES`, e.g. ``settings/business-units``
   needs ``tn.stt.businessunits:r``); a known module and resource (else ``404``).
@@ -411,8 +416,12 @@ class FakeClient:
       and ``bad_token_type`` override them); tokens really expire after
       ``expires_in`` seconds.
     * ``token_format``: ``"opaque"`` (random string) or ``"jwt"`` (an unsigned-in-
-      spirit JWT with ``iss``, ``client_id``, ``tenant`` when exactly one tenant,
-      ``scope`` as a list, ``iat``/``nbf``/``exp``, ``jti``).
+      spirit JWT with ``iss``, ``client_id``, ``tenant`` when exactly one tenant
+      or an Enterprise Hub token, ``scope`` as a list, ``iat``/``nbf``/``exp``, ``jti``).
+    * ``enterprise``: an Enterprise Hub pair (one pair for a group of tenants).
+      Its token requests must carry a ``tenant`` form field naming a tenant ID
+      (else ``400 invalid_request``), and the token works for that tenant only
+      (another tenant's path answers 403, as does a tenant outside ``tenants``).
 
     ``token_calls``/``probe_calls`` count the requests that reached this
     client's behaviour (i.e. had valid credentials).
@@ -432,6 +441,7 @@ class FakeClient:
     expires_in: int = 900
     token_type: str = "Bearer"
     token_format: str = "opaque"
+    enterprise: bool = False
     token_calls: int = field(default=0, init=False)
     probe_calls: int = field(default=0, init=False)
     trickle_rate: float = 4.0
@@ -523,6 +533,7 @@ class _TokenInfo:
     client_id: str
     expires_at: float
     scopes: frozenset[str] = frozenset()
+    tenant: int | None = None
 
 
 @dataclass(frozen=True)
@@ -566,7 +577,12 @@ class BehaviorContext:
     ) -> FakeResponse:
         """Issue a real token for this client; the response omits the fields in ``omit``."""
         return self.fake._token_response(
-            self.client, token_type=token_type, expires_in=expires_in, scope=scope, omit=omit
+            self.client,
+            token_type=token_type,
+            expires_in=expires_in,
+            scope=scope,
+            omit=omit,
+            tenant=_form_tenant(self.form) if self.client.enterprise else None,
         )
 
     def sleep(self, seconds: float) -> None:
@@ -1130,6 +1146,11 @@ class FakeServiceTitan:
         requested = inc.form.get("scope", "").split()
         if requested and not set(requested) <= set(client.scopes.split()):
             return oauth_error_response("invalid_scope")
+        tenant = _form_tenant(inc.form) if client.enterprise else None
+        if client.enterprise and tenant is None:
+            return oauth_error_response(
+                "invalid_request", description="tenant is required for Enterprise Hub clients"
+            )
         with self._lock:
             client.token_calls += 1
             attempt = client.token_calls
@@ -1139,7 +1160,7 @@ class FakeServiceTitan:
             if hook is not None and (response := hook(ctx)) is not None:
                 return response
         return self._token_response(
-            client, scope=" ".join(dict.fromkeys(requested)) if requested else None
+            client, scope=" ".join(dict.fromkeys(requested)) if requested else None, tenant=tenant
         )
 
     def _token_response(
@@ -1150,11 +1171,12 @@ class FakeServiceTitan:
         expires_in: int | None = None,
         scope: str | None = None,
         omit: Iterable[str] = (),
+        tenant: int | None = None,
     ) -> FakeResponse:
         lifetime = client.expires_in if expires_in is None else expires_in
         scopes = client.scopes if scope is None else scope
         if client.token_format == "jwt":
-            token = _make_jwt(client, lifetime, scopes)
+            token = _make_jwt(client, lifetime, scopes, tenant)
         else:
             token = secrets.token_urlsafe(48)
         with self._lock:
@@ -1163,6 +1185,7 @@ class FakeServiceTitan:
                 client.client_id,
                 time.monotonic() + lifetime,
                 frozenset(scopes.split()),
+                tenant,
             )
         payload: dict[str, Any] = {
             "access_token": token,
@@ -1226,7 +1249,7 @@ class FakeServiceTitan:
                 "One or more validation errors occurred.",
                 errors={"tenant": [f"The value '{tenant_text}' is not valid."]},
             )
-        if inc.tenant not in client.tenants:
+        if inc.tenant not in client.tenants or info.tenant not in (None, inc.tenant):
             return problem_response(403, TITLE_TENANT_FORBIDDEN)
         if resource.scope is not None and resource.scope not in info.scopes:
             return problem_response(403, TITLE_INSUFFICIENT_SCOPE)
@@ -1319,7 +1342,15 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def _make_jwt(client: FakeClient, lifetime: int, scopes: str) -> str:
+def _form_tenant(form: Mapping[str, str]) -> int | None:
+    """The ``tenant`` form field of a token request as a tenant ID, or None."""
+    text = form.get("tenant", "")
+    if text.isascii() and text.isdigit() and text[0] != "0" and int(text) <= _INT64_MAX:
+        return int(text)
+    return None
+
+
+def _make_jwt(client: FakeClient, lifetime: int, scopes: str, tenant: int | None = None) -> str:
     now = int(time.time())
     header = {"alg": "RS256", "kid": "stcheck-fake", "typ": "at+jwt"}
     claims: dict[str, Any] = {
@@ -1331,7 +1362,9 @@ def _make_jwt(client: FakeClient, lifetime: int, scopes: str) -> str:
         "iat": now,
         "scope": scopes.split(),
     }
-    if len(client.tenants) == 1:
+    if tenant is not None:
+        claims["tenant"] = str(tenant)
+    elif len(client.tenants) == 1:
         claims["tenant"] = str(next(iter(client.tenants)))
     parts = (json.dumps(header).encode(), json.dumps(claims).encode(), secrets.token_bytes(64))
     return ".".join(_b64url(part) for part in parts)

@@ -172,11 +172,14 @@ class Harness:
         """Add a tenant entry; register a new fake client for it unless ``client`` is given.
 
         ``secret`` overrides the value put in the secret's variable; ``allowed=False``
-        leaves the tenant out of the client's allowed tenants (probe 403).
+        leaves the tenant out of the client's allowed tenants (probe 403); ``group``
+        declares an ``enterprise_group`` and makes a new client an Enterprise Hub one.
         """
         self.next_tenant_id += 1
         tenant_id = self.next_tenant_id
         if client is None:
+            if group is not None:
+                client_options.setdefault("enterprise", True)
             client = FakeClient(environment, behavior=behavior, **client_options)
             if register:
                 self.fake.add_client(client)

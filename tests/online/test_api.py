@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from stcheck.testing.fake import FakeResponse, problem_response
+from stcheck.testing.fake import BehaviorContext, FakeResponse, problem_response
 
 from .conftest import Harness
 
@@ -30,7 +30,7 @@ def test_probe_sends_bearer_and_app_key_headers_and_page_size_1(harness: Harness
 
 def test_configured_probe_is_used(harness: Harness) -> None:
     harness.app["probe"] = "settings/tag-types"
-    harness.add("t")
+    harness.add("t", scopes="tn.stt.tagtypes:r")
     outcome = harness.run()
     assert outcome.status("api", "t", "integration") == ("pass", None)
     assert harness.fake.api_requests()[0].path.endswith("/tag-types")
@@ -59,12 +59,109 @@ def test_probe_behaviours_are_classified(
     assert harness.fake.foreign_requests() == []
 
 
-def test_tenant_that_has_not_allowed_the_app_is_forbidden(harness: Harness) -> None:
+def test_a_tenant_id_that_is_not_the_pairs_tenant_is_forbidden_and_said_first(
+    harness: Harness,
+) -> None:
+    # The pair works and its token grants the probe's scope; only the tenant ID is wrong.
     harness.add("t", "production", allowed=False)
     outcome = harness.run()
     result = outcome.one("api", "t", "production")
     assert (result["status"], result["reason"]) == ("fail", "forbidden")
     assert "traceId" in result["message"]
+    tenant_id = harness.tenants["t"]["environments"]["production"]["tenant_id"]
+    assert f"tenant_id {tenant_id} is not this client pair's tenant" in result["message"]
+    assert "grants tn.stt.businessunits:r" in result["message"]
+    # A client pair exists only after the admin clicked Allow: never the advice.
+    assert "has not allowed" not in result["hint"]
+    hint = result["hint"]
+    assert hint.index("tenant_id") < hint.index("scope") < hint.index("Upgrade to New Version")
+
+
+def test_default_probe_follows_the_scopes_the_token_states(harness: Harness) -> None:
+    """An app with job scopes only: its working credentials pass, on a job-types probe."""
+    client = harness.add("t", "production", scopes="tn.jpm.jobs:r tn.jpm.jobtypes:r")
+    outcome = harness.run()
+    assert outcome.code == 0, outcome.stdout
+    result = outcome.one("api", "t", "production")
+    assert (result["status"], result["reason"]) == ("pass", None)
+    assert "does not grant tn.stt.businessunits:r" in result["message"]
+    assert result["facts"] == {
+        "probe": "jpm/job-types",
+        "probe_source": "token_scopes",
+        "probe_scope": "tn.jpm.jobtypes:r",
+        "scopes_stated": "yes",
+    }
+    (request,) = harness.fake.api_requests("production", client.client_id)
+    tenant_id = harness.tenants["t"]["environments"]["production"]["tenant_id"]
+    assert request.path == f"/jpm/v2/tenant/{tenant_id}/job-types"
+
+
+def test_default_probe_prefers_business_units_then_tag_types(harness: Harness) -> None:
+    harness.add("both", scopes="tn.jpm.jobtypes:r tn.stt.businessunits:r")
+    harness.add("tags", scopes="tn.jpm.jobtypes:r tn.stt.tagtypes:r")
+    outcome = harness.run()
+    assert outcome.code == 0, outcome.stdout
+    assert outcome.one("api", "both", "integration")["facts"]["probe"] == (
+        "settings/business-units"
+    )
+    assert outcome.one("api", "both", "integration")["facts"]["probe_source"] == "default"
+    assert outcome.one("api", "tags", "integration")["facts"]["probe"] == "settings/tag-types"
+
+
+def test_a_configured_probe_outside_the_tokens_scopes_is_a_warning_not_a_failure(
+    harness: Harness,
+) -> None:
+    harness.app["probe"] = "settings/business-units"
+    harness.add("t", "production", scopes="tn.jpm.jobtypes:r")
+    outcome = harness.run()
+    assert outcome.code == 0, outcome.stdout  # warn: the credentials may well be fine
+    result = outcome.one("api", "t", "production")
+    assert (result["status"], result["reason"]) == ("warn", "probe_scope_not_granted")
+    message = result["message"]
+    assert "answered HTTP 403" in message
+    assert "do not include tn.stt.businessunits:r" in message
+    assert "Set app.probe: jpm/job-types" in message and "tn.jpm.jobtypes:r" in message
+    assert "app.probe" in result["hint"]
+    assert result["facts"]["probe_source"] == "manifest"
+
+
+def test_no_known_probe_in_the_tokens_scopes_is_a_warning_naming_the_choices(
+    harness: Harness,
+) -> None:
+    harness.add("t", scopes="tn.crm.customers:r")
+    outcome = harness.run()
+    result = outcome.one("api", "t", "integration")
+    assert (result["status"], result["reason"]) == ("warn", "probe_scope_not_granted")
+    assert "settings/tag-types (tn.stt.tagtypes:r)" in result["message"]
+    assert "crm/customers" not in result["message"]  # never suggests a probe with PII
+
+
+def test_without_stated_scopes_the_default_probe_and_a_403_fail_as_before(
+    harness: Harness,
+) -> None:
+    def no_scope(ctx: BehaviorContext) -> FakeResponse | None:
+        return ctx.issue_token(omit=("scope",))
+
+    harness.fake.add_behavior("no_scope", token=no_scope)
+    harness.add("t", behavior="no_scope", scopes="tn.jpm.jobtypes:r")
+    outcome = harness.run()
+    result = outcome.one("api", "t", "integration")
+    assert (result["status"], result["reason"]) == ("fail", "forbidden")
+    assert "the token does not state its scopes" in result["message"]
+    assert "tn.stt.businessunits:r, which settings/business-units needs" in result["message"]
+    assert result["facts"]["scopes_stated"] == "no"
+    assert harness.fake.api_requests()[0].path.endswith("/business-units")
+    assert outcome.one("token", "t", "integration")["facts"] == {"scopes_stated": "no"}
+
+
+def test_an_enterprise_hub_token_probes_its_own_tenant_only(harness: Harness) -> None:
+    shared = harness.add("east", "production", group="hub")
+    harness.add("west", "production", client=shared, group="hub")
+    outcome = harness.run()
+    assert outcome.status("api", "east", "production") == ("pass", None)
+    assert outcome.status("api", "west", "production") == ("pass", None)
+    by_tenant = {r.tenant: r.headers["authorization"] for r in harness.fake.api_requests()}
+    assert len(set(by_tenant.values())) == 2  # each tenant used its own token
 
 
 def test_wrong_app_key_is_token_rejected(harness: Harness) -> None:

@@ -151,7 +151,11 @@ def test_each_reference_is_resolved_once_per_run(harness: Harness, tmp_path: Pat
     )
     assert not report.failed, [r for r in report.results if r.status.is_failure]
     assert scheme.calls == {"app": 1, "id": 1, "secret": 1}
-    assert len(harness.fake.token_requests()) == 1
+    # Enterprise Hub: one token per tenant of the group, each asked for with `tenant`.
+    requests = harness.fake.token_requests()
+    assert sorted(r.form["tenant"] for r in requests) == sorted(
+        str(t["environments"]["production"]["tenant_id"]) for t in harness.tenants.values()
+    )
     assert redactor(f"x {shared.client_secret} y") == "x [REDACTED] y"
 
 

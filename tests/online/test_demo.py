@@ -25,7 +25,13 @@ def test_demo_runs_as_intended(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert "ran as intended" in text
     assert "exits 0" in text
     assert "invalid_client" in text and "HTTP 403" in text
-    assert "lakeside-west shared one" in text
+    # north-electric: a working pair and a mistyped tenant ID, not an app "not allowed"
+    # (a client pair exists only after the tenant's admin clicked Allow).
+    assert "tenant_id 2001030 is not this client pair's tenant" in text
+    assert "has not allowed" not in text and "not allowed the app" not in text
+    # Enterprise Hub: one pair, a token per tenant, asked for with the tenant field.
+    assert "asked once per tenant with tenant=<tenant_id>" in text
+    assert "14 token requests for 12 client pairs" in text
     assert elapsed < 15
     assert dict(os.environ) == before  # the demo's variables were for its run only
     assert "cs1." not in text and "ak1." not in text

@@ -164,7 +164,10 @@ def test_required_scopes_present_in_a_jwt_claim(harness: Harness) -> None:
 @pytest.mark.parametrize(
     ("response", "status", "reason"),
     [
-        (oauth_error_response("invalid_grant"), "fail", "oauth_error"),
+        # Not a meaning for the client-credentials grant: could not tell, not a definite no.
+        (oauth_error_response("invalid_grant"), "error", "oauth_error"),
+        (oauth_error_response("slow_down"), "error", "oauth_error"),
+        (json_response(401, {"error": "access_denied"}), "fail", "token_rejected"),
         (oauth_error_response("invalid_request"), "error", "invalid_request"),
         (oauth_error_response("unsupported_grant_type"), "error", "unsupported_grant_type"),
         (json_response(401, {"message": "no"}), "fail", "token_rejected"),
@@ -208,27 +211,91 @@ def test_slow_token_endpoint_times_out_promptly(harness: Harness) -> None:
     assert outcome.code == 1
 
 
-def test_one_token_request_per_client_shared_by_an_enterprise_group(harness: Harness) -> None:
+def test_an_unknown_oauth_error_name_is_could_not_tell_and_shown_when_safe(
+    harness: Harness,
+) -> None:
+    harness.fake.add_behavior("throttled", token=lambda ctx: oauth_error_response("slow_down"))
+    harness.add("t", behavior="throttled")
+    outcome = harness.run()
+    result = outcome.one("token", "t", "integration")
+    assert (result["status"], result["reason"]) == ("error", "oauth_error")
+    assert "slow_down" in result["message"] and "cannot tell" in result["message"]
+    assert "Retry later" in result["hint"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["<script>alert(1)</script>", "Invalid-Client", "x" * 41, "invalid_client\n", 42, ["a"]],
+)
+def test_an_unsafe_oauth_error_name_is_never_shown(harness: Harness, name: object) -> None:
+    harness.fake.add_behavior(
+        "odd", token=lambda ctx: json_response(400, {"error": name}, headers={})
+    )
+    harness.add("t", behavior="odd")
+    outcome = harness.run()
+    result = outcome.one("token", "t", "integration")
+    assert (result["status"], result["reason"]) == ("error", "oauth_error")
+    assert "an unrecognised error name" in result["message"]
+    if isinstance(name, str):
+        assert name.strip() not in outcome.stdout
+
+
+def test_an_ordinary_shared_pair_gets_one_token_request_without_tenant(harness: Harness) -> None:
+    shared = harness.add("east", "production")
+    harness.add("west", "production", client=shared)  # no enterprise_group: flagged, still tested
+    outcome = harness.run("--concurrency", "4")
+    assert outcome.status("api", "east", "production") == ("pass", None)
+    assert outcome.status("api", "west", "production") == ("pass", None)
+    (request,) = harness.fake.token_requests("production", shared.client_id)
+    assert "tenant" not in request.form
+    messages = [outcome.one("token", t, "production")["message"] for t in ("east", "west")]
+    assert sum("reused" in message for message in messages) == 1
+
+
+def test_an_enterprise_group_asks_one_token_per_tenant_with_the_tenant_field(
+    harness: Harness,
+) -> None:
     shared = harness.add("east", "production", group="hub")
     for name in ("west", "north", "south"):
         harness.add(name, "production", client=shared, group="hub")
     solo = harness.add("solo", "production")
     outcome = harness.run("--concurrency", "8")
     assert outcome.code == 0, outcome.stdout
-    assert len(harness.fake.token_requests("production", shared.client_id)) == 1
-    assert len(harness.fake.token_requests("production", solo.client_id)) == 1
-    assert len(harness.fake.api_requests("production", shared.client_id)) == 4
-    messages = [outcome.one("token", t, "production")["message"] for t in ("east", "west")]
-    assert sum("reused" in message for message in messages) >= 1
+    requests = harness.fake.token_requests("production", shared.client_id)
+    tenant_ids = {
+        name: str(harness.tenants[name]["environments"]["production"]["tenant_id"])
+        for name in ("east", "west", "north", "south")
+    }
+    assert sorted(r.form["tenant"] for r in requests) == sorted(tenant_ids.values())
+    (solo_request,) = harness.fake.token_requests("production", solo.client_id)
+    assert "tenant" not in solo_request.form
+    for name, tenant_id in tenant_ids.items():
+        assert outcome.status("api", name, "production") == ("pass", None)
+        message = outcome.one("token", name, "production")["message"]
+        assert f"requested for tenant {tenant_id}" in message and "reused" not in message
+
+
+def test_an_enterprise_hub_pair_without_enterprise_group_is_could_not_tell(
+    harness: Harness,
+) -> None:
+    """The fake's Enterprise Hub client refuses a token request without `tenant`."""
+    harness.add("t", "production", enterprise=True)
+    outcome = harness.run()
+    result = outcome.one("token", "t", "production")
+    assert (result["status"], result["reason"]) == ("error", "invalid_request")
+    assert "enterprise_group" in result["hint"]
+    (request,) = harness.fake.token_requests("production")
+    assert "tenant" not in request.form
 
 
 def test_entries_sharing_a_slow_client_wait_for_one_request(harness: Harness) -> None:
     """Single flight: concurrent entries wait for the first token request, not race it."""
-    shared = harness.add("a", "production", group="hub", behavior="slow", delay=0.5)
+    shared = harness.add("a", "production", behavior="slow", delay=0.5)
     for name in ("b", "c", "d", "e", "f"):
-        harness.add(name, "production", client=shared, group="hub")
+        harness.add(name, "production", client=shared)
     outcome = harness.run("--concurrency", "6")
-    assert outcome.code == 0, outcome.stdout
+    for name in ("a", "b", "c", "d", "e", "f"):
+        assert outcome.status("api", name, "production") == ("pass", None)
     assert len(harness.fake.token_requests("production", shared.client_id)) == 1
 
 
@@ -256,3 +323,20 @@ def test_api_alone_fetches_its_own_token(harness: Harness) -> None:
     outcome = harness.run("--select", "api")
     assert outcome.status("api", "t", "integration") == ("pass", None)
     assert len(harness.fake.token_requests("integration", client.client_id)) == 1
+
+
+def test_scope_facts_hold_only_scope_names_never_a_value_sent(harness: Harness) -> None:
+    client = FakeClient("integration")
+
+    def echo(ctx: BehaviorContext) -> FakeResponse | None:
+        sent = ctx.form["client_secret"]
+        return ctx.issue_token(scope=f"tn.stt.businessunits:r {sent} <b>x</b> {sent[:12]}")
+
+    harness.fake.add_behavior("echo_scope", token=echo)
+    client.behavior = "echo_scope"
+    harness.fake.add_client(client)
+    harness.add("t", client=client)
+    outcome = harness.run()
+    result = outcome.one("token", "t", "integration")
+    assert result["facts"] == {"scopes_stated": "yes", "scopes": ["tn.stt.businessunits:r"]}
+    assert client.client_secret[:12] not in outcome.stdout

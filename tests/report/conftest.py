@@ -102,12 +102,16 @@ class Answer:
     status: Status
     message: str
     reason: str | None = None
+    facts: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
 
 
 PASS_MESSAGES = {
     "credentials": "the client ID and secret references resolve",
     "token": "token issued (Bearer, expires_in 900); scope includes the 1 required scope",
     "api": "the probe settings/business-units answered 200",
+}
+PASS_FACTS: dict[str, dict[str, str | tuple[str, ...]]] = {
+    "token": {"scopes_stated": "yes", "scopes": ("tn.stt.businessunits:r",)},
 }
 
 
@@ -133,7 +137,7 @@ class ScriptedNetwork:
     def answer(self, ctx: CheckContext, check: str, entry: Entry) -> list[Result]:
         scripted = self.answers.get((check, entry.tenant, entry.environment))
         if scripted is None:
-            scripted = [Answer(Status.PASS, PASS_MESSAGES[check])]
+            scripted = [Answer(Status.PASS, PASS_MESSAGES[check], facts=PASS_FACTS.get(check, {}))]
         return [
             ctx.result(
                 check,
@@ -143,6 +147,7 @@ class ScriptedNetwork:
                 pointer=entry.pointer,
                 tenant=entry.tenant,
                 environment=entry.environment,
+                facts=a.facts,
             )
             for a in scripted
         ]

@@ -297,9 +297,15 @@ def test_forbidden_probe_explains_403(
     assert good.verdict == "not_ready"
     probe = item(good, "production_probe")
     assert probe.state == "fail"
-    assert "has not allowed the app in production" in probe.detail
-    assert "accepted the current scope version" in probe.detail
-    assert "Upgrade to New Version" in (probe.remediation or "")
+    # A client pair exists only after the admin clicked Allow: "not allowed" is no cause.
+    assert probe.detail.startswith("403 with a working token")
+    assert "has not allowed the app" not in probe.detail
+    remediation = probe.remediation or ""
+    causes = ("`tenant_id`", "scopes cover the probe", "Upgrade to New Version")
+    assert all(cause in remediation for cause in causes), remediation
+    assert [remediation.index(cause) for cause in causes] == sorted(
+        remediation.index(cause) for cause in causes
+    ), "most likely cause first"
 
 
 def test_invalid_client_in_production(
@@ -359,6 +365,58 @@ def test_scopes_advisory_when_token_does_not_say(
     scopes = item(good, "scopes")
     assert (scopes.blocking, scopes.state) == (False, "not_checked")
     assert good.verdict == "ready"
+
+
+def test_scopes_are_judged_from_the_token_checks_facts_not_its_words(
+    write_manifest: WriteManifest, run_report: RunReportFn
+) -> None:
+    """A message that talks about scopes proves nothing; the ``scopes_stated`` fact does."""
+    path = write_manifest(tenant("worded", number=1), tenant("stated", number=2))
+    network = (
+        ScriptedNetwork()
+        .script(
+            "token",
+            "worded",
+            "production",
+            Answer(Status.PASS, "token issued; scope includes the 1 required scope"),
+        )
+        .script(
+            "token",
+            "stated",
+            "production",
+            Answer(
+                Status.PASS,
+                "token issued (Bearer, expires_in 900)",
+                facts={"scopes_stated": "yes", "scopes": ("tn.stt.businessunits:r",)},
+            ),
+        )
+    )
+    run = run_report(str(path), network=network)
+    worded = item(readiness(run, "worded"), "scopes")
+    assert (worded.blocking, worded.state) == (False, "not_checked")
+    stated = item(readiness(run, "stated"), "scopes")
+    assert (stated.blocking, stated.state) == (True, "pass")
+
+
+def test_a_probe_outside_the_apps_scopes_leaves_production_unknown_not_failed(
+    write_manifest: WriteManifest, run_report: RunReportFn
+) -> None:
+    path = write_manifest(tenant())
+    network = ScriptedNetwork().script(
+        "api",
+        "good-plumbing",
+        "production",
+        Answer(
+            Status.WARN,
+            "GET ... answered HTTP 403: the token's scopes do not include tn.stt.tagtypes:r",
+            "probe_scope_not_granted",
+        ),
+    )
+    good = readiness(run_report(str(path), network=network))
+    probe = item(good, "production_probe")
+    assert probe.state == "not_checked" and probe.detail.startswith("could not tell")
+    assert "app.probe" in (probe.remediation or "")
+    assert good.verdict == "unknown"
 
 
 def test_scopes_undeclared(write_manifest: WriteManifest, run_report: RunReportFn) -> None:

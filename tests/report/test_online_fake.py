@@ -86,7 +86,10 @@ def test_report_online_against_the_fake(
     refused = {i.id: i for i in tenants["rapid-hvac"].items}
     assert tenants["rapid-hvac"].verdict == "not_ready"
     assert refused["production_probe"].state == "fail"
-    assert "has not allowed the app in production" in refused["production_probe"].detail
+    # The pair works and its token grants the probe's scope: the tenant ID is the suspect.
+    detail = refused["production_probe"].detail
+    assert "not this client pair's tenant" in detail
+    assert "has not allowed the app" not in detail
     # The same values under different references: the production token endpoint refuses
     # the integration pair, and (once the credentials check reports it) the values match.
     copied = {i.id: i for i in tenants["copy-paste"].items}

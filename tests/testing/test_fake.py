@@ -24,6 +24,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool
 
+from stcheck.servicetitan_scopes import PROBE_SCOPES
 from stcheck.testing.fake import (
     API_HOSTS,
     AUTH_HOSTS,
@@ -562,6 +563,56 @@ def test_probe_tenant_not_allowed_is_403(fake: FakeServiceTitan, session: reques
     token = access_token(session, client)
     body = _assert_problem(probe(session, fake, token, tenant=TENANT + 1), 403)
     assert body["title"] == TITLE_TENANT_FORBIDDEN
+
+
+def test_default_resources_need_the_scope_of_stchecks_table(
+    fake: FakeServiceTitan, session: requests.Session
+) -> None:
+    jobs_only = fake.add_client(
+        FakeClient("integration", tenants={TENANT}, scopes="tn.jpm.jobtypes:r")
+    )
+    token = access_token(session, jobs_only)
+    for resource, scope in PROBE_SCOPES.items():
+        module, _, name = resource.partition("/")
+        response = probe(session, fake, token, path=f"/{module}/v2/tenant/{{tenant}}/{name}")
+        assert response.status_code == (200 if scope == "tn.jpm.jobtypes:r" else 403), resource
+
+
+def test_enterprise_hub_token_needs_a_tenant_and_is_bound_to_it(
+    fake: FakeServiceTitan, session: requests.Session
+) -> None:
+    group = {TENANT, TENANT + 1}
+    client = fake.add_client(FakeClient("production", tenants=group, enterprise=True))
+    refused = get_token(session, client)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_request"
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": client.client_id,
+        "client_secret": client.client_secret,
+    }
+    response = session.post(
+        token_url("production"), data={**form, "tenant": str(TENANT)}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    token = response.json()["access_token"]
+    assert probe(session, fake, token, environment="production").status_code == 200
+    other = probe(session, fake, token, environment="production", tenant=TENANT + 1)
+    assert _assert_problem(other, 403)["title"] == TITLE_TENANT_FORBIDDEN
+    # A tenant outside the group gets a token that works nowhere.
+    outside = session.post(
+        token_url("production"), data={**form, "tenant": str(TENANT + 9)}, timeout=10
+    ).json()["access_token"]
+    outside_probe = probe(session, fake, outside, environment="production", tenant=TENANT + 9)
+    assert outside_probe.status_code == 403
+    # An ordinary client ignores the field: its token serves all of its tenants.
+    plain = fake.add_client(FakeClient("production", tenants=group))
+    plain_form = {**form, "client_id": plain.client_id, "client_secret": plain.client_secret}
+    plain_token = session.post(
+        token_url("production"), data={**plain_form, "tenant": str(TENANT)}, timeout=10
+    ).json()["access_token"]
+    for tenant in group:
+        ok = probe(session, fake, plain_token, environment="production", tenant=tenant)
+        assert ok.status_code == 200
 
 
 @pytest.mark.parametrize(
