@@ -1,4 +1,13 @@
-"""JSON output: the contract's machine format, described by ``schemas/report-v1.schema.json``."""
+"""JSON output: the contract's machine format, described by ``schemas/report-v1.schema.json``.
+
+The contract is the document, not its whitespace. It is written with the C
+encoder, one line per top-level key and one line per element of the
+``results``, ``plugins`` and ``readiness`` arrays: still readable and
+diff-friendly (a result is one line, so ``grep`` finds it whole), and about
+four times faster than ``json.dumps(indent=2)``, whose indentation runs the
+pure-Python encoder (2.4 s against 0.6 s for a 10,000-tenant report; see
+docs/performance.md).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +17,9 @@ from typing import Any
 from stcheck.model import RunReport
 
 SCHEMA_VERSION = 1
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+"""No ``indent``: the C encoder (``c_make_encoder``) does the work."""
 
 
 def as_document(report: RunReport) -> dict[str, Any]:
@@ -33,5 +45,20 @@ def as_document(report: RunReport) -> dict[str, Any]:
     return document
 
 
+def _value(value: Any) -> str:
+    """A top-level value: on its line, or a non-empty array of objects one element a line."""
+    if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+        return "[\n    " + ",\n    ".join(map(_ENCODER.encode, value)) + "\n  ]"
+    return _ENCODER.encode(value)
+
+
+def dumps(document: dict[str, Any]) -> str:
+    """``document`` as JSON text: one line per top-level key and per element of an object list."""
+    lines = ",\n".join(
+        f"  {_ENCODER.encode(key)}: {_value(value)}" for key, value in document.items()
+    )
+    return "{\n" + lines + "\n}\n" if lines else "{}\n"
+
+
 def render(report: RunReport) -> str:
-    return json.dumps(as_document(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps(as_document(report))
