@@ -269,6 +269,16 @@ def counts(tenants: Iterable[TenantReadiness]) -> dict[Verdict, int]:
     return totals
 
 
+def needs_attention(tenant: TenantReadiness) -> bool:
+    """True for a tenant that makes ``stcheck report --strict`` fail.
+
+    That is a ``not_ready`` tenant, or an ``unknown`` one in an online run.
+    Offline, ``unknown`` is the best verdict there is. Reports of big fleets
+    show these tenants in full and summarise the rest.
+    """
+    return tenant.verdict == "not_ready" or (tenant.verdict == "unknown" and not tenant.offline)
+
+
 def any_not_ready(report: RunReport) -> bool:
     """True when ``stcheck report --strict`` must exit 1.
 
@@ -279,10 +289,7 @@ def any_not_ready(report: RunReport) -> bool:
     readiness could not be assessed at all (it did not load, or the ``golive``
     check crashed) counts as not ready too.
     """
-    if any(
-        tenant.verdict == "not_ready" or (tenant.verdict == "unknown" and not tenant.offline)
-        for tenant in readiness_of(report)
-    ):
+    if any(needs_attention(tenant) for tenant in readiness_of(report)):
         return True
     return any(
         result.check == "golive"

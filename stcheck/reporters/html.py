@@ -12,25 +12,51 @@ always written as a word next to its colour), readable on a phone (viewport,
 fluid layout, tables scroll sideways) and printable (``@media print``).
 
 From top to bottom: the counts per verdict, a summary table of the tenants
-(worst first, each linking to its section), a section per tenant with its
-blocking items, advisory items and attestations, the other checks' findings
-(at most :data:`MAX_FINDINGS`), and what produced the report — stcheck
-version, plugins and their versions, the checks run and not run (with the
-reason), when, and the manifests.
+shown in full (worst first, each linking to its section), a section per such
+tenant with its blocking items, advisory items and attestations, the other
+tenants one line each in collapsed ``<details>`` groups per verdict, the other
+checks' findings (at most :data:`MAX_FINDINGS`), and what produced the report —
+stcheck version, plugins and their versions, the checks run and not run (with
+the reason), when, and the manifests.
+
+Big fleets: a fleet of up to :data:`MAX_SECTIONS` tenants gets a section for
+every tenant. Above that, only the tenants that need attention
+(:func:`~stcheck.readiness.needs_attention`: not ready, or unknown in an online
+run — what fails ``--strict``) get one, worst first, at most
+:data:`MAX_SECTIONS` of them and at most :data:`SECTIONS_BUDGET` bytes; every
+other tenant is one table row in a collapsed group. A 10,000-tenant page stays
+a few MB instead of 83 MB, and the JSON output keeps every item of every tenant.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from stcheck.model import RunReport, Status
-from stcheck.readiness import VERDICT_WORDS, counts, readiness_of, worst_first
+from stcheck.readiness import (
+    VERDICT_WORDS,
+    VERDICTS,
+    TenantReadiness,
+    Verdict,
+    counts,
+    needs_attention,
+    readiness_of,
+    worst_first,
+)
 
-__all__ = ["MAX_FINDINGS", "render"]
+__all__ = ["MAX_FINDINGS", "MAX_SECTIONS", "SECTIONS_BUDGET", "layout", "render"]
 
 MAX_FINDINGS = 1000
 """At most this many non-passing check results are listed (the JSON output holds all)."""
+
+MAX_SECTIONS = 200
+"""A fleet up to this size gets a full section per tenant; a bigger one, at most this many."""
+
+SECTIONS_BUDGET = 2_500_000
+"""The tenant sections stop before their UTF-8 size passes this (a section is ~8 kB)."""
 
 SYMBOLS = {
     "ready": "✓",
@@ -57,6 +83,11 @@ def code_spans(text: object) -> Any:
     return Markup(_CODE.sub(r"<code>\1</code>", str(escape(text))))
 
 
+def thousands(number: int) -> str:
+    """``9963`` as ``9,963`` (a Jinja filter)."""
+    return f"{number:,}"
+
+
 def _environment() -> Any:
     import jinja2
 
@@ -69,10 +100,87 @@ def _environment() -> Any:
         keep_trailing_newline=True,
     )
     environment.filters["code"] = code_spans
+    environment.filters["thousands"] = thousands
     return environment
 
 
-def context(report: RunReport) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Layout:
+    """Which tenants get a full section, and how the others are grouped (worst first)."""
+
+    full: tuple[TenantReadiness, ...]
+    sections: tuple[Any, ...]  # the rendered sections of ``full``, as Markup
+    others: tuple[tuple[Verdict, tuple[TenantReadiness, ...], bool], ...]
+    """(verdict, tenants, open): the groups of one-line rows; groups that need attention open."""
+    note: str
+    """One sentence on what is shown in full and what is summarised; empty when all is in full."""
+
+
+def layout(tenants: Sequence[TenantReadiness], environment: Any = None) -> Layout:
+    """Render the sections of the tenants shown in full, within the limits; group the rest."""
+    from markupsafe import Markup
+
+    environment = environment or _environment()
+    ordered = worst_first(tenants)
+    big = len(ordered) > MAX_SECTIONS
+    candidates = [t for t in ordered if needs_attention(t)] if big else ordered
+    section = environment.get_template("report_tenant.html.j2")
+    full: list[TenantReadiness] = []
+    sections: list[Markup] = []
+    size = 0
+    for tenant in candidates[:MAX_SECTIONS]:
+        text = section.render(
+            t=tenant, n=len(full) + 1, symbols=SYMBOLS, verdict_words=VERDICT_WORDS
+        )
+        size += len(text.encode("utf-8"))
+        if size > SECTIONS_BUDGET:
+            break
+        full.append(tenant)
+        sections.append(Markup(text))
+    shown = {id(tenant) for tenant in full}
+    rest = [tenant for tenant in ordered if id(tenant) not in shown]
+    others = tuple(
+        (verdict, group, any(needs_attention(t) for t in group))
+        for verdict in VERDICTS
+        if (group := tuple(t for t in rest if t.verdict == verdict))
+    )
+    return Layout(tuple(full), tuple(sections), others, _note(ordered, full, rest, big))
+
+
+def _note(
+    ordered: Sequence[TenantReadiness],
+    full: Sequence[TenantReadiness],
+    rest: Sequence[TenantReadiness],
+    big: bool,
+) -> str:
+    if not rest:
+        return ""
+    attention = sum(1 for tenant in ordered if needs_attention(tenant))
+    offline = any(tenant.offline for tenant in ordered)
+    which = "not ready" if offline else "not ready or unknown"
+    head = f"{len(ordered):,} tenants"
+    tail = (
+        f"the other {len(rest):,} are listed one line each, collapsed by verdict."
+        " The JSON output holds every tenant in full."
+    )
+    if not big:
+        return f"{head}: the first {len(full):,}, worst first, are shown in full; {tail}"
+    if not attention:
+        return (
+            f"{head}, none of them needs attention (none is {which}): all are listed one"
+            " line each, collapsed by verdict. The JSON output holds every tenant in full."
+        )
+    if len(full) == attention == 1:
+        return f"{head}: the one that needs attention ({which}) is shown in full; {tail}"
+    if len(full) == attention:
+        return f"{head}: the {attention:,} that need attention ({which}) are shown in full; {tail}"
+    return (
+        f"{head}: {len(full):,} of the {attention:,} that need attention ({which}) are"
+        f" shown in full, worst first; {tail}"
+    )
+
+
+def context(report: RunReport, environment: Any = None) -> dict[str, Any]:
     """What the template sees (plain values and the immutable model objects)."""
     tenants = readiness_of(report)
     order = {Status.ERROR: 0, Status.FAIL: 1, Status.WARN: 2}
@@ -81,9 +189,14 @@ def context(report: RunReport) -> dict[str, Any]:
         key=lambda r: order[r.status],
     )
     apps = sorted({tenant.app for tenant in tenants if tenant.app})
+    shown = layout(tenants, environment)
     return {
         "report": report,
-        "tenants": worst_first(tenants),
+        "total": len(tenants),
+        "full": shown.full,
+        "sections": shown.sections,
+        "others": shown.others,
+        "fleet_note": shown.note,
         "totals": counts(tenants),
         "verdict_words": VERDICT_WORDS,
         "symbols": SYMBOLS,
@@ -99,6 +212,7 @@ def context(report: RunReport) -> dict[str, Any]:
 
 def render(report: RunReport) -> str:
     """The readiness report as a self-contained HTML document."""
-    template = _environment().get_template("report.html.j2")
-    rendered: str = template.render(**context(report))
+    environment = _environment()
+    template = environment.get_template("report.html.j2")
+    rendered: str = template.render(**context(report, environment))
     return rendered
