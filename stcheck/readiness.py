@@ -42,6 +42,10 @@ STANDARD_ATTESTATIONS: dict[str, str] = {
 }
 """The attestations every tenant needs before going live (blocking), with their titles."""
 
+BIG_FLEET = 200
+"""Reports of a fleet with more tenants than this show the tenants that need attention
+(:func:`needs_attention`) in full and summarise the rest; the JSON output keeps everything."""
+
 SECRET_MAX_AGE_DAYS = 365
 """A production client secret older than this is flagged (advisory)."""
 

@@ -37,6 +37,7 @@ from typing import Any
 
 from stcheck.model import RunReport, Status
 from stcheck.readiness import (
+    BIG_FLEET,
     VERDICT_WORDS,
     VERDICTS,
     TenantReadiness,
@@ -52,7 +53,7 @@ __all__ = ["MAX_FINDINGS", "MAX_SECTIONS", "SECTIONS_BUDGET", "layout", "render"
 MAX_FINDINGS = 1000
 """At most this many non-passing check results are listed (the JSON output holds all)."""
 
-MAX_SECTIONS = 200
+MAX_SECTIONS = BIG_FLEET
 """A fleet up to this size gets a full section per tenant; a bigger one, at most this many."""
 
 SECTIONS_BUDGET = 2_500_000

@@ -20,12 +20,18 @@ change them), so every one of them is escaped with
 :func:`stcheck.reporters.markdown.escape`: nothing can close a table cell, open
 a link or inject HTML.
 
-GitHub shows at most 1 MiB of summary per step. The report stays under
-:data:`MAX_BYTES`: when the details of every tenant do not fit, the details of
-the remaining tenants (the ready ones last) are left out, and a line says how
-many — the HTML and JSON outputs always hold every tenant. A run where no
-readiness was assessed (``--skip golive``, a manifest that did not load) falls
-back to the check summary of :mod:`stcheck.reporters.markdown`.
+The report is posted as a pull-request comment (GitHub refuses a body over
+65,536 characters) and written to job summaries (1 MiB), so it always stays
+under :data:`MAX_BYTES` UTF-8 bytes — and so under 65,536 characters however
+GitHub counts them. A fleet of more than :data:`~stcheck.readiness.BIG_FLEET`
+tenants lists only the tenants that need attention
+(:func:`~stcheck.readiness.needs_attention`: not ready, or unknown in an
+online run), worst first, and one line counts the rest per verdict. The summary
+table takes at most half of the budget and the details what is left, worst
+first; a line says how many were left out. The HTML and JSON outputs hold
+every tenant. A run where no readiness was assessed (``--skip golive``, a
+manifest that did not load) falls back to the check summary of
+:mod:`stcheck.reporters.markdown`.
 """
 
 from __future__ import annotations
@@ -35,19 +41,26 @@ from collections.abc import Sequence
 
 from stcheck.model import RunReport
 from stcheck.readiness import (
+    BIG_FLEET,
     VERDICT_LABELS,
+    VERDICTS,
     ReadinessItem,
     TenantReadiness,
     counts,
+    needs_attention,
     readiness_of,
     worst_first,
 )
 from stcheck.reporters.markdown import escape
 
-__all__ = ["MAX_BYTES", "render"]
+__all__ = ["GITHUB_COMMENT_LIMIT", "MAX_BYTES", "render"]
 
-MAX_BYTES = 1_000_000
-"""The size this reporter stays under (GitHub's job summary limit is 1,048,576 bytes)."""
+GITHUB_COMMENT_LIMIT = 65_536
+"""The most characters GitHub accepts in a pull-request comment body."""
+
+MAX_BYTES = 60_000
+"""The UTF-8 size this reporter stays under: a comment fits with room for a workflow's own
+lines (a character is at least one byte), and so does a job summary (1 MiB)."""
 
 MAX_MANIFESTS = 20
 
@@ -124,11 +137,11 @@ def _heading(tenants: Sequence[TenantReadiness]) -> str:
     about = f" — {escape(apps[0])}" if len(apps) == 1 else ""
     noun = "tenant" if len(tenants) == 1 else "tenants"
     line = " · ".join(
-        f"{VERDICT_LABELS[verdict]}: {totals[verdict]}"
+        f"{VERDICT_LABELS[verdict]}: {totals[verdict]:,}"
         for verdict in ("not_ready", "unknown", "ready")
     )
     text = (
-        f"## 🚦 Go-live readiness{about}: {totals['ready']} of {len(tenants)} {noun} ready\n\n"
+        f"## 🚦 Go-live readiness{about}: {totals['ready']:,} of {len(tenants):,} {noun} ready\n\n"
         f"**{line}**\n\n"
     )
     if any(tenant.offline for tenant in tenants):
@@ -163,39 +176,64 @@ def _footer(report: RunReport, tenants: Sequence[TenantReadiness]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _rest_line(rest: Sequence[TenantReadiness]) -> str:
+    """One line counting, per verdict, the tenants a big fleet's report does not list."""
+    totals = counts(rest)
+    parts = [
+        f"{VERDICT_LABELS[verdict]}: {totals[verdict]:,}" for verdict in VERDICTS if totals[verdict]
+    ]
+    noun = "tenant is" if len(rest) == 1 else "tenants are"
+    if not any(tenant.offline for tenant in rest):
+        return (
+            f"_{len(rest):,} more {noun} ✅ ready and not listed."
+            " The HTML and JSON reports list every tenant._\n\n"
+        )
+    return (
+        f"_{len(rest):,} more {noun} not listed ({' · '.join(parts)}):"
+        " no blocking item of theirs fails. The HTML and JSON reports list every tenant._\n\n"
+    )
+
+
 def render(report: RunReport) -> str:
-    """The readiness report as GitHub-flavoured Markdown of at most MAX_BYTES bytes."""
+    """The readiness report as GitHub-flavoured Markdown of at most MAX_BYTES UTF-8 bytes."""
     tenants = readiness_of(report)
     if not tenants:
         from stcheck.reporters import markdown
 
         return markdown.render(report)
     ordered = worst_first(tenants)
+    listed = [t for t in ordered if needs_attention(t)] if len(ordered) > BIG_FLEET else ordered
+    rest = [t for t in ordered if not needs_attention(t)] if len(listed) < len(ordered) else []
     several = len(set(report.manifests)) > 1
     head = _heading(tenants)
     footer = _footer(report, tenants)
-    budget = MAX_BYTES - len(head.encode()) - len(footer.encode()) - 1024
+    rest_line = _rest_line(rest) if rest else ""
+    budget = MAX_BYTES - sum(len(part.encode()) for part in (head, footer, rest_line)) - 512
 
-    table = _row(["Tenant", "Verdict", "Blockers", "Not checked", "Target date", "Owner"])
-    table += _row(["---", "---", "---:", "---:", "---", "---"])
-    size = len(table.encode())
+    table = ""
     shown_rows = 0
-    for tenant in ordered:
-        row = _summary_row(tenant)
-        if size + len(row.encode()) > budget // 2:
-            break
-        table += row
-        size += len(row.encode())
-        shown_rows += 1
-    if shown_rows < len(ordered):
-        table += (
-            f"\n_…and {len(ordered) - shown_rows} more tenants — see the HTML or JSON report._\n"
-        )
+    if listed:
+        table = _row(["Tenant", "Verdict", "Blockers", "Not checked", "Target date", "Owner"])
+        table += _row(["---", "---", "---:", "---:", "---", "---"])
+        size = len(table.encode())
+        for tenant in listed:
+            row = _summary_row(tenant)
+            if size + len(row.encode()) > budget // 2:
+                break
+            table += row
+            size += len(row.encode())
+            shown_rows += 1
+        if shown_rows < len(listed):
+            table += (
+                f"\n_…and {len(listed) - shown_rows:,} more tenants — see the HTML or JSON"
+                " report._\n"
+            )
+        table += "\n"
     budget -= len(table.encode())
 
     details = ""
     shown = 0
-    for tenant in ordered:
+    for tenant in listed:
         section = tenant_details(tenant, several_manifests=several)
         length = len(section.encode())
         if length > budget:
@@ -203,12 +241,12 @@ def render(report: RunReport) -> str:
         details += section
         budget -= length
         shown += 1
-    body = head + table + "\n"
+    body = head + table + rest_line
     if details:
         body += "### Tenants\n\n" + details
-    if shown < len(ordered):
+    if shown < len(listed):
         body += (
-            f"_Details of {len(ordered) - shown} more tenants are left out to stay under"
-            " GitHub's 1 MiB summary limit — see the HTML or JSON report._\n\n"
+            f"_Details of {len(listed) - shown:,} more tenants are left out to stay under"
+            " GitHub's comment size limit — see the HTML or JSON report._\n\n"
         )
     return body + footer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable
@@ -104,7 +105,30 @@ def test_markdown_online_ready(write_manifest: WriteManifest, run_report: RunRep
     assert "✅ <b>good-plumbing</b>: ready — all 12 blocking items pass" in md
 
 
-def test_markdown_1000_tenants_fits_a_job_summary(
+def _real_pair(
+    write_manifest: WriteManifest, run_report: RunReportFn, *args: str
+) -> tuple[RunReport, TenantReadiness, TenantReadiness]:
+    """A real offline run's report, its unknown tenant and its not-ready one (to copy from)."""
+    path = write_manifest(tenant(), tenant("rapid-hvac", production=False, number=2))
+    base = run_report("--offline", *args, str(path)).report
+    assert base is not None
+    good, bad = sorted(base.readiness, key=lambda t: t.verdict != "unknown")  # type: ignore[attr-defined]
+    assert (good.verdict, bad.verdict) == ("unknown", "not_ready")
+    return base, good, bad
+
+
+def _fleet(
+    base: RunReport, size: int, pick: Callable[[int], TenantReadiness], **overrides: object
+) -> RunReport:
+    """``base`` with ``size`` tenants named tenant-NNNNN, each a copy of ``pick(n)``."""
+    tenants = tuple(
+        dataclasses.replace(pick(n), tenant=f"tenant-{n:05d}", **overrides)  # type: ignore[arg-type]
+        for n in range(size)
+    )
+    return dataclasses.replace(base, readiness=tenants)
+
+
+def test_markdown_1000_tenants_fits_a_pr_comment(
     write_manifest: WriteManifest, run_report: RunReportFn, tmp_path: Path
 ) -> None:
     tenants = [
@@ -120,15 +144,84 @@ def test_markdown_1000_tenants_fits_a_job_summary(
     out = tmp_path / "summary.md"
     run = run_report("--offline", "--quiet", "--output", f"markdown={out}", str(path))
     assert run.code == 0, run.err
-    size = out.stat().st_size
-    assert size < GITHUB_SUMMARY_LIMIT
     md = out.read_text(encoding="utf-8")
-    summary = _tables(md)[0]
-    assert len(summary) == 2 + 1000  # every tenant is in the summary table
-    assert "more tenants are left out to stay under GitHub's 1 MiB summary limit" in md
-    # Not-ready tenants get their details first.
+    assert len(md.encode()) <= readiness_markdown.MAX_BYTES
+    assert len(md) < readiness_markdown.GITHUB_COMMENT_LIMIT
+    assert "0 of 1,000 tenants ready" in md
+    # A big fleet lists the 334 not-ready tenants (as many as fit), never an unknown one.
+    rows = _tables(md)[0][2:]
+    assert 100 < len(rows) < 334
+    assert all("❌ not ready" in row for row in rows)
+    assert rows[0].startswith("| tenant-0000 |") and rows[1].startswith("| tenant-0003 |")
+    assert f"…and {334 - len(rows)} more tenants — see the HTML or JSON report" in md
+    assert "_666 more tenants are not listed (❔ unknown: 666): no blocking item" in md
+    assert "tenant-0001 " not in md and "tenant-0001|" not in md
+    # Details follow, worst first, until the budget is spent; a line says how many are left out.
     first_details = md.index("<details>")
     assert "tenant-0000" in md[first_details : first_details + 200]
+    assert "more tenants are left out to stay under GitHub's comment size limit" in md
+
+
+def test_markdown_10000_tenants_offline_lists_the_not_ready_ones(
+    write_manifest: WriteManifest, run_report: RunReportFn
+) -> None:
+    """10,000 tenants, 3 not ready: those in full, one line for the rest, under the limit."""
+    base, good, bad = _real_pair(write_manifest, run_report)
+    tenants = tuple(
+        dataclasses.replace(
+            bad if n in (17, 5000, 9999) else good,
+            tenant=f"tenant-{n:05d}",
+            owner="<img src=x onerror=alert(1)>|mallory" if n == 5000 else good.owner,
+        )
+        for n in range(10_000)
+    )
+    md = readiness_markdown.render(dataclasses.replace(base, readiness=tenants))
+    assert len(md.encode()) <= readiness_markdown.MAX_BYTES
+    assert "0 of 10,000 tenants ready" in md and "❔ unknown: 9,997" in md
+    rows = _tables(md)[0][2:]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| tenant-00017",
+        "| tenant-05000",
+        "| tenant-09999",
+    ]
+    assert md.count("<details><summary>❌") == 3 and md.count("<details>") == 3
+    assert "_9,997 more tenants are not listed (❔ unknown: 9,997)" in md
+    assert "tenant-00018" not in md
+    assert "<img" not in md and "mallory" in md
+    for table in _tables(md):
+        widths = {len(re.findall(r"(?<!\\)\|", row)) for row in table}
+        assert len(widths) == 1, table
+
+
+def test_markdown_big_online_fleet_lists_unknown_tenants_too() -> None:
+    """Online, ``unknown`` fails ``--strict``: such tenants are listed; ready ones are counted."""
+    item = ReadinessItem(
+        "production_token",
+        "The production token endpoint issues a token",
+        True,
+        "not_checked",
+        "could not tell: timeout",
+        "Run again.",
+    )
+    passing = dataclasses.replace(item, state="pass", detail="token issued", remediation=None)
+    tenants = tuple(
+        TenantReadiness(
+            f"tenant-{n:04d}",
+            None,
+            "unknown" if n % 100 == 0 else "ready",
+            (item if n % 100 == 0 else passing,),
+            today="2026-11-29",
+        )
+        for n in range(1000)
+    )
+    report = RunReport("0.1.0", "report", ("stcheck.yaml",), (), readiness=tenants)
+    md = readiness_markdown.render(report)
+    assert len(md.encode()) <= readiness_markdown.MAX_BYTES
+    rows = _tables(md)[0][2:]
+    assert len(rows) == 10 and all("❔ unknown" in row for row in rows)
+    assert "_990 more tenants are ✅ ready and not listed." in md
+    assert md.count("<details>") == 10
+    assert "Offline run" not in md
 
 
 def test_markdown_10000_tenants_caps_the_table_too() -> None:
@@ -323,6 +416,116 @@ def test_html_render_direct() -> None:
     assert "<caption>" not in html.render(report)
 
 
+HTML_BUDGET = 5_000_000
+"""The issue's size budget for a 10,000-tenant page."""
+
+
+def _sections(page: str) -> list[str]:
+    return re.findall(
+        r'<section class="tenant" id="tenant-\d+"[^>]*>\n<h2[^>]*>([^<]*) <span', page
+    )
+
+
+def _collapsed(page: str) -> list[tuple[str, str]]:
+    """(details start tag, summary text) of each collapsed group."""
+    return [
+        (tag, " ".join(re.sub(r"<[^>]+>", " ", summary).split()))
+        for tag, summary in re.findall(
+            r'(<details class="others"[^>]*>)\n<summary>(.*?)</summary>', page
+        )
+    ]
+
+
+def test_html_10000_tenants_offline_shows_the_not_ready_in_full(
+    write_manifest: WriteManifest, run_report: RunReportFn
+) -> None:
+    base, good, bad = _real_pair(write_manifest, run_report)
+    hostile = {17: "<script>alert(1)</script>", 5000: "evil|<b>tenant</b>"}
+    report = _fleet(base, 10_000, lambda n: bad if n in (17, 5000, 9999) else good)
+    report = dataclasses.replace(
+        report,
+        readiness=tuple(
+            dataclasses.replace(
+                t,
+                tenant=hostile.get(n, t.tenant),
+                owner="<img src=x onerror=alert(1)>" if n == 42 else t.owner,
+            )
+            for n, t in enumerate(report.readiness)  # type: ignore[arg-type]
+        ),
+    )
+    page = html.render(report)
+    assert len(page.encode()) <= HTML_BUDGET
+    # The three not-ready tenants have their sections, worst first; nobody else has one.
+    assert _sections(page) == [
+        "&lt;script&gt;alert(1)&lt;/script&gt;",
+        "evil|&lt;b&gt;tenant&lt;/b&gt;",
+        "tenant-09999",
+    ]
+    assert "the 3 that need attention (not ready) are shown in full" in page
+    # Everyone else is one row in a collapsed group.
+    assert _collapsed(page) == [('<details class="others">', "? unknown 9,997 tenants")]
+    assert page.count('<tr><th scope="row">tenant-') == 9_997
+    assert '<tr><th scope="row">tenant-00018</th><td>0</td><td>5</td>' in page
+    assert "tenant-00017" not in page
+    # Still escaped, self-contained, and every table has its caption.
+    parsed = _parse(page)
+    tags = [tag for tag, _ in parsed.tags]
+    assert "script" not in tags and "img" not in tags and "b" not in tags
+    assert not any("onerror" in attrs for _, attrs in parsed.tags)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert tags.count("table") == tags.count("caption")
+    assert tags.count("details") == 1 and tags.count("summary") == 1
+
+
+def test_html_big_fleet_caps_the_full_sections(
+    write_manifest: WriteManifest, run_report: RunReportFn
+) -> None:
+    base, _good, bad = _real_pair(write_manifest, run_report)
+    page = html.render(_fleet(base, 10_000, lambda n: bad))
+    assert len(page.encode()) <= HTML_BUDGET
+    assert len(_sections(page)) == html.MAX_SECTIONS
+    assert _sections(page)[-1] == f"tenant-{html.MAX_SECTIONS - 1:05d}"
+    assert "200 of the 10,000 that need attention (not ready) are shown in full" in page
+    # The not-ready tenants beyond the cap need attention: their group is open.
+    assert _collapsed(page) == [('<details class="others" open>', "✗ not ready 9,800 tenants")]
+
+
+def test_html_big_online_fleet_shows_unknown_in_full_and_collapses_ready() -> None:
+    item = ReadinessItem(
+        "production_token",
+        "The production token endpoint issues a token",
+        True,
+        "not_checked",
+        "could not tell: timeout",
+        "Run again.",
+    )
+    passing = dataclasses.replace(item, state="pass", detail="token issued", remediation=None)
+    tenants = tuple(
+        TenantReadiness(
+            f"tenant-{n:04d}",
+            None,
+            "unknown" if n % 100 == 0 else "ready",
+            (item if n % 100 == 0 else passing,),
+        )
+        for n in range(1000)
+    )
+    page = html.render(RunReport("0.1.0", "report", ("stcheck.yaml",), (), readiness=tenants))
+    assert _sections(page) == [f"tenant-{n:04d}" for n in range(0, 1000, 100)]
+    assert "(not ready or unknown)" in page
+    assert _collapsed(page) == [('<details class="others">', "✓ ready 990 tenants")]
+
+
+@pytest.mark.parametrize(("size", "sections"), [(html.MAX_SECTIONS, 200), (201, 0)])
+def test_html_every_tenant_in_full_up_to_the_big_fleet_size(
+    write_manifest: WriteManifest, run_report: RunReportFn, size: int, sections: int
+) -> None:
+    base, good, _bad = _real_pair(write_manifest, run_report)
+    page = html.render(_fleet(base, size, lambda n: good))
+    assert len(_sections(page)) == sections
+    assert len(_collapsed(page)) == (0 if sections else 1)
+    assert ("none of them needs attention" in page) is (not sections)
+
+
 # --- JSON ------------------------------------------------------------------------------------
 
 
@@ -407,3 +610,24 @@ def test_schema_rejects_a_malformed_readiness_entry() -> None:
     assert validator.is_valid({**base, "readiness": [good]})
     assert not validator.is_valid({**base, "readiness": [{**good, "verdict": "maybe"}]})
     assert not validator.is_valid({**base, "readiness": [{**good, "extra": 1}]})
+
+
+def test_json_is_one_line_per_result_and_per_tenant(
+    write_manifest: WriteManifest, run_report: RunReportFn
+) -> None:
+    """The C encoder's layout: the document is the contract, and each element stays greppable."""
+    path = write_manifest(
+        tenant(owner="Zoë <ops@acme.example>"), tenant("rapid-hvac", production=False, number=2)
+    )
+    run = run_report("--offline", "--format", "json", str(path))
+    assert run.report is not None
+    document = json.loads(run.out)
+    from stcheck.reporters.json import as_document
+
+    assert document == json.loads(json.dumps(as_document(run.report)))
+    lines = run.out.splitlines()
+    assert lines[0] == "{" and lines[-1] == "}" and run.out.endswith("}\n")
+    elements = [json.loads(line.strip().rstrip(",")) for line in lines if line.startswith("    ")]
+    assert elements == document["plugins"] + document["results"] + document["readiness"]
+    assert '  "schema_version": 1,' in lines
+    assert '"owner": "Zoë <ops@acme.example>"' in run.out  # as written, not \u-escaped
