@@ -8,6 +8,7 @@ is installed. Skipped, with the reason, only when no Chromium is found and
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -107,3 +108,81 @@ def test_report_renders_in_chromium(
     assert _png_size(data) == (width, 1600)
     # A blank page compresses to a few kB; a rendered report is far larger.
     assert len(data) > 20_000
+
+
+def _pdf_pages(data: bytes) -> int:
+    assert data.startswith(b"%PDF-")
+    return len(re.findall(rb"/Type\s*/Page\b(?!s)", data))
+
+
+def test_big_fleet_report_in_chromium(
+    write_manifest: WriteManifest, run_report: RunReportFn, tmp_path: Path
+) -> None:
+    """1,000 tenants, 3 not ready: those in full, the rest collapsed — and the page stays small."""
+    binary = _chromium()
+    not_ready = {17: "<script>alert(1)</script>", 500: "rapid-hvac", 999: "last-one"}
+    tenants = [
+        tenant(not_ready[n], production=False, number=n)
+        if n in not_ready
+        else tenant(f"tenant-{n:04d}", owner=f"ops{n}@acme.example", number=n)
+        for n in range(1000)
+    ]
+    page = tmp_path / "readiness.html"
+    run = run_report(
+        "--offline", "--quiet", "--output", f"html={page}", str(write_manifest(*tenants))
+    )
+    assert run.code == 0, run.err
+    # The issue's budget is 5 MB at 10,000 tenants; 1,000 must be far below it.
+    assert page.stat().st_size < 500_000
+    profile = tmp_path / "profile"
+
+    dumped = _browser(binary, profile, "--dump-dom", page.as_uri())
+    assert dumped.returncode == 0, dumped.stderr.decode(errors="replace")[-2000:]
+    dom = dumped.stdout.decode("utf-8")
+    assert "<script" not in dom and "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
+    sections = re.findall(r'<section class="tenant" id="tenant-(\d+)"', dom)
+    assert sections == ["1", "2", "3"]
+    for name in (
+        "&lt;script&gt;alert(1)&lt;/script&gt; <span",
+        "rapid-hvac <span",
+        "last-one <span",
+    ):
+        assert name in dom, name
+    # The 997 others are in the page, one row each, inside a closed <details>.
+    assert len(re.findall(r'<details class="others">', dom)) == 1
+    assert dom.count('<tr><th scope="row">tenant-') == 997
+    assert "997 tenants</summary>" in dom
+
+    # Printing lays out what is open: closed, the 997 rows take no pages; opened, many.
+    printed = tmp_path / "closed.pdf"
+    done = _browser(
+        binary, profile, "--no-pdf-header-footer", f"--print-to-pdf={printed}", page.as_uri()
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    opened_page = tmp_path / "opened.html"
+    opened_page.write_text(
+        page.read_text(encoding="utf-8").replace(
+            '<details class="others">', '<details class="others" open>'
+        ),
+        encoding="utf-8",
+    )
+    opened = tmp_path / "opened.pdf"
+    done = _browser(
+        binary, profile, "--no-pdf-header-footer", f"--print-to-pdf={opened}", opened_page.as_uri()
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    closed_pages, opened_pages = _pdf_pages(printed.read_bytes()), _pdf_pages(opened.read_bytes())
+    assert 3 <= closed_pages < 15
+    assert opened_pages > closed_pages + 15  # 6 and 31 pages when written
+
+    shot = tmp_path / "big.png"
+    taken = _browser(
+        binary,
+        profile,
+        f"--screenshot={shot}",
+        "--window-size=1200,1600",
+        "--hide-scrollbars",
+        page.as_uri(),
+    )
+    assert taken.returncode == 0, taken.stderr.decode(errors="replace")[-2000:]
+    assert len(shot.read_bytes()) > 20_000
