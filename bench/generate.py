@@ -1,6 +1,7 @@
 """Generate a valid stcheck manifest with N tenants (both environments each).
 
 python bench/generate.py 1000 > bench/out/m1000.yaml
+python bench/generate.py 1000 100 > bench/out/m1000-nr.yaml   # every 100th tenant not ready
 """
 
 from __future__ import annotations
@@ -8,7 +9,9 @@ from __future__ import annotations
 import sys
 
 
-def manifest(tenants: int) -> str:
+def manifest(tenants: int, not_ready_every: int = 0) -> str:
+    """``tenants`` tenants; with ``not_ready_every`` N, tenants N-1, 2N-1, ... lack an attestation
+    (``app_approved``), so the readiness report finds them not ready."""
     lines = [
         "version: 1",
         "app:",
@@ -37,7 +40,10 @@ def manifest(tenants: int) -> str:
             "    go_live:",
             "      target_date: 2026-12-15",
             "      attestations:",
-            "        app_approved: {by: dana@acme.example, on: 2026-11-20}",
+        ]
+        if not (not_ready_every and i % not_ready_every == not_ready_every - 1):
+            lines.append("        app_approved: {by: dana@acme.example, on: 2026-11-20}")
+        lines += [
             "        tenant_admin_connected: {by: ops@tenant.example, on: 2026-11-22}",
             "        api_terms_accepted: {by: dana@acme.example, on: 2026-10-02}",
         ]
@@ -45,7 +51,8 @@ def manifest(tenants: int) -> str:
 
 
 def main(argv: list[str]) -> int:
-    sys.stdout.write(manifest(int(argv[1]) if len(argv) > 1 else 10))
+    every = int(argv[2]) if len(argv) > 2 else 0
+    sys.stdout.write(manifest(int(argv[1]) if len(argv) > 1 else 10, every))
     return 0
 
 
