@@ -33,6 +33,7 @@ import base64
 import binascii
 import re
 import threading
+from array import array
 from collections.abc import Iterable, Iterator
 from urllib.parse import unquote_plus
 
@@ -80,6 +81,59 @@ def _decodings(text: str) -> Iterator[str]:
                 continue
 
 
+class _WindowSet:
+    """A set of strings kept as their 64-bit hashes in an open-addressing table.
+
+    About 16 bytes per window instead of ~90 for a ``set`` of ``str``: with
+    20,000 resolved values (5,000 tenants), 660,000 windows take ~10 MB, not
+    ~60. A hash collision can only make a window a false hit (more masking),
+    never a miss; Python's string hash is 64-bit and salted per process.
+    """
+
+    def __init__(self) -> None:
+        self._slots = array("q", bytes(8 * 1024))
+        self._mask = 1023
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def add(self, item: str) -> None:
+        key = hash(item) or 1  # 0 marks an empty slot
+        slots, mask = self._slots, self._mask
+        index = key & mask
+        while slots[index]:
+            if slots[index] == key:
+                return
+            index = (index + 1) & mask
+        slots[index] = key
+        self._count += 1
+        if self._count * 2 > mask:
+            self._grow()
+
+    def __contains__(self, item: object) -> bool:
+        key = hash(item) or 1
+        slots, mask = self._slots, self._mask
+        index = key & mask
+        while slots[index]:
+            if slots[index] == key:
+                return True
+            index = (index + 1) & mask
+        return False
+
+    def _grow(self) -> None:
+        old = self._slots
+        self._slots = array("q", bytes(16 * len(old)))
+        self._mask = 2 * len(old) - 1
+        slots, mask = self._slots, self._mask
+        for key in old:
+            if key:
+                index = key & mask
+                while slots[index]:
+                    index = (index + 1) & mask
+                slots[index] = key
+
+
 def _grams(value: str, size: int) -> set[str]:
     lowered = value.lower()
     return {lowered[i : i + size] for i in range(len(lowered) - size + 1)}
@@ -114,7 +168,7 @@ class SecretScrubber:
     """
 
     def __init__(self) -> None:
-        self._windows: set[str] = set()  # lower-cased 8-character windows of every value
+        self._windows = _WindowSet()  # lower-cased 8-character windows of every value
         self._short: set[str] = set()  # lower-cased values shorter than the window
         self._literal: list[str] = []  # values that are not one token-like run
         self._manifest = _ManifestText()
@@ -129,7 +183,8 @@ class SecretScrubber:
             if len(value) < MASK_WINDOW:
                 self._short.add(value.lower())
                 return
-            self._windows |= _grams(value, MASK_WINDOW)
+            for window in _grams(value, MASK_WINDOW):
+                self._windows.add(window)
             if not _RUN.fullmatch(value):
                 self._literal.append(value.lower())
 
@@ -138,7 +193,7 @@ class SecretScrubber:
         with self._lock:
             self._manifest.add(text)
 
-    def _hit(self, text: str, windows: set[str], size: int) -> bool:
+    def _hit(self, text: str, windows: _WindowSet | set[str], size: int) -> bool:
         for decoded in _decodings(text):
             for i in range(len(decoded) - size + 1):
                 window = decoded[i : i + size]

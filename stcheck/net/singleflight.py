@@ -18,12 +18,27 @@ V = TypeVar("V")
 
 
 class _Slot(Generic[V]):
-    __slots__ = ("done", "failure", "value")
+    __slots__ = ("event", "failure", "finished", "value")
 
     def __init__(self) -> None:
-        self.done = threading.Event()
+        # The event exists only while the value is being computed: a run keeps
+        # one slot per token and DNS name, and an Event (a Condition and its
+        # locks) costs ~700 bytes that nobody needs once the value is there.
+        self.event: threading.Event | None = threading.Event()
+        self.finished = False
         self.value: V | None = None
         self.failure: BaseException | None = None
+
+    def finish(self) -> None:
+        self.finished = True
+        event, self.event = self.event, None
+        if event is not None:
+            event.set()
+
+    def wait(self) -> None:
+        event = self.event  # None once finished (set only after `finished`)
+        if event is not None:
+            event.wait()
 
 
 class SingleFlight(Generic[K, V]):
@@ -51,9 +66,9 @@ class SingleFlight(Generic[K, V]):
                 slot.failure = exc
                 raise
             finally:
-                slot.done.set()
+                slot.finish()
         else:
-            slot.done.wait()
+            slot.wait()
             if slot.failure is not None:
                 raise slot.failure
         return slot.value, owner  # type: ignore[return-value]
@@ -62,7 +77,7 @@ class SingleFlight(Generic[K, V]):
         """The value for ``key`` if it has been computed, else None (never waits)."""
         with self._lock:
             slot = self._slots.get(key)
-        if slot is None or not slot.done.is_set():
+        if slot is None or not slot.finished:
             return None
         return slot.value
 
