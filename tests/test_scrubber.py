@@ -85,3 +85,12 @@ def test_server_text_is_made_printable_and_short() -> None:
     scrub = SecretScrubber()
     assert scrub.shown("bad\nthing\x1b[31m") == "bad thing [31m"
     assert len(scrub.shown("x" * 500, limit=160) or "") == 160
+
+
+def test_every_fragment_of_many_values_is_found_after_the_index_grows() -> None:
+    values = [f"{index:05d}Vq{index * 7919:09d}Lm{index:04x}" for index in range(3000)]
+    scrub = scrubber(*values)
+    assert len(scrub._windows) > 40_000  # grown many times past its first 1,024 slots
+    for value in values[::97]:
+        assert scrub.mask(f"echo {value[4:14]} end") == f"echo {REDACTED} end"
+    assert scrub.mask("echo 99999Zz000000000 end") == "echo 99999Zz000000000 end"
