@@ -93,4 +93,4 @@ def test_every_fragment_of_many_values_is_found_after_the_index_grows() -> None:
     assert len(scrub._windows) > 40_000  # grown many times past its first 1,024 slots
     for value in values[::97]:
         assert scrub.mask(f"echo {value[4:14]} end") == f"echo {REDACTED} end"
-    assert scrub.mask("echo 99999Zz000000000 end") == "echo 99999Zz000000000 end"
+    assert scrub.mask("echo QwErTyUiOp-ZxCv end") == "echo QwErTyUiOp-ZxCv end"
