@@ -66,7 +66,7 @@ class GoLiveCheck(Check):
     order = 90
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
-        from stcheck.checks.golive.rules_old import Evidence, assess, today_of
+        from stcheck.checks.golive.assess import Evidence, assess, today_of
 
         today = today_of(ctx.options)
         evidence = Evidence(ctx.results, ctx.options)

@@ -1,0 +1,85 @@
+"""One tenant's go-live readiness, from its manifest entry and one run's results.
+
+Used by the ``golive`` check (:mod:`stcheck.checks.golive`), which imports
+this module only when it runs, so ``stcheck validate`` does not pay for it.
+The rules themselves are :mod:`~stcheck.checks.golive.blocking`,
+:mod:`~stcheck.checks.golive.attestations` and
+:mod:`~stcheck.checks.golive.advisory`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+from stcheck.api import CheckContext, RunOptions
+from stcheck.checks.golive import advisory, blocking
+from stcheck.checks.golive.attestations import attestations
+from stcheck.checks.golive.evidence import Evidence, Subject
+from stcheck.checks.golive.items import parse_date
+from stcheck.manifest import Entry
+from stcheck.readiness import Attestation, ReadinessItem, TenantReadiness, Verdict, verdict_of
+
+__all__ = ["Evidence", "assess", "today_of"]
+
+
+def today_of(options: RunOptions) -> datetime.date:
+    """The date readiness is judged on: ``options.today``, ``--today``, else the real today."""
+    text = options.today or getattr(options.extra, "today", None)
+    if isinstance(text, str) and text:
+        return datetime.date.fromisoformat(text)
+    return datetime.date.today()
+
+
+def assess(
+    ctx: CheckContext,
+    position: int,
+    tenant: Mapping[str, Any],
+    entries: Mapping[str, Entry],
+    evidence: Evidence,
+    today: datetime.date,
+) -> TenantReadiness:
+    """Build one tenant's readiness from the manifest and the other checks' results.
+
+    Blocking items first (the rules, scopes when blocking, the standard
+    attestations), then the advisory ones; the target date is judged against
+    the verdict of the blocking items.
+    """
+    subject = Subject.of(ctx, position, tenant, entries, evidence, today)
+    scopes = blocking.scopes(subject)
+    attested, attestation_items = attestations(subject)
+    blockers = [rule(subject) for rule in blocking.RULES]
+    blockers += [scopes] if scopes.blocking else []
+    blockers += [item for item in attestation_items if item.blocking]
+    verdict = verdict_of(blockers)
+    advice = [advisory.integration_verified(subject)]
+    advice += [] if scopes.blocking else [scopes]
+    advice += [item for item in attestation_items if not item.blocking]
+    advice += [advisory.target_date(subject, verdict), advisory.secret_age(subject)]
+    return _readiness(subject, verdict, (*blockers, *advice), attested)
+
+
+def _readiness(
+    subject: Subject,
+    verdict: Verdict,
+    items: tuple[ReadinessItem, ...],
+    attested: tuple[Attestation, ...],
+) -> TenantReadiness:
+    target_text = subject.go_live.get("target_date")
+    target = parse_date(target_text)
+    owner = subject.tenant.get("owner")
+    app_name = subject.ctx.manifest.app.get("name")
+    return TenantReadiness(
+        tenant=subject.name,
+        owner=owner if isinstance(owner, str) else None,
+        verdict=verdict,
+        items=items,
+        target_date=target_text if isinstance(target_text, str) else None,
+        days_left=(target - subject.today).days if target is not None else None,
+        manifest=subject.ctx.manifest.path,
+        app=app_name if isinstance(app_name, str) else None,
+        attestations=attested,
+        offline=subject.ctx.options.offline,
+        today=subject.today.isoformat(),
+    )

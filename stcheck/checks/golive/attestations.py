@@ -1,0 +1,92 @@
+"""The attestation items: the standard ones are blocking, any other one is advisory."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from stcheck.checks.golive.evidence import Subject
+from stcheck.checks.golive.items import (
+    REMEDIATION,
+    ItemSpec,
+    advisory_item,
+    blocking_item,
+    parse_date,
+)
+from stcheck.readiness import STANDARD_ATTESTATIONS, Attestation, ReadinessItem
+
+ATTESTATION_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}")
+"""A valid ``go_live.attestations`` key (the manifest schema's ``propertyNames`` pattern).
+
+Other keys are schema errors (reported by the ``schema`` check, under ``manifest_valid``)
+and get no item of their own: an item id must stay ``attestation.KEY``."""
+
+Judged = tuple[Attestation | None, ReadinessItem]
+
+
+def attestations(subject: Subject) -> tuple[tuple[Attestation, ...], list[ReadinessItem]]:
+    """The attestations as given, and one item per standard attestation and per other one."""
+    raw = subject.go_live.get("attestations")
+    given: Mapping[Any, Any] = raw if isinstance(raw, dict) else {}
+    judged = [
+        _standard(key, title, given.get(key), subject.today)
+        for key, title in STANDARD_ATTESTATIONS.items()
+    ]
+    judged += [
+        _judge(
+            advisory_item(f"attestation.{key}", f"Attestation: {key}"), key, value, subject.today
+        )
+        for key, value in given.items()
+        if _is_other(key)
+    ]
+    found = tuple(attestation for attestation, _ in judged if attestation is not None)
+    return found, [item for _, item in judged]
+
+
+def _is_other(key: object) -> bool:
+    return (
+        key not in STANDARD_ATTESTATIONS
+        and isinstance(key, str)
+        and ATTESTATION_KEY.fullmatch(key) is not None
+    )
+
+
+def _standard(key: str, title: str, value: Any, today: datetime.date) -> Judged:
+    spec = blocking_item(f"attestation.{key}", title)
+    if value is None:
+        return None, spec.fails(f"no `go_live.attestations.{key}` recorded", REMEDIATION[spec.id])
+    return _judge(spec, key, value, today)
+
+
+def _judge(spec: ItemSpec, key: str, value: Any, today: datetime.date) -> Judged:
+    todo = REMEDIATION.get(spec.id, REMEDIATION["attestation.other"])
+    if not isinstance(value, dict):
+        return None, spec.fails("not a `{by, on}` mapping", todo)
+    by, on, note = value.get("by"), value.get("on"), value.get("note")
+    attestation = Attestation(
+        key=key,
+        by=by if isinstance(by, str) else None,
+        on=on if isinstance(on, str) else None,
+        note=note if isinstance(note, str) and note.strip() else None,
+    )
+    problems = _problems(attestation, on, today)
+    if problems:
+        return attestation, spec.fails("; ".join(problems), todo)
+    detail = f"by {attestation.by} on {attestation.on}"
+    if attestation.note:
+        detail += f" — {attestation.note}"
+    return attestation, spec.passes(detail)
+
+
+def _problems(attestation: Attestation, on: Any, today: datetime.date) -> list[str]:
+    problems = []
+    if not attestation.by or not attestation.by.strip():
+        problems.append("who ('by') is missing")
+    when = parse_date(on)
+    if when is None:
+        problems.append("when ('on') is missing or not a date")
+    elif when > today:
+        problems.append(f"it is dated {on}, in the future")
+    return problems
