@@ -142,3 +142,58 @@ def test_report_online_with_the_manifest_checks_skipped_is_not_ready(
     assert items["production_probe"].state == "pass"
     assert good.verdict == "unknown"
     assert skipped.code == 1
+
+
+def test_the_scopes_item_is_decided_by_the_token_checks_scopes_stated_fact(
+    servicetitan_fake: FakeServiceTitan,
+    write_manifest: WriteManifest,
+    run_report: RunReportFn,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A token that states no scopes leaves ``scopes`` advisory and not checked.
+
+    Same app, same requirement: where the token endpoint states the scopes (and
+    they lack one), the item is blocking and fails; where it states none, the
+    item is *not checked*, advisory, and the tenant can still be ready — what
+    decides is the real token check's ``scopes_stated`` fact, not a message.
+    """
+    fake = servicetitan_fake
+    fake.add_behavior("unstated_scopes", token=lambda ctx: ctx.issue_token(omit=("scope",)))
+    monkeypatch.setenv("ST_APP_KEY", fake.app_key)
+    quiet = tenant("quiet-plumbing", number=1)
+    stated = tenant("stated-plumbing", number=2)
+    for number, data in enumerate((quiet, stated)):
+        for environment in ("integration", "production"):
+            tenant_id = int(data["environments"][environment]["tenant_id"])
+            behavior = "unstated_scopes" if data is quiet and environment == "production" else "ok"
+            client = fake.add_client(
+                FakeClient(environment, tenants={tenant_id}, behavior=behavior)
+            )
+            _entry(monkeypatch, data, environment, client, f"SC{number}_{environment[:3].upper()}")
+    app = {
+        "name": "acme-dispatch-sync",
+        "app_key": "env:ST_APP_KEY",
+        "required_scopes": ["tn.stt.businessunits:r", "tn.crm.customers:w"],
+    }
+    path = write_manifest(text=manifest_text(quiet, stated, app=app))
+    run = run_report(*fake.cli_args(), "--format", "json", str(path))
+    assert run.report is not None, run.err
+    tenants = {t.tenant: t for t in readiness_of(run.report)}
+    facts = {
+        r.tenant: r.facts.get("scopes_stated")
+        for r in run.report.results
+        if r.check == "token" and r.environment == "production"
+    }
+    assert facts == {"quiet-plumbing": "no", "stated-plumbing": "yes"}
+
+    unstated = {i.id: i for i in tenants["quiet-plumbing"].items}["scopes"]
+    assert (unstated.blocking, unstated.state) == (False, "not_checked")
+    assert unstated.detail == "the token does not state its scopes; the API probe is the evidence"
+    assert tenants["quiet-plumbing"].verdict == "ready"
+
+    lacking = {i.id: i for i in tenants["stated-plumbing"].items}
+    assert (lacking["scopes"].blocking, lacking["scopes"].state) == (True, "fail")
+    assert "tn.crm.customers:w" in lacking["scopes"].detail
+    # The token itself was issued: one problem is one blocker.
+    assert lacking["production_token"].state == "pass"
+    assert [i.id for i in tenants["stated-plumbing"].blockers] == ["scopes"]

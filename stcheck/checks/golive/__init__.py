@@ -94,39 +94,38 @@ class GoLiveCheck(Check):
         return results
 
     def _result(self, ctx: CheckContext, position: int, readiness: TenantReadiness) -> Result:
-        pointer = f"/tenants/{position}"
-        blocking = len(readiness.blocking)
-        if readiness.verdict == "ready":
-            return ctx.result(
-                self.id,
-                Status.PASS,
-                f"ready for production: all {blocking} blocking items pass",
-                pointer=pointer,
-                tenant=readiness.tenant,
-            )
-        if readiness.verdict == "not_ready":
-            blockers = readiness.blockers
-            return ctx.result(
-                self.id,
-                Status.FAIL,
-                f"not ready for production: {len(blockers)} of {blocking} blocking items"
-                f" {'fails' if len(blockers) == 1 else 'fail'}: "
-                + "; ".join(item.title for item in blockers),
-                reason="not_ready",
-                pointer=pointer,
-                tenant=readiness.tenant,
-            )
-        unchecked = readiness.unchecked
-        why = "this run is offline" if readiness.offline else "see the readiness report"
+        status, message, reason = _verdict_line(readiness)
         return ctx.result(
             self.id,
-            Status.WARN,
-            f"readiness unknown: {len(unchecked)} of {blocking} blocking items not checked"
-            f" ({why}); none fails",
-            reason="readiness_unknown",
-            pointer=pointer,
+            status,
+            message,
+            reason=reason,
+            pointer=f"/tenants/{position}",
             tenant=readiness.tenant,
         )
+
+
+def _verdict_line(readiness: TenantReadiness) -> tuple[Status, str, str | None]:
+    """The ``golive`` result for one tenant: status, message and reason."""
+    blocking = len(readiness.blocking)
+    if readiness.verdict == "ready":
+        return Status.PASS, f"ready for production: all {blocking} blocking items pass", None
+    if readiness.verdict == "not_ready":
+        blockers = readiness.blockers
+        return (
+            Status.FAIL,
+            f"not ready for production: {len(blockers)} of {blocking} blocking items"
+            f" {'fails' if len(blockers) == 1 else 'fail'}: "
+            + "; ".join(item.title for item in blockers),
+            "not_ready",
+        )
+    why = "this run is offline" if readiness.offline else "see the readiness report"
+    return (
+        Status.WARN,
+        f"readiness unknown: {len(readiness.unchecked)} of {blocking} blocking items not checked"
+        f" ({why}); none fails",
+        "readiness_unknown",
+    )
 
 
 def _iso_date(text: str) -> str:
