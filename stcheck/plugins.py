@@ -24,7 +24,7 @@ import pluggy
 from stcheck import hookspecs
 from stcheck.api import Check, OutputFormat, ReferenceScheme
 from stcheck.boundary import Boundary, describe
-from stcheck.text import clipped
+from stcheck.text import clipped, shown
 
 ENTRY_POINT_GROUP = "stcheck"
 
@@ -303,7 +303,7 @@ def _claim(
     if plugin.error:
         return
     if not isinstance(name, str) or not name or name in registry:
-        plugin.error = f"{what} {clipped(name)!s} is empty or already taken"
+        plugin.error = f"{what} {shown(name)} is empty or already taken"
         return
     registry[name] = item
     provided.append(name)
