@@ -12,7 +12,8 @@ through exactly these hooks (see :mod:`stcheck.builtin`). Plugins are only ever
 loaded from installed packages, never from the repository being checked.
 
 Hooks are called through pluggy's plugin manager, one plugin at a time:
-``specname=``, ``tryfirst``/``trylast`` and wrappers work as pluggy documents.
+``specname=`` and ``tryfirst``/``trylast`` work as pluggy documents (hook
+wrappers are refused: each implementation is called alone).
 A plugin that fails to import, whose hook raises (anything, ``SystemExit``
 included) or returns something that is not of the expected type, or that
 implements a hook not listed here (a typo such as ``stcheck_chekcs``), is

@@ -2,10 +2,10 @@
 
 Built-ins come from :data:`DEFAULT_PLUGINS`, third-party plugins from the
 entry-point group ``stcheck`` of installed packages (never from the checked
-repository: :mod:`stcheck.entrypoints`). Hooks are called through pluggy's
-plugin manager — so ``specname=``, ``tryfirst``/``trylast`` and hook wrappers
-work as pluggy documents — one plugin at a time
-(:meth:`pluggy.PluginManager.subset_hook_caller`), so a plugin that raises
+repository: :mod:`stcheck.entrypoints`). Hooks are called from the plugin
+manager's hook implementations (``pm.hook.NAME.get_hookimpls()``) — so
+``specname=`` and ``tryfirst``/``trylast`` work as pluggy documents — one
+implementation at a time, with the arguments it names, so a plugin that raises
 (``SystemExit`` included), returns the wrong type or implements a hook that
 does not exist is reported — by name and version — and left out, while the
 others go on.
@@ -194,13 +194,8 @@ def _unregister(manager: pluggy.PluginManager, plugin: LoadedPlugin) -> None:
         manager.unregister(name=plugin.name)
 
 
-def _rank(manager: pluggy.PluginManager, hook_name: str, plugin: LoadedPlugin) -> int:
-    """0 for a ``tryfirst`` implementation, 2 for ``trylast``, else 1."""
-    impls = [
-        impl
-        for impl in getattr(manager.hook, hook_name).get_hookimpls()
-        if impl.plugin is plugin.module
-    ]
+def _rank(impls: list[Any]) -> int:
+    """0 for a plugin with a ``tryfirst`` implementation, 2 for only ``trylast`` ones, else 1."""
     if any(impl.tryfirst for impl in impls):
         return 0
     return 2 if impls and all(impl.trylast for impl in impls) else 1
@@ -209,30 +204,34 @@ def _rank(manager: pluggy.PluginManager, hook_name: str, plugin: LoadedPlugin) -
 def _call_each(
     plugin_set: PluginSet, hook_name: str, **kwargs: Any
 ) -> list[tuple[LoadedPlugin, list[Any]]]:
-    """Call hook ``hook_name`` of each working plugin alone, through the plugin manager.
+    """Call hook ``hook_name`` of each working plugin alone: its hookimpls, in pluggy's order.
 
     Order: built-in plugins first (their check ids, schemes and formats are
     never taken over), then the others — ``tryfirst`` before ``trylast``, in
-    load order otherwise. A plugin whose hook raises (anything, ``SystemExit``
-    included) gets an error and no results.
+    load order otherwise. Each implementation gets the arguments it names, as
+    pluggy passes them. A plugin whose hook raises (anything, ``SystemExit``
+    included), or that declares a hook wrapper (each plugin is called alone:
+    there is nothing to wrap), gets an error and no results.
     """
-    manager = plugin_set.manager
-    implementing = {impl.plugin for impl in getattr(manager.hook, hook_name).get_hookimpls()}
-    working = [
-        plugin
-        for plugin in plugin_set.plugins
-        if not plugin.error and plugin.module is not None and plugin.module in implementing
-    ]
-    working.sort(key=lambda p: (not p.builtin, _rank(manager, hook_name, p)))
-    everyone = manager.get_plugins()
+    impls = list(reversed(getattr(plugin_set.manager.hook, hook_name).get_hookimpls()))
+    by_plugin: list[tuple[LoadedPlugin, list[Any]]] = []
+    for plugin in plugin_set.plugins:
+        if plugin.error or plugin.module is None:
+            continue
+        mine = [impl for impl in impls if impl.plugin is plugin.module]
+        if mine:
+            by_plugin.append((plugin, mine))
+    by_plugin.sort(key=lambda pair: (not pair[0].builtin, _rank(pair[1])))
     called: list[tuple[LoadedPlugin, list[Any]]] = []
-    for plugin in working:
-        caller = manager.subset_hook_caller(
-            hook_name, [other for other in everyone if other is not plugin.module]
-        )
+    for plugin, mine in by_plugin:
+        if any(impl.hookwrapper or impl.wrapper for impl in mine):
+            plugin.error = f"{hook_name}: hook wrappers are not supported by stcheck's hooks"
+            called.append((plugin, []))
+            continue
         returned: list[Any] = []
         with Boundary() as boundary:
-            returned = caller(**kwargs)
+            for impl in mine:
+                returned.append(impl.function(*[kwargs[name] for name in impl.argnames]))
         if boundary.failure is not None:
             failure = boundary.failure
             if isinstance(failure, argparse.ArgumentError):

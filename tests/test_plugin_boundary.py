@@ -622,3 +622,17 @@ def test_a_plugin_that_fails_to_import_is_an_error_and_the_run_goes_on(tmp_path:
 
 def test_exit_codes_are_the_documented_set() -> None:
     assert {int(code) for code in ExitCode} == {0, 1, 2, 3, 130, 143}
+
+
+class Wrapping:
+    @hookimpl(wrapper=True)
+    def stcheck_checks(self) -> Any:
+        result = yield
+        return result
+
+
+def test_a_hook_wrapper_is_refused_not_half_run() -> None:
+    plugins = build_plugins(load_installed=False, extra=[("wrapping", Wrapping())])
+    (failed,) = plugins.errors
+    assert "hook wrappers are not supported" in (failed.error or "")
+    assert "schema" in plugins.checks  # the built-ins were not wrapped
