@@ -32,12 +32,22 @@ class ResolveReferenceError(Exception):
 
     ``reason`` is a word of :mod:`stcheck.reasons` (``unresolved_reference``,
     ``empty_value``, ...). The message names the reference, never a value.
+
+    ``value``: when the resolver did obtain a value and refuses it (the wrong
+    shape, expired), pass it here. It is never shown; stcheck masks it, and its
+    fragments, everywhere from then on — in this message too, should the
+    message quote it after all. The message is scrubbed against every value
+    resolved in the run and shortened before it is shown.
     """
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, *, value: str | None = None) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
+        self.value = value
+
+    def __repr__(self) -> str:  # never the value
+        return f"ResolveReferenceError({self.reason!r}, {self.message!r})"
 
 
 SECRET_FILE_MAX_BYTES = 64 * 1024

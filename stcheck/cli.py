@@ -1,8 +1,11 @@
 """The ``stcheck`` command line: ``main(argv) -> int``, the only place that writes.
 
-Exit status: 0 nothing failed; 1 at least one ``fail`` or ``error`` result;
-2 usage or input error before checks could run; 3 stcheck itself broke.
-Everything written — stdout, stderr, ``--output`` files — passes the redactor.
+Exit status (:class:`stcheck.exitcodes.ExitCode`): 0 nothing failed; 1 at
+least one ``fail`` or ``error`` result; 2 usage or input error before checks
+could run; 3 stcheck itself broke; 130/143 interrupted/terminated. Plugin code
+never chooses the status: its ``SystemExit`` is an ``error`` result.
+Everything written — stdout, stderr, ``--output`` files, and what plugin code
+prints — passes the redactor.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from typing import Any, TextIO
 
 from stcheck import __version__, outputs
 from stcheck.api import RunOptions
+from stcheck.boundary import Boundary, describe
+from stcheck.exitcodes import ExitCode
+from stcheck.plugin_io import PluginStreams
 from stcheck.plugins import PluginSet, build_plugins
 from stcheck.runner import Selection, UsageError, run
 from stcheck.secrets import Redactor
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 DEFAULT_MANIFEST = "stcheck.yaml"
 ENVIRONMENTS = ("integration", "production")
 DEFAULT_FORMAT = {"validate": "text", "check": "text", "report": "markdown"}
@@ -27,8 +32,10 @@ DEFAULT_FORMAT = {"validate": "text", "check": "text", "report": "markdown"}
 EPILOG = """\
 exit status: 0 nothing failed; 1 a result is fail or error; 2 usage or input
 error (bad option, missing manifest, an --output path that cannot be written);
-3 stcheck itself broke, or an --output file could not be written after the run
-(disk full): the previous file is then left as it was.
+3 stcheck itself broke, an output format crashed, or an --output file could not
+be written after the run (disk full): the previous file is then left as it was;
+130 interrupted (SIGINT), 143 terminated (SIGTERM). A plugin that raises or
+calls sys.exit() is an error result (exit 1), never the exit status.
 """
 
 
@@ -187,16 +194,36 @@ def _network(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class ParserExit(Exception):
+    """argparse ended the command line (``--help``: 0, a bad option: 2) — not a plugin's exit."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = ExitCode.OK if status == 0 else ExitCode.USAGE
+
+
 def _parser_class(writer: Writer | None) -> type[argparse.ArgumentParser]:
-    """Route argparse's own help and error output through ``writer`` (and so the redactor)."""
-    if writer is None:
-        return argparse.ArgumentParser
+    """argparse's help and errors through ``writer`` (the redactor); its exit as ParserExit.
+
+    Raising :class:`ParserExit` rather than ``SystemExit`` is how :func:`main`
+    tells argparse's own ending from a ``SystemExit`` raised by plugin code
+    during parsing (an option's ``type=`` or action), which exits 3.
+    """
     out = writer
 
     class Parser(argparse.ArgumentParser):
         def _print_message(self, message: str, file: Any = None) -> None:
-            if message:
+            if not message:
+                return
+            if out is None:
+                super()._print_message(message, file)
+            else:
                 (out.err if file is sys.stderr else out.out)(message)
+
+        def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+            if message:
+                self._print_message(message, sys.stderr)
+            raise ParserExit(status)
 
     return Parser
 
@@ -317,8 +344,19 @@ def entry() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
     except (BrokenPipeError, OSError):
-        code = code or EXIT_INTERNAL
+        code = code or ExitCode.INTERNAL
     os._exit(code)
+
+
+def _manifest_candidates(argv: Sequence[str]) -> list[str]:
+    """The arguments that name existing files: the manifests, before the parser exists.
+
+    Plugins are discovered before the command line can be parsed (they add
+    options), so this is how the directories of the manifests to be checked
+    are kept out of plugin discovery. The default manifest lives in the working
+    directory, which is excluded anyway.
+    """
+    return [arg for arg in argv if not arg.startswith("-") and os.path.isfile(arg)]
 
 
 def main(
@@ -328,41 +366,49 @@ def main(
     args_list = list(sys.argv[1:] if argv is None else argv)
     redactor = Redactor()
     writer = Writer(redactor, stdout or sys.stdout, stderr or sys.stderr)
+    streams = PluginStreams(
+        lambda text: redactor(redactor.secrets.mask(text)), writer.stdout, writer.stderr
+    )
     try:
-        return _main(args_list, writer, redactor)
+        with streams:
+            return _main(args_list, writer, redactor, streams)
     except UsageError as exc:
         writer.err(f"stcheck: error: {exc}\n")
-        return EXIT_USAGE
+        return ExitCode.USAGE
+    except ParserExit as exc:  # argparse: --help exits 0, bad options exit 2
+        return exc.status
     except KeyboardInterrupt:
         writer.err("stcheck: interrupted\n")
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:  # `stcheck … | head`: the reader left; nothing more to say
-        return EXIT_FAILED
-    except SystemExit as exc:  # argparse: --help exits 0, bad options exit 2
-        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
-    except Exception as exc:
+        return ExitCode.FAILURES
+    except BaseException as exc:  # SystemExit from plugin code outside any boundary, a bug
         writer.err(
-            f"stcheck: internal error: {type(exc).__name__}: {exc}\n"
+            f"stcheck: internal error: {describe(exc, redactor.secrets.mask)}\n"
             "This is a bug in stcheck or a plugin; please report it.\n"
         )
-        return EXIT_INTERNAL
+        return ExitCode.INTERNAL
 
 
-def _main(argv: list[str], writer: Writer, redactor: Redactor) -> int:
-    plugins = build_plugins(disabled=_disabled_plugins(argv))
+def _main(argv: list[str], writer: Writer, redactor: Redactor, streams: PluginStreams) -> int:
+    plugins = build_plugins(disabled=_disabled_plugins(argv), untrusted=_manifest_candidates(argv))
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     parser = build_parser(plugins, command if command in DEFAULT_FORMAT else None, writer)
     args = parser.parse_args(argv)
+    human = args.command in ("plugins", "demo") or (
+        args.command in DEFAULT_FORMAT and args.format == "text" and not args.quiet
+    )
+    streams.route_stdout(to_stdout=human)
     if args.command == "plugins":
         from stcheck.introspect import render_plugins
 
         writer.out(render_plugins(plugins))
-        return EXIT_OK
+        return ExitCode.OK
     if args.command == "schema":
         from stcheck.schema import MANIFEST_SCHEMA, REPORT_SCHEMA, schema_text
 
         writer.out(schema_text(REPORT_SCHEMA if args.report else MANIFEST_SCHEMA))
-        return EXIT_OK
+        return ExitCode.OK
     if args.command == "demo":
         from stcheck.demo import run_demo
 
@@ -395,6 +441,8 @@ def run_command(
     services: dict[str, Any] | None = None,
 ) -> int:
     paths = args.manifests or [DEFAULT_MANIFEST]
+    if not args.quiet and args.format not in plugins.formats:
+        raise UsageError(f"output format {args.format!r}: its plugin was left out (see above)")
     for name, _ in args.output:
         fmt = plugins.formats.get(name)
         if fmt is None or args.command not in fmt.commands:
@@ -432,8 +480,12 @@ def run_command(
         writer.err("\r\033[K")
     unwritten = 0
     for name, path in args.output:
+        text = _render(plugins, name, report, writer, redactor)
+        if text is None:
+            unwritten += 1
+            continue
         try:
-            writer.file(path, plugins.formats[name].render(report))
+            writer.file(path, text)
         except outputs.OutputWriteError as exc:
             writer.err(f"stcheck: error: {exc}\n")
             unwritten += 1
@@ -443,14 +495,42 @@ def run_command(
 
             writer.out(render_text(report, verbose=True))
         else:
-            writer.out(plugins.formats[args.format].render(report))
+            text = _render(plugins, args.format, report, writer, redactor)
+            if text is None:
+                unwritten += 1
+            else:
+                writer.out(text)
     if unwritten:
-        return EXIT_INTERNAL  # the verdict exists but did not reach every file asked for
+        return ExitCode.INTERNAL  # the verdict exists but did not reach every output asked for
     if args.command == "report":
         from stcheck.readiness import any_not_ready
 
-        return EXIT_FAILED if args.strict and any_not_ready(report) else EXIT_OK
-    return EXIT_FAILED if report.failed else EXIT_OK
+        return ExitCode.FAILURES if args.strict and any_not_ready(report) else ExitCode.OK
+    return ExitCode.FAILURES if report.failed else ExitCode.OK
+
+
+def _render(
+    plugins: PluginSet, name: str, report: Any, writer: Writer, redactor: Redactor
+) -> str | None:
+    """Format ``name``'s text for ``report``, or None (said on stderr) when the format crashed.
+
+    A format's ``render`` is plugin code: whatever it raises, ``SystemExit``
+    included, costs that one output (exit 3), never the verdict of the others.
+    """
+    text: Any = None
+    with Boundary() as boundary:
+        text = plugins.formats[name].render(report)
+        if not isinstance(text, str):
+            raise TypeError(f"render returned {type(text).__name__}, not text")
+    if boundary.failure is None:
+        return str(text)
+    provider = plugins.provider("formats", name)
+    by = f" (plugin {provider.label})" if provider is not None else ""
+    writer.err(
+        f"stcheck: error: the {name} output format{by} crashed:"
+        f" {describe(boundary.failure, redactor.secrets.mask)}\n"
+    )
+    return None
 
 
 def _network_config(options: RunOptions) -> Any:

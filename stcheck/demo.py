@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
+from stcheck.exitcodes import ExitCode
 from stcheck.model import RunReport, Status
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ def run_demo(writer: Writer, redactor: Redactor) -> int:
             "stcheck demo: the fake ServiceTitan needs the trustme package for its throwaway CA;"
             " install it with `pip install trustme`\n"
         )
-        return 2
+        return ExitCode.USAGE
     started = time.perf_counter()
     plugins = build_plugins()
     parser = build_parser(plugins)
@@ -228,13 +229,13 @@ def run_demo(writer: Writer, redactor: Redactor) -> int:
                 "\nstcheck demo: the run did NOT go as intended:\n"
                 + "".join(f"  - {problem}\n" for problem in problems)
             )
-            return 1
+            return ExitCode.FAILURES
         writer.out(
             f"{report_note}\nstcheck demo: ran as intended in {elapsed:.1f} s. The failures above"
             " are the sample's deliberate ones, so the demo exits 0; `stcheck check` on this"
             " manifest exits 1.\n"
         )
-        return 0
+        return ExitCode.OK
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

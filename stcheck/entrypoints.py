@@ -6,6 +6,13 @@ a third of the pre-commit hook's start-up budget. The entry points live in
 plain ``entry_points.txt`` files next to each distribution's metadata, so this
 module reads just those, in ``sys.path`` order, first distribution of a name
 wins — the same answer for the ``stcheck`` group at a fraction of the cost.
+
+Only *trusted* path entries are searched (:func:`trusted_path`): never an
+empty or relative entry, the working directory, or the directory or git work
+tree of a manifest being checked. ``python -m stcheck`` puts the working
+directory first on ``sys.path``; without this filter a pull request could
+commit ``evil.dist-info/entry_points.txt`` and a module, and run code in the
+CI gate.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 _METADATA_SUFFIXES = (".dist-info", ".egg-info")
@@ -55,13 +63,55 @@ def _parse(text: str, group: str) -> list[tuple[str, str]]:
     return found
 
 
-def find_entry_points(group: str, path: list[str] | None = None) -> list[EntryPoint]:
-    """Entry points of ``group`` from the distributions importable on ``path`` (sys.path)."""
+def untrusted_directories(candidates: Iterable[str] = ()) -> set[str]:
+    """Real paths that never hold plugins: the working directory, ``candidates`` and their trees.
+
+    ``candidates`` are the manifests (or their directories) a run checks; each
+    one's directory and the git work tree holding it are untrusted, as are the
+    working directory and its work tree.
+    """
+    from stcheck.confine import repository_root
+
+    refused: set[str] = set()
+    directories = [os.getcwd()]
+    for candidate in candidates:
+        directories.append(candidate if os.path.isdir(candidate) else os.path.dirname(candidate))
+    for directory in directories:
+        real = os.path.realpath(directory or ".")
+        refused.add(real)
+        refused.add(os.path.realpath(repository_root(real)))
+    return refused
+
+
+def trusted_path(path: Sequence[str], untrusted: Iterable[str]) -> list[str]:
+    """The entries of ``path`` that may hold plugins: absolute, and not an ``untrusted`` directory.
+
+    An empty or relative entry means "the working directory" to the import
+    system, so it is dropped whatever the working directory is. Directories
+    *below* an untrusted one (a virtual environment created inside the
+    checkout) are kept: that is where CI installs packages.
+    """
+    refused = {os.path.realpath(directory) for directory in untrusted}
+    return [
+        entry
+        for entry in path
+        if entry and os.path.isabs(entry) and os.path.realpath(entry) not in refused
+    ]
+
+
+def find_entry_points(group: str, path: Sequence[str] | None = None) -> list[EntryPoint]:
+    """Entry points of ``group`` from the distributions on ``path``.
+
+    Without ``path``: ``sys.path`` less the untrusted directories
+    (:func:`trusted_path`, :func:`untrusted_directories`).
+    """
+    if path is None:
+        path = trusted_path(sys.path, untrusted_directories())
     seen: set[str] = set()
     found: list[EntryPoint] = []
-    for directory in path if path is not None else sys.path:
+    for directory in path:
         try:
-            entries = os.listdir(directory or ".")
+            entries = os.listdir(directory)
         except OSError:
             continue
         for entry in sorted(entries):
@@ -74,7 +124,7 @@ def find_entry_points(group: str, path: list[str] | None = None) -> list[EntryPo
             seen.add(key)
             try:
                 with open(
-                    os.path.join(directory or ".", entry, "entry_points.txt"), encoding="utf-8"
+                    os.path.join(directory, entry, "entry_points.txt"), encoding="utf-8"
                 ) as handle:
                     text = handle.read()
             except OSError:

@@ -11,10 +11,15 @@ The built-in checks, reference schemes and output formats are registered
 through exactly these hooks (see :mod:`stcheck.builtin`). Plugins are only ever
 loaded from installed packages, never from the repository being checked.
 
-A plugin that fails to import, or whose hook raises or returns something that
-is not of the expected type, is reported as an ``error`` result (reason
-``plugin_error``, with the plugin's name and version) and the run goes on
-without it.
+Hooks are called through pluggy's plugin manager, one plugin at a time:
+``specname=`` and ``tryfirst``/``trylast`` work as pluggy documents (hook
+wrappers are refused: each implementation is called alone).
+A plugin that fails to import, whose hook raises (anything, ``SystemExit``
+included) or returns something that is not of the expected type, or that
+implements a hook not listed here (a typo such as ``stcheck_chekcs``), is
+reported as an ``error`` result (reason ``plugin_error``, with the plugin's
+name and version) and the run goes on without it. What plugin code prints
+passes the redactor (see docs/plugins.md).
 """
 
 from __future__ import annotations

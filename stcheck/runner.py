@@ -2,8 +2,9 @@
 
 manifest → load → (schema, references, unique, …) → entries × (credentials →
 dns → token → api) on a bounded worker pool → (golive) → one immutable
-:class:`RunReport`. A check that raises becomes an ``error`` result for that
-check; the run goes on.
+:class:`RunReport`. A check that raises — anything, ``SystemExit`` and
+``KeyboardInterrupt`` included (:mod:`stcheck.boundary`) — becomes an
+``error`` result for that check; the run goes on.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ import contextlib
 import dataclasses
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import NamedTuple, cast
 
 from stcheck import __version__
 from stcheck.api import Check, CheckContext, RunOptions
+from stcheck.boundary import Boundary, describe
 from stcheck.confine import FileRefused
 from stcheck.manifest import Entry, Manifest, load_manifest
 from stcheck.model import Location, PluginInfo, Result, RunReport, Status
-from stcheck.plugins import PluginSet
+from stcheck.plugins import LoadedPlugin, PluginSet
 from stcheck.reasons import hint_for
 from stcheck.secrets import Redactor
 
@@ -108,6 +111,74 @@ def _stamp(results: list[Result], elapsed: float) -> list[Result]:
     return results
 
 
+def _unscrubbed(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class CheckGuard:
+    """Runs one check call behind the plugin boundary; what it raises becomes a result.
+
+    ``scrub`` masks the run's resolved values (``Redactor.secrets.mask``) in
+    exception text and in the messages and hints of plugin (non-built-in)
+    checks; ``providers`` maps check ids to the plugin that provides them.
+    """
+
+    scrub: Callable[[str], str] = _unscrubbed
+    providers: Mapping[str, LoadedPlugin] = field(default_factory=dict)
+
+    @classmethod
+    def for_run(cls, ctx: CheckContext, plugins: PluginSet) -> CheckGuard:
+        redactor = ctx.services.get("redactor")
+        scrub = redactor.secrets.mask if isinstance(redactor, Redactor) else _unscrubbed
+        providers = {p_check: p for p in plugins.plugins for p_check in p.checks}
+        return cls(scrub, providers)
+
+    def __call__(
+        self,
+        check: Check,
+        call: Callable[[], Iterable[Result]],
+        location: Location,
+        tenant: str | None = None,
+        environment: str | None = None,
+    ) -> list[Result]:
+        started = time.perf_counter()
+        results: list[Result] = []
+        with Boundary() as boundary:
+            results = list(call())
+            wrong = [r for r in results if not isinstance(r, Result)]
+            if wrong:
+                raise TypeError(f"returned {type(wrong[0]).__name__} instead of Result")
+        provider = self.providers.get(check.id)
+        if boundary.failure is not None:
+            by = f" (plugin {provider.label})" if provider is not None else ""
+            return [
+                Result(
+                    check=check.id,
+                    status=Status.ERROR,
+                    message=f"the {check.id} check{by} crashed:"
+                    f" {describe(boundary.failure, self.scrub)}",
+                    reason="check_crashed",
+                    tenant=tenant,
+                    environment=environment,
+                    location=location,
+                    hint=hint_for("check_crashed"),
+                    duration=time.perf_counter() - started,
+                )
+            ]
+        if provider is not None and not provider.builtin:
+            results = [self._scrubbed(result) for result in results]
+        return _stamp(results, time.perf_counter() - started)
+
+    def _scrubbed(self, result: Result) -> Result:
+        """A plugin's result with the run's resolved values masked in its message and hint."""
+        hint = self.scrub(result.hint) if result.hint else result.hint
+        message = self.scrub(result.message)
+        if message == result.message and hint == result.hint:
+            return result
+        return dataclasses.replace(result, message=message, hint=hint)
+
+
 def _guarded(
     check: Check,
     call: Callable[[], Iterable[Result]],
@@ -115,27 +186,8 @@ def _guarded(
     tenant: str | None = None,
     environment: str | None = None,
 ) -> list[Result]:
-    started = time.perf_counter()
-    try:
-        results = list(call())
-        wrong = [r for r in results if not isinstance(r, Result)]
-        if wrong:
-            raise TypeError(f"returned {type(wrong[0]).__name__} instead of Result")
-    except Exception as exc:
-        return [
-            Result(
-                check=check.id,
-                status=Status.ERROR,
-                message=f"the {check.id} check crashed: {type(exc).__name__}: {exc}",
-                reason="check_crashed",
-                tenant=tenant,
-                environment=environment,
-                location=location,
-                hint=hint_for("check_crashed"),
-                duration=time.perf_counter() - started,
-            )
-        ]
-    return _stamp(results, time.perf_counter() - started)
+    """:class:`CheckGuard` without a run's scrubber or providers (for callers outside a run)."""
+    return CheckGuard()(check, call, location, tenant, environment)
 
 
 def _unloaded(check: Check, location: Location) -> Result:
@@ -181,12 +233,11 @@ def run(
             redactor.secrets.add_manifest_text(_manifest_text(manifest))
     results: list[Result] = []
     for plugin in plugins.errors:
-        version = f" {plugin.version}" if plugin.version else ""
         results.append(
             Result(
                 check="plugins",
                 status=Status.ERROR,
-                message=f"plugin {plugin.name}{version} left out: {plugin.error}",
+                message=f"plugin {plugin.label} left out: {plugin.error}",
                 reason="plugin_error",
                 hint=hint_for("plugin_error"),
             )
@@ -270,6 +321,7 @@ def _run_manifest(
 ) -> list[Result]:
     manifest = ctx.manifest
     here = Location(manifest.path)
+    guard = CheckGuard.for_run(ctx, plugins)
     results: list[Result] = []
     checks = list(plugins.checks.values())
     for check in checks:
@@ -291,7 +343,7 @@ def _run_manifest(
             results.append(_unloaded(check, here))
             continue
         ran.add(check.id)
-        results.extend(_guarded(check, lambda c=check: c.run(ctx), here))  # type: ignore[misc]
+        results.extend(guard(check, lambda c=check: c.run(ctx), here))  # type: ignore[misc]
     entry_checks = _ordered(runnable, "entry")
     if entry_checks and manifest.loaded:
         entries = [
@@ -302,28 +354,34 @@ def _run_manifest(
         ]
         ctx.entries = entries
         ran.update(check.id for check in entry_checks)
-        results.extend(_run_entries(ctx, entry_checks, entries, progress))
+        results.extend(_run_entries(ctx, entry_checks, entries, progress, guard))
     ctx.results = list(results)
     for check in _ordered(runnable, "summary"):
         if not manifest.loaded:
             results.append(_unloaded(check, here))
             continue
         ran.add(check.id)
-        produced = _guarded(check, lambda c=check: c.run(ctx), here)  # type: ignore[misc]
+        produced = guard(check, lambda c=check: c.run(ctx), here)  # type: ignore[misc]
         results.extend(produced)
         ctx.results.extend(produced)
     return results
 
 
 def _run_entries(
-    ctx: CheckContext, checks: list[Check], entries: list[Entry], progress: Progress | None
+    ctx: CheckContext,
+    checks: list[Check],
+    entries: list[Entry],
+    progress: Progress | None,
+    guard: CheckGuard | None = None,
 ) -> list[Result]:
+    guarded = guard or CheckGuard()
+
     def pipeline(entry: Entry) -> list[Result]:
         produced: list[Result] = []
         location = ctx.locate(entry.pointer)
         for check in checks:
             produced.extend(
-                _guarded(
+                guarded(
                     check,
                     lambda c=check: c.run_entry(ctx, entry, tuple(produced)),  # type: ignore[misc]
                     location,

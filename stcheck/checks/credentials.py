@@ -32,6 +32,9 @@ class CredentialsCheck(Check):
     - ``fail`` ``unusable_value``: the value holds a NUL, line break or other
       control character (the value is not used, and not shown);
     - ``fail`` ``empty_value``: it resolves to nothing (or only whitespace);
+    - ``error`` ``plugin_error``: a plugin's resolver crashed (anything it
+      raised other than ``ResolveReferenceError``, ``SystemExit`` included);
+      the exception's type is named, never its text;
     - ``warn`` ``whitespace``: leading or trailing whitespace, stripped before
       use (copied secrets with a trailing newline or space are a classic cause
       of ``invalid_client``);
@@ -100,9 +103,12 @@ class CredentialsCheck(Check):
         if failures:
             real = [(p, r) for p, r in failures if r.reason != "depends_on_failure"]
             pointer, first = (real or failures)[0]
+            status = Status.FAIL if real else Status.SKIP
+            if first.reason == "plugin_error":
+                status = Status.ERROR  # the resolver crashed: could not tell
             return ctx.result(
                 self.id,
-                Status.FAIL if real else Status.SKIP,
+                status,
                 "; ".join(r.message for _, r in failures),
                 reason=first.reason,
                 pointer=pointer,

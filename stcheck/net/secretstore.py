@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from stcheck.api import ReferenceScheme, ResolveContext, ResolveReferenceError
+from stcheck.boundary import Boundary
 from stcheck.checks.references import REFERENCE
 from stcheck.confine import has_control, repository_root
 from stcheck.model import Result, Status
@@ -22,6 +23,10 @@ from stcheck.net.runtime import shared
 from stcheck.net.singleflight import SingleFlight
 from stcheck.reasons import REASONS
 from stcheck.secrets import shown_scheme, suggested_scheme
+from stcheck.text import clipped
+
+RESOLVER_MESSAGE_CHARS = 300
+"""The most of a resolver's own message a result quotes."""
 
 if TYPE_CHECKING:
     from stcheck.api import CheckContext
@@ -61,9 +66,11 @@ class SecretStore:
         schemes: Mapping[str, ReferenceScheme],
         on_secret: Any = None,
         env_allow: tuple[str, ...] | None = None,
+        scrub: Callable[[str], str] | None = None,
     ) -> None:
         self._schemes = schemes
         self._on_secret = on_secret
+        self._scrub = scrub
         self._env_allow = env_allow
         self._roots: dict[str, str] = {}
         self._cache: SingleFlight[tuple[str, str], Resolved] = SingleFlight()
@@ -145,19 +152,19 @@ class SecretStore:
             root=self._root(manifest_dir),
             env_allow=self._env_allow,
         )
-        try:
+        raw: Any = None
+        with Boundary() as boundary:
             raw = scheme.resolve(rest, context)
-        except ResolveReferenceError as exc:
-            reason = (
-                exc.reason
-                if exc.reason in REASONS or "." in exc.reason
-                else ("unresolved_reference")
-            )
-            return Resolved(reference, reason=reason, message=f"{reference}: {exc.message}")
-        except Exception as exc:  # a plugin's resolver broke; its text may hold anything
+        exc = boundary.failure
+        if isinstance(exc, ResolveReferenceError):
+            reason = exc.reason if isinstance(exc.reason, str) else ""
+            if reason not in REASONS and "." not in reason:
+                reason = "unresolved_reference"
+            return Resolved(reference, reason=reason, message=f"{reference}: {self._said(exc)}")
+        if exc is not None:  # a resolver broke (even sys.exit()); its text may hold anything
             return Resolved(
                 reference,
-                reason="unresolved_reference",
+                reason="plugin_error",
                 message=f"{reference}: the {scheme_name}: resolver failed ({type(exc).__name__})",
             )
         if not isinstance(raw, str):
@@ -198,6 +205,16 @@ class SecretStore:
             )
         return Resolved(reference, value=value, warnings=tuple(warnings))
 
+    def _said(self, exc: ResolveReferenceError) -> str:
+        """A resolver's message, fit to show: its refused value masked, scrubbed, shortened."""
+        value = exc.value if isinstance(exc.value, str) else None
+        if value and self._on_secret is not None and not has_control(value.strip()):
+            self._on_secret(value)
+        message = exc.message if isinstance(exc.message, str) else str(exc.message)
+        if self._scrub is not None:
+            message = self._scrub(message)
+        return clipped(message, RESOLVER_MESSAGE_CHARS)
+
     def _root(self, manifest_dir: str) -> str:
         with self._lock:
             if manifest_dir not in self._roots:
@@ -225,9 +242,12 @@ def secret_store(ctx: CheckContext) -> SecretStore:
     """The run's :class:`SecretStore` (created on first use)."""
     redactor: Any = ctx.services.get("redactor")
     on_secret = getattr(redactor, "add_secret", None)
+    scrub = getattr(getattr(redactor, "secrets", None), "mask", None)
     allow = env_policy(ctx.options.allow_env, os.environ)
     return shared(
-        ctx, "secrets", lambda: SecretStore(ctx.schemes, on_secret=on_secret, env_allow=allow)
+        ctx,
+        "secrets",
+        lambda: SecretStore(ctx.schemes, on_secret=on_secret, env_allow=allow, scrub=scrub),
     )
 
 
@@ -282,7 +302,7 @@ def credential_problem(
         )
     return ctx.result(
         check_id,
-        Status.FAIL,
+        Status.ERROR if problem.reason == "plugin_error" else Status.FAIL,
         problem.message,
         reason=problem.reason,
         pointer=pointer,
