@@ -359,7 +359,7 @@ def _main(argv: list[str], writer: Writer, redactor: Redactor) -> int:
         writer.out(render_plugins(plugins))
         return EXIT_OK
     if args.command == "schema":
-        from stcheck.schema import MANIFEST_SCHEMA, REPORT_SCHEMA, schema_text
+        from stcheck.manifest.schema import MANIFEST_SCHEMA, REPORT_SCHEMA, schema_text
 
         writer.out(schema_text(REPORT_SCHEMA if args.report else MANIFEST_SCHEMA))
         return EXIT_OK

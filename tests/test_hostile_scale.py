@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from stcheck import manifest as manifest_module
 from stcheck.manifest import load_bytes
-from stcheck.schema import load_schema, validator
+from stcheck.manifest import locate as locate_module
+from stcheck.manifest.schema import load_schema, validator
 from stcheck.text import shortened, shown
 from tests.conftest import VALID, run_cli
 
@@ -55,7 +55,7 @@ def test_indexed_lookups_agree_with_scanning(monkeypatch: pytest.MonkeyPatch) ->
         return located, [loaded.at_offset(o) for o in offsets]
 
     indexed = answers()
-    monkeypatch.setattr(manifest_module, "_SCAN_WIDTH", 10**9)  # the plain scans
+    monkeypatch.setattr(locate_module, "_SCAN_WIDTH", 10**9)  # the plain scans
     scanned = answers()
     assert indexed == scanned
     loaded = load_bytes(text.encode(), "m.yaml")
@@ -73,7 +73,7 @@ def test_aliases_out_of_document_order_fall_back_to_scanning(
     loaded = load_bytes(text.encode(), "m.yaml")
     offsets = [text.index("value"), text.index("v17"), text.rindex("*a")]
     indexed = [loaded.at_offset(o) for o in offsets]
-    monkeypatch.setattr(manifest_module, "_SCAN_WIDTH", 10**9)
+    monkeypatch.setattr(locate_module, "_SCAN_WIDTH", 10**9)
     assert indexed == [loaded.at_offset(o) for o in offsets]
     assert indexed[0][0].pointer == "/anchor/deep" and indexed[1][0].pointer == "/list/35"
 
