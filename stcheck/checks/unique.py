@@ -9,7 +9,7 @@ from stcheck.api import Check, CheckContext
 from stcheck.hookspecs import hookimpl
 from stcheck.listing import Listing
 from stcheck.manifest import parse_tenant_id
-from stcheck.manifest.pointer import child
+from stcheck.manifest.pointer import child, join
 from stcheck.model import Result, Status
 from stcheck.text import clipped, shown
 
@@ -74,7 +74,9 @@ class _Scan:
 
     def tenant(self, index: int, tenant: dict[str, Any]) -> None:
         name = tenant.get("name")
-        this = _Tenant(name if isinstance(name, str) else f"tenants[{index}]", f"/tenants/{index}")
+        this = _Tenant(
+            name if isinstance(name, str) else f"tenants[{index}]", join(("tenants", index))
+        )
         if isinstance(name, str):
             self.tenant_name(index, name, this)
         environments = tenant.get("environments")

@@ -137,7 +137,7 @@ def pointers_of(root: Node, targets: set[int]) -> dict[int, str]:
                 stack.append((value_node, child))
         elif isinstance(node, SequenceNode):
             for position, item in enumerate(node.value):
-                stack.append((item, f"{path}/{position}"))
+                stack.append((item, jsonpointer.child(path, position)))
     return found
 
 
