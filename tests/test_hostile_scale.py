@@ -97,6 +97,25 @@ def test_many_wrong_tenants_are_listed_in_a_window_and_counted(tmp_path: Path) -
     assert len(schema) == 201 and "more schema problems" in schema[-1]["message"]
 
 
+def test_uniqueness_problems_beyond_the_window_are_all_counted(tmp_path: Path) -> None:
+    """300 tenants share one tenant ID and one client ID: 299 + 299 findings, 200 listed.
+
+    Once the listing was full, a duplicate tenant ID used to skip the entry's
+    client references, so the count of the rest came out at 199.
+    """
+    tenants = "".join(
+        f"  - name: t{i}\n    environments:\n      integration:"
+        f" {{tenant_id: 1, client_id: env:SAME, client_secret: env:S{i}}}\n"
+        for i in range(300)
+    )
+    path = tmp_path / "stcheck.yaml"
+    path.write_text(HEADER + "tenants:\n" + tenants, encoding="utf-8")
+    result = run_cli("validate", "--format", "json", "--select", "unique", str(path))
+    unique = [r for r in json.loads(result.out)["results"] if r["check"] == "unique"]
+    assert len(unique) == 201
+    assert "and 398 more uniqueness problems not listed" in unique[-1]["message"]
+
+
 def test_the_split_validation_window_matches_a_whole_validation() -> None:
     """Validating tenant by tenant finds what one validation of the whole manifest finds."""
     tenants = "".join(
