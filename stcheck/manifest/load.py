@@ -166,6 +166,19 @@ def _construct(root: Node, path: str) -> Manifest:
         return Manifest(path, None, root, [aborted])
     except RecursionError:
         return _fatal(path, "too_deep", "the document nests too deeply to load")
+    problems = _problems(constructor, root)
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else "a single value"
+        mark = root.start_mark
+        message = f"the document is {kind}, not a mapping: a manifest starts with 'version: 1'"
+        problems.append(
+            LoadProblem("not_a_mapping", message, mark.line + 1, mark.column + 1, "", True)
+        )
+    return Manifest(path, data, root, problems)
+
+
+def _problems(constructor: Constructor, root: Node) -> list[LoadProblem]:
+    """What constructing found, located (pointers from one walk of the tree)."""
     pointers = pointers_of(root, {id(node) for _, _, node, _ in constructor.problems})
     problems = [
         LoadProblem(
@@ -179,27 +192,9 @@ def _construct(root: Node, path: str) -> Manifest:
         for reason, message, node, fatal in constructor.problems
     ]
     if constructor.unlisted:
-        problems.append(
-            LoadProblem(
-                "invalid_yaml",
-                f"and {constructor.unlisted} more problems of this kind not listed",
-                None,
-                None,
-            )
-        )
-    if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else "a single value"
-        problems.append(
-            LoadProblem(
-                "not_a_mapping",
-                f"the document is {kind}, not a mapping: a manifest starts with 'version: 1'",
-                root.start_mark.line + 1,
-                root.start_mark.column + 1,
-                "",
-                True,
-            )
-        )
-    return Manifest(path, data, root, problems)
+        more = f"and {constructor.unlisted} more problems of this kind not listed"
+        problems.append(LoadProblem("invalid_yaml", more, None, None))
+    return problems
 
 
 def _reader_problem(exc: yaml.YAMLError) -> str:
