@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from stcheck.confine import FileRefused, confined_path, read_regular, repository_root
 from stcheck.confine import path_problem as path_problem
+from stcheck.manifest.pointer import child
 from stcheck.model import Location, Result, RunReport, Status
 from stcheck.reasons import hint_for
 
@@ -268,7 +269,7 @@ class CheckContext:
             status,
             message,
             reason=reason,
-            pointer=f"{entry.pointer}/{field}" if field else entry.pointer,
+            pointer=child(entry.pointer, field) if field else entry.pointer,
             tenant=entry.tenant,
             environment=entry.environment,
             facts=facts,

@@ -405,7 +405,7 @@ def _main(argv: list[str], writer: Writer, redactor: Redactor, streams: PluginSt
         writer.out(render_plugins(plugins))
         return ExitCode.OK
     if args.command == "schema":
-        from stcheck.schema import MANIFEST_SCHEMA, REPORT_SCHEMA, schema_text
+        from stcheck.manifest.schema import MANIFEST_SCHEMA, REPORT_SCHEMA, schema_text
 
         writer.out(schema_text(REPORT_SCHEMA if args.report else MANIFEST_SCHEMA))
         return ExitCode.OK

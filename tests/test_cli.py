@@ -13,10 +13,10 @@ from stcheck import __version__
 from stcheck import cli as cli_module
 from stcheck.api import Check, CheckContext
 from stcheck.hookspecs import hookimpl
+from stcheck.manifest.schema import REPORT_SCHEMA, load_schema
 from stcheck.model import Result, Status
 from stcheck.plugins import build_plugins
 from stcheck.runner import run
-from stcheck.schema import REPORT_SCHEMA, load_schema
 from tests.conftest import VALID, run_cli
 
 BROKEN = VALID.replace("tenant_id: 2345678", "tenant_id: 1234567").replace(

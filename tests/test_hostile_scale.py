@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from stcheck import manifest as manifest_module
 from stcheck.manifest import load_bytes
-from stcheck.schema import load_schema, validator
+from stcheck.manifest import locate as locate_module
+from stcheck.manifest.schema import load_schema, validator
 from stcheck.text import shortened, shown
 from tests.conftest import VALID, run_cli
 
@@ -55,7 +55,7 @@ def test_indexed_lookups_agree_with_scanning(monkeypatch: pytest.MonkeyPatch) ->
         return located, [loaded.at_offset(o) for o in offsets]
 
     indexed = answers()
-    monkeypatch.setattr(manifest_module, "_SCAN_WIDTH", 10**9)  # the plain scans
+    monkeypatch.setattr(locate_module, "_SCAN_WIDTH", 10**9)  # the plain scans
     scanned = answers()
     assert indexed == scanned
     loaded = load_bytes(text.encode(), "m.yaml")
@@ -73,7 +73,7 @@ def test_aliases_out_of_document_order_fall_back_to_scanning(
     loaded = load_bytes(text.encode(), "m.yaml")
     offsets = [text.index("value"), text.index("v17"), text.rindex("*a")]
     indexed = [loaded.at_offset(o) for o in offsets]
-    monkeypatch.setattr(manifest_module, "_SCAN_WIDTH", 10**9)
+    monkeypatch.setattr(locate_module, "_SCAN_WIDTH", 10**9)
     assert indexed == [loaded.at_offset(o) for o in offsets]
     assert indexed[0][0].pointer == "/anchor/deep" and indexed[1][0].pointer == "/list/35"
 
@@ -95,6 +95,25 @@ def test_many_wrong_tenants_are_listed_in_a_window_and_counted(tmp_path: Path) -
     assert "and 2,799 more uniqueness problems not listed" in unique[-1]["message"]
     schema = [r for r in results if r["check"] == "schema"]
     assert len(schema) == 201 and "more schema problems" in schema[-1]["message"]
+
+
+def test_uniqueness_problems_beyond_the_window_are_all_counted(tmp_path: Path) -> None:
+    """300 tenants share one tenant ID and one client ID: 299 + 299 findings, 200 listed.
+
+    Once the listing was full, a duplicate tenant ID used to skip the entry's
+    client references, so the count of the rest came out at 199.
+    """
+    tenants = "".join(
+        f"  - name: t{i}\n    environments:\n      integration:"
+        f" {{tenant_id: 1, client_id: env:SAME, client_secret: env:S{i}}}\n"
+        for i in range(300)
+    )
+    path = tmp_path / "stcheck.yaml"
+    path.write_text(HEADER + "tenants:\n" + tenants, encoding="utf-8")
+    result = run_cli("validate", "--format", "json", "--select", "unique", str(path))
+    unique = [r for r in json.loads(result.out)["results"] if r["check"] == "unique"]
+    assert len(unique) == 201
+    assert "and 398 more uniqueness problems not listed" in unique[-1]["message"]
 
 
 def test_the_split_validation_window_matches_a_whole_validation() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from stcheck import manifest as manifest_module
 from stcheck.manifest import HAVE_LIBYAML, MAX_BYTES, load_bytes, load_manifest
+from stcheck.model import Location
 
 
 def problems(text: str) -> list[tuple[str, int | None, int | None, str]]:
@@ -134,7 +135,7 @@ def test_small_limit_applies(tmp_path: Path) -> None:
 def test_locate_gives_line_column_and_falls_back(write) -> None:  # type: ignore[no-untyped-def]
     path = write("version: 1\napp:\n  name: x\ntenants:\n  - name: a\n    environments: {}\n")
     loaded = load_manifest(str(path))
-    assert loaded.locate("/app/name") == manifest_module.Location(str(path), 3, 9, "/app/name")
+    assert loaded.locate("/app/name") == Location(str(path), 3, 9, "/app/name")
     assert loaded.locate("/tenants/0/name").line == 5
     # the key rather than the value
     assert loaded.locate("/app", key="name").column == 3

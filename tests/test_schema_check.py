@@ -8,9 +8,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from stcheck.explain import explain
 from stcheck.manifest import load_bytes
-from stcheck.schema import MANIFEST_SCHEMA, Validator, load_schema, schema_path
+from stcheck.manifest.explain import explain
+from stcheck.manifest.schema import MANIFEST_SCHEMA, Validator, load_schema, schema_path
 from tests.conftest import VALID, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
@@ -318,7 +318,7 @@ def test_reference_validator_is_the_fallback_when_jsonschema_rs_is_missing(tmp_p
     probe = (
         "import sys\n"
         "sys.modules['jsonschema_rs'] = None  # as if no wheel could be installed\n"
-        "from stcheck.schema import validator\n"
+        "from stcheck.manifest.schema import validator\n"
         "from stcheck.cli import main\n"
         f"code = main(['validate', {str(path)!r}])\n"
         "print(validator().engine, code)\n"

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from stcheck.api import Check, CheckContext
 from stcheck.hookspecs import hookimpl
+from stcheck.manifest.pointer import child, parent
 from stcheck.model import Result, Status
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class CredentialsCheck(Check):
         pairs: dict[str, dict[str, tuple[str | None, ...]]] = {}
         for entry in selected_entries(ctx):
             fields = [
-                (name, f"{entry.pointer}/{name}", store.resolve(directory, ref))
+                (name, child(entry.pointer, name), store.resolve(directory, ref))
                 for name, ref in (
                     ("client_id", entry.client_id_ref),
                     ("client_secret", entry.client_secret_ref),
@@ -134,7 +135,7 @@ class CredentialsCheck(Check):
             self.id,
             Status.PASS,
             f"{refs} resolve{'s' if len(fields) == 1 else ''}",
-            pointer=fields[0][1].rsplit("/", 1)[0] if entry else fields[0][1],
+            pointer=parent(fields[0][1]) if entry else fields[0][1],
             tenant=tenant,
             environment=environment,
         )

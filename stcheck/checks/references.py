@@ -9,6 +9,7 @@ from typing import Any
 from stcheck.api import Check, CheckContext
 from stcheck.hookspecs import hookimpl
 from stcheck.listing import Listing
+from stcheck.manifest import pointer as jsonpointer
 from stcheck.model import Result, Status
 from stcheck.secrets import shown_scheme, suggested_scheme
 from stcheck.text import shown
@@ -35,7 +36,8 @@ def credential_fields(data: Any) -> Iterator[tuple[str, str, Any]]:
                 continue
             for field in ("client_id", "client_secret"):
                 if field in env:
-                    yield f"/tenants/{index}/environments/{env_name}/{field}", field, env[field]
+                    at = jsonpointer.join(("tenants", index, "environments", env_name, field))
+                    yield at, field, env[field]
 
 
 class ReferencesCheck(Check):

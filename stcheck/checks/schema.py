@@ -7,11 +7,12 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from stcheck.api import Check, CheckContext
-from stcheck.explain import DATE_FIELDS, explain_window, where
 from stcheck.hookspecs import hookimpl
 from stcheck.manifest import MAX_TENANT_ID, Manifest
+from stcheck.manifest import pointer as jsonpointer
+from stcheck.manifest.explain import DATE_FIELDS, explain_window, where
+from stcheck.manifest.schema import load_schema, validator
 from stcheck.model import Location, Result, Status
-from stcheck.schema import load_schema, validator
 from stcheck.secrets import credential_kind
 from stcheck.servicetitan_scopes import MODULE_ABBREVIATIONS, scope_module, suggest_scope
 from stcheck.text import shown
@@ -117,7 +118,7 @@ class SchemaCheck(Check):
         if not isinstance(scopes, list):
             return
         for index, scope in enumerate(scopes):
-            pointer = f"/app/required_scopes/{index}"
+            pointer = jsonpointer.join(("app", "required_scopes", index))
             if pointer in explained or not isinstance(scope, str):
                 continue
             module = scope_module(scope)
@@ -198,39 +199,44 @@ def is_calendar_date(text: str) -> bool:
 def _dated_and_ids(manifest: Manifest) -> Iterator[tuple[str, str, Any]]:
     """(pointer, key, value) of every date field and tenant ID in the manifest."""
     for index, tenant in manifest.tenants():
-        base = f"/tenants/{index}"
-        environments = tenant.get("environments")
-        if isinstance(environments, dict):
-            for name, env in environments.items():
-                if isinstance(env, dict):
-                    for key in ("tenant_id", "secret_created_on"):
-                        if key in env:
-                            yield f"{base}/environments/{name}/{key}", key, env[key]
-        go_live = tenant.get("go_live")
-        if not isinstance(go_live, dict):
-            continue
-        if "target_date" in go_live:
-            yield f"{base}/go_live/target_date", "target_date", go_live["target_date"]
-        attestations = go_live.get("attestations")
-        if isinstance(attestations, dict):
-            for name, attestation in attestations.items():
-                if isinstance(attestation, dict) and "on" in attestation:
-                    yield f"{base}/go_live/attestations/{name}/on", "on", attestation["on"]
+        base = jsonpointer.join(("tenants", index))
+        yield from _environment_fields(base, tenant.get("environments"))
+        yield from _go_live_dates(jsonpointer.child(base, "go_live"), tenant.get("go_live"))
+
+
+def _environment_fields(base: str, environments: Any) -> Iterator[tuple[str, str, Any]]:
+    if not isinstance(environments, dict):
+        return
+    for name, env in environments.items():
+        if isinstance(env, dict):
+            for key in ("tenant_id", "secret_created_on"):
+                if key in env:
+                    yield jsonpointer.child(base, "environments", name, key), key, env[key]
+
+
+def _go_live_dates(base: str, go_live: Any) -> Iterator[tuple[str, str, Any]]:
+    if not isinstance(go_live, dict):
+        return
+    if "target_date" in go_live:
+        yield jsonpointer.child(base, "target_date"), "target_date", go_live["target_date"]
+    attestations = go_live.get("attestations")
+    if isinstance(attestations, dict):
+        for name, attestation in attestations.items():
+            if isinstance(attestation, dict) and "on" in attestation:
+                yield jsonpointer.child(base, "attestations", name, "on"), "on", attestation["on"]
 
 
 def _where(ctx: CheckContext, pointer: str) -> str:
-    path: list[str | int] = [int(p) if p.isdigit() else p for p in pointer.split("/")[1:]]
-    return where(path, ctx.manifest.data)
+    return where(jsonpointer.path(pointer), ctx.manifest.data)
 
 
 def _tenant_name(data: Any, pointer: str) -> str | None:
-    parts = pointer.split("/")
-    if len(parts) >= 3 and parts[1] == "tenants" and parts[2].isdigit():
-        tenants = data.get("tenants") if isinstance(data, dict) else None
-        index = int(parts[2])
-        if isinstance(tenants, list) and index < len(tenants) and isinstance(tenants[index], dict):
-            name = tenants[index].get("name")
-            return name if isinstance(name, str) else None
+    index = jsonpointer.tenant_index(pointer)
+    tenants = data.get("tenants") if isinstance(data, dict) else None
+    if index is not None and isinstance(tenants, list) and index < len(tenants):
+        tenant = tenants[index]
+        name = tenant.get("name") if isinstance(tenant, dict) else None
+        return name if isinstance(name, str) else None
     return None
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from stcheck.api import Check, CheckContext
 from stcheck.hookspecs import hookimpl
 from stcheck.listing import Listing
 from stcheck.manifest import parse_tenant_id
+from stcheck.manifest.pointer import child, join
 from stcheck.model import Result, Status
 from stcheck.text import clipped, shown
 
@@ -34,109 +35,10 @@ class UniqueCheck(Check):
     order = 30
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
-        listing = Listing()
-        names: dict[str, int] = {}
-        tenant_ids: dict[tuple[str, int], tuple[str, str]] = {}
-        clients: dict[tuple[str, str, str], tuple[str, str, str | None]] = {}
-
-        def first_line(pointer: str) -> str:
-            line = ctx.locate(pointer).line
-            return f"line {line}" if line else pointer
-
+        scan = _Scan(ctx, self.id)
         for index, tenant in ctx.manifest.tenants():
-            name = tenant.get("name")
-            tenant_pointer = f"/tenants/{index}"
-            if isinstance(name, str):
-                if name in names and listing.room():
-                    listing.add(
-                        ctx.result(
-                            self.id,
-                            Status.FAIL,
-                            f"tenant name {shown(name)} is used twice (first at"
-                            f" {first_line(f'/tenants/{names[name]}/name')})",
-                            reason="duplicate_tenant",
-                            pointer=f"{tenant_pointer}/name",
-                            tenant=name,
-                        )
-                    )
-                elif name not in names:
-                    names[name] = index
-            label = name if isinstance(name, str) else f"tenants[{index}]"
-            quoted = shown(label)
-            environments = tenant.get("environments")
-            if not isinstance(environments, dict):
-                continue
-            refs_by_env: dict[str, dict[str, str]] = {}
-            for env_name, env in environments.items():
-                if not isinstance(env, dict):
-                    continue
-                env_pointer = f"{tenant_pointer}/environments/{env_name}"
-                tenant_id = parse_tenant_id(env.get("tenant_id"))
-                if tenant_id is not None:
-                    seen = tenant_ids.get((env_name, tenant_id))
-                    if seen:
-                        if not listing.room():
-                            continue
-                        listing.add(
-                            ctx.result(
-                                self.id,
-                                Status.FAIL,
-                                f"{clipped(env_name)} tenant ID {tenant_id} of {quoted} is already"
-                                f" used by {shown(seen[0])} (at {first_line(seen[1])})",
-                                reason="duplicate_tenant_id",
-                                pointer=f"{env_pointer}/tenant_id",
-                                tenant=label,
-                                environment=env_name,
-                            )
-                        )
-                    else:
-                        tenant_ids[(env_name, tenant_id)] = (label, f"{env_pointer}/tenant_id")
-                group = env.get("enterprise_group")
-                refs_by_env[env_name] = {}
-                for field in ("client_id", "client_secret"):
-                    ref = env.get(field)
-                    if not isinstance(ref, str):
-                        continue
-                    refs_by_env[env_name][field] = ref
-                    key = (env_name, field, ref)
-                    owner = clients.get(key)
-                    field_pointer = f"{env_pointer}/{field}"
-                    if owner is None:
-                        clients[key] = (
-                            label,
-                            field_pointer,
-                            group if isinstance(group, str) else None,
-                        )
-                    elif owner[0] != label and not (group and owner[2] == group) and listing.room():
-                        listing.add(
-                            ctx.result(
-                                self.id,
-                                Status.FAIL,
-                                f"{quoted} {clipped(env_name)} {field} references the same"
-                                f" credential as {shown(owner[0])} (at {first_line(owner[1])});"
-                                " declare the same enterprise_group on both if they share an"
-                                " Enterprise Hub pair",
-                                reason="shared_client_reference",
-                                pointer=field_pointer,
-                                tenant=label,
-                                environment=env_name,
-                            )
-                        )
-            for field in self._same_in_both(refs_by_env):
-                if listing.room():
-                    listing.add(
-                        ctx.result(
-                            self.id,
-                            Status.FAIL,
-                            f"{quoted} references the same {field} in integration and"
-                            " production; each environment has its own client pair",
-                            reason="same_reference_both_environments",
-                            pointer=f"{tenant_pointer}/environments/production/{field}",
-                            tenant=label,
-                            environment="production",
-                        )
-                    )
-        if not listing.results:
+            scan.tenant(index, tenant)
+        if not scan.listing.results:
             return [
                 ctx.result(
                     self.id,
@@ -144,14 +46,142 @@ class UniqueCheck(Check):
                     "tenant names, tenant IDs and client references are unique",
                 )
             ]
-        return listing.finish(ctx, self.id, "uniqueness problems")
+        return scan.listing.finish(ctx, self.id, "uniqueness problems")
 
-    @staticmethod
-    def _same_in_both(refs_by_env: dict[str, dict[str, Any]]) -> list[str]:
-        """The credential fields a tenant's two environments reference alike."""
+
+CLIENT_FIELDS = ("client_id", "client_secret")
+
+
+class _Tenant(NamedTuple):
+    label: str  # the name, or tenants[N] when it has none
+    pointer: str
+
+
+class _Scan:
+    """One pass over the tenants: where each thing was first written, and the findings.
+
+    The four rules are the methods below; each lists a finding only while the
+    listing has room (beyond it, a finding is counted, not built).
+    """
+
+    def __init__(self, ctx: CheckContext, check: str) -> None:
+        self.ctx = ctx
+        self.check = check
+        self.listing = Listing()
+        self.names: dict[str, int] = {}
+        self.tenant_ids: dict[tuple[str, int], tuple[str, str]] = {}
+        self.clients: dict[tuple[str, str, str], tuple[str, str, str | None]] = {}
+
+    def tenant(self, index: int, tenant: dict[str, Any]) -> None:
+        name = tenant.get("name")
+        this = _Tenant(
+            name if isinstance(name, str) else f"tenants[{index}]", join(("tenants", index))
+        )
+        if isinstance(name, str):
+            self.tenant_name(index, name, this)
+        environments = tenant.get("environments")
+        if not isinstance(environments, dict):
+            return
+        refs_by_env: dict[str, dict[str, str]] = {}
+        for env_name, env in environments.items():
+            if isinstance(env, dict):
+                at = child(this.pointer, "environments", env_name)
+                self.tenant_id(this, env_name, at, env)
+                refs_by_env[env_name] = self.client_references(this, env_name, at, env)
+        self.same_in_both(this, refs_by_env)
+
+    def tenant_name(self, index: int, name: str, this: _Tenant) -> None:
+        """Rule 1: tenant names are unique."""
+        first = self.names.setdefault(name, index)
+        if first != index and self.listing.room():
+            self.fail(
+                f"tenant name {shown(name)} is used twice"
+                f" (first at {self.first_line(child('/tenants', first, 'name'))})",
+                "duplicate_tenant",
+                child(this.pointer, "name"),
+                name,
+            )
+
+    def tenant_id(self, this: _Tenant, env_name: str, at: str, env: dict[str, Any]) -> None:
+        """Rule 2: a tenant ID appears once per environment."""
+        tenant_id = parse_tenant_id(env.get("tenant_id"))
+        if tenant_id is None:
+            return
+        pointer = child(at, "tenant_id")
+        first = self.tenant_ids.setdefault((env_name, tenant_id), (this.label, pointer))
+        if first[1] != pointer and self.listing.room():
+            self.fail(
+                f"{clipped(env_name)} tenant ID {tenant_id} of {shown(this.label)} is already"
+                f" used by {shown(first[0])} (at {self.first_line(first[1])})",
+                "duplicate_tenant_id",
+                pointer,
+                this.label,
+                env_name,
+            )
+
+    def client_references(
+        self, this: _Tenant, env_name: str, at: str, env: dict[str, Any]
+    ) -> dict[str, str]:
+        """Rule 3: no two tenants share a client reference, unless one enterprise_group says so.
+
+        Returns the entry's client references, for rule 4.
+        """
+        group = env.get("enterprise_group")
+        group = group if isinstance(group, str) else None
+        refs: dict[str, str] = {}
+        for field in CLIENT_FIELDS:
+            ref = env.get(field)
+            if not isinstance(ref, str):
+                continue
+            refs[field] = ref
+            pointer = child(at, field)
+            owner = self.clients.setdefault((env_name, field, ref), (this.label, pointer, group))
+            shared = owner[0] != this.label and not (group and owner[2] == group)
+            if shared and self.listing.room():
+                self.fail(
+                    f"{shown(this.label)} {clipped(env_name)} {field} references the same"
+                    f" credential as {shown(owner[0])} (at {self.first_line(owner[1])});"
+                    " declare the same enterprise_group on both if they share an"
+                    " Enterprise Hub pair",
+                    "shared_client_reference",
+                    pointer,
+                    this.label,
+                    env_name,
+                )
+        return refs
+
+    def same_in_both(self, this: _Tenant, refs_by_env: dict[str, dict[str, str]]) -> None:
+        """Rule 4: a tenant's integration and production entries reference different clients."""
         integration = refs_by_env.get("integration", {})
-        production = refs_by_env.get("production", {})
-        return [field for field, ref in production.items() if integration.get(field) == ref]
+        for field, ref in refs_by_env.get("production", {}).items():
+            if integration.get(field) == ref and self.listing.room():
+                self.fail(
+                    f"{shown(this.label)} references the same {field} in integration and"
+                    " production; each environment has its own client pair",
+                    "same_reference_both_environments",
+                    child(this.pointer, "environments", "production", field),
+                    this.label,
+                    "production",
+                )
+
+    def first_line(self, pointer: str) -> str:
+        line = self.ctx.locate(pointer).line
+        return f"line {line}" if line else pointer
+
+    def fail(
+        self, message: str, reason: str, pointer: str, tenant: str, environment: str | None = None
+    ) -> None:
+        self.listing.add(
+            self.ctx.result(
+                self.check,
+                Status.FAIL,
+                message,
+                reason=reason,
+                pointer=pointer,
+                tenant=tenant,
+                environment=environment,
+            )
+        )
 
 
 @hookimpl

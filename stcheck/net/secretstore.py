@@ -18,6 +18,7 @@ from stcheck.api import ReferenceScheme, ResolveContext, ResolveReferenceError
 from stcheck.boundary import Boundary
 from stcheck.checks.references import REFERENCE
 from stcheck.confine import has_control, repository_root
+from stcheck.manifest.pointer import child
 from stcheck.model import Result, Status
 from stcheck.net.runtime import shared
 from stcheck.net.singleflight import SingleFlight
@@ -288,7 +289,7 @@ def credential_problem(
     """
     problem = creds.problem
     assert problem is not None
-    pointer = f"{entry.pointer}/{creds.field_name}"
+    pointer = child(entry.pointer, creds.field_name)
     if problem.reason == "depends_on_failure" or secret_store(ctx).checked(ctx.manifest.path):
         return ctx.result(
             check_id,

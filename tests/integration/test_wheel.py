@@ -35,7 +35,7 @@ def test_installed_package_is_the_wheel_not_the_checkout(venv: Venv, tmp_path: P
     done = venv.run(
         "python",
         "-c",
-        "import stcheck, stcheck.schema as s\n"
+        "import stcheck, stcheck.manifest.schema as s\n"
         "print(stcheck.__file__)\n"
         "print(s.schema_path(s.MANIFEST_SCHEMA))\n",
         cwd=tmp_path,

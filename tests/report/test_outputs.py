@@ -13,10 +13,10 @@ import jsonschema
 import pytest
 
 from stcheck import __version__
+from stcheck.manifest.schema import REPORT_SCHEMA, load_schema
 from stcheck.model import RunReport, Status
 from stcheck.readiness import ReadinessItem, TenantReadiness
 from stcheck.reporters import html, readiness_markdown
-from stcheck.schema import REPORT_SCHEMA, load_schema
 
 from .conftest import Answer, RunReportFn, ScriptedNetwork, tenant
 

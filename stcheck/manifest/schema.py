@@ -1,12 +1,14 @@
 """The published JSON Schemas and manifest validation against them.
 
 The schemas live in ``schemas/`` at the top of the repository (the path editors
-use) and are shipped inside the package as ``stcheck/schemas/``. Validation
-runs on jsonschema-rs (a compiled validator, ~50x faster than the pure-Python
-``jsonschema`` on a 1,000-tenant manifest and cheap to import); ``jsonschema``
-stays the reference implementation — used when jsonschema-rs is not
-installable and in tests that compare both. Both are normalised to
-:class:`Violation` so the explanations do not depend on the engine.
+use) and are shipped inside the package as ``stcheck/schemas/``; both are
+found here (the manifest's, and the JSON report's that ``stcheck schema
+--report`` prints). Validation runs on jsonschema-rs (a compiled validator,
+~50x faster than the pure-Python ``jsonschema`` on a 1,000-tenant manifest and
+cheap to import); ``jsonschema`` stays the reference implementation — used
+when jsonschema-rs is not installable and in tests that compare both. Both
+are normalised to :class:`Violation` so the explanations do not depend on the
+engine.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ REPORT_SCHEMA = "report-v1.schema.json"
 
 def schema_path(name: str) -> str:
     """Filesystem path of a published schema, in an installed package or a checkout."""
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # stcheck/
     packaged = os.path.join(here, "schemas", name)  # inside an installed wheel
     if os.path.isfile(packaged):
         return packaged

@@ -11,15 +11,16 @@ quoted, only key names and tenant names, through :func:`stcheck.text.shown`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
-from stcheck.manifest import MAX_TENANT_ID
-from stcheck.schema import Violation
+from stcheck.manifest import pointer as jsonpointer
+from stcheck.manifest.model import ENVIRONMENTS, MAX_TENANT_ID
+from stcheck.manifest.schema import Violation
 from stcheck.secrets import credential_kind
 from stcheck.text import clipped, shown
 
-ENVIRONMENTS = ("integration", "production")
+__all__ = ["DATE_FIELDS", "ENVIRONMENTS", "Explanation", "explain", "explain_window", "where"]
 REFERENCE_FIELDS = frozenset({"app_key", "client_id", "client_secret"})
 DATE_FIELDS = frozenset({"target_date", "on", "secret_created_on"})
 SHOWN_KEY = 64
@@ -61,10 +62,6 @@ class Explanation(NamedTuple):
     key: str | None = None  # set when the position is a mapping key rather than a value
 
 
-def pointer(path: Sequence[str | int]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
-
-
 def explain(
     violations: Iterable[Violation], data: Any, schema: dict[str, Any]
 ) -> list[Explanation]:
@@ -84,48 +81,51 @@ def explain_window(
     the window are counted, never explained (explaining one costs a did-you-mean
     search).
     """
-    grouped: dict[tuple[str, str | None], list[Violation]] = {}
+    grouped: dict[str, list[Violation]] = {}
     keyed: list[Explanation] = []
-    room = limit if limit is not None else -1
-    more = 0
+    room = _Room(limit)
     for violation in violations:
         if violation.keyword == "additionalProperties":
-            for key in violation.detail or ():
-                if room == 0:
-                    more += 1
-                    continue
-                room -= 1
-                keyed.append(_unknown_key(violation.path, str(key), data, schema))
-            continue
-        if violation.keyword == "required":
-            if room == 0:
-                more += 1
-                continue
-            room -= 1
-            keyed.append(_missing_key(violation.path, str(violation.detail), data))
-            continue
-        place = (pointer(violation.path), None)
-        if place not in grouped:
-            if room == 0:
-                more += 1
-                continue
-            room -= 1
-        grouped.setdefault(place, []).append(violation)
-    explained = list(keyed)
-    for group in grouped.values():
-        group.sort(key=lambda v: PRIORITY.index(v.keyword) if v.keyword in PRIORITY else 99)
-        best = _value_problem(group[0], _value_at(data, group[0].path), data)
-        if len(group) > 1:
-            more_here = len(group) - 1
-            best = Explanation(
-                best.reason,
-                f"{best.message} (and {more_here} more problem{'s' if more_here > 1 else ''}"
-                " with this value)",
-                best.pointer,
-                best.key,
+            keys = violation.detail or ()
+            keyed.extend(
+                _unknown_key(violation.path, str(key), data, schema) for key in keys if room.take()
             )
-        explained.append(best)
-    return explained, more
+        elif violation.keyword == "required":
+            if room.take():
+                keyed.append(_missing_key(violation.path, str(violation.detail), data))
+        else:
+            place = jsonpointer.join(violation.path)
+            if place in grouped or room.take():
+                grouped.setdefault(place, []).append(violation)
+    return keyed + [_best(group, data) for group in grouped.values()], room.more
+
+
+class _Room:
+    """Room left in the window of explanations; what does not fit is counted."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.left = limit if limit is not None else -1
+        self.more = 0
+
+    def take(self) -> bool:
+        if self.left == 0:
+            self.more += 1
+            return False
+        self.left -= 1
+        return True
+
+
+def _best(group: list[Violation], data: Any) -> Explanation:
+    """The most telling explanation of one value's violations, counting the others."""
+    group.sort(key=lambda v: PRIORITY.index(v.keyword) if v.keyword in PRIORITY else 99)
+    best = _value_problem(group[0], _value_at(data, group[0].path), data)
+    if len(group) == 1:
+        return best
+    more_here = len(group) - 1
+    return best._replace(
+        message=f"{best.message} (and {more_here} more problem{'s' if more_here > 1 else ''}"
+        " with this value)"
+    )
 
 
 def _value_at(data: Any, path: Sequence[str | int]) -> Any:
@@ -180,7 +180,7 @@ def _allowed_keys(path: Sequence[str | int], schema: dict[str, Any]) -> list[str
 def _deref(node: Any, schema: dict[str, Any]) -> Any:
     while isinstance(node, dict) and "$ref" in node:
         target: Any = schema
-        for part in node["$ref"].lstrip("#/").split("/"):
+        for part in jsonpointer.split(node["$ref"].removeprefix("#")):
             target = target[part]
         node = target
     return node
@@ -189,7 +189,7 @@ def _deref(node: Any, schema: dict[str, Any]) -> Any:
 def _unknown_key(
     path: Sequence[str | int], key: str, data: Any, schema: dict[str, Any]
 ) -> Explanation:
-    at = pointer(path)
+    at = jsonpointer.join(path)
     if credential_kind(key):
         return Explanation(
             "unknown_key",
@@ -228,7 +228,7 @@ def _unknown_key(
 
 def _missing_key(path: Sequence[str | int], key: str, data: Any) -> Explanation:
     message = f"{where(path, data)} is missing the required key {shown(key)}"
-    return Explanation("missing_key", message, pointer(path))
+    return Explanation("missing_key", message, jsonpointer.join(path))
 
 
 def _type_name(value: Any) -> str:
@@ -260,87 +260,152 @@ _EXPECTED = {
 }
 
 
-def _value_problem(violation: Violation, value: Any, data: Any) -> Explanation:
-    path = violation.path
-    at = pointer(path)
-    name = _field(path)
-    place = where(path, data)
-    keyword = violation.keyword
-    if name == "tenant_id":
-        return Explanation("invalid_tenant_id", f"{place} {_tenant_id_problem(value)}", at)
-    if name in REFERENCE_FIELDS and keyword in ("pattern", "minLength", "maxLength", "type"):
-        if isinstance(value, str) and "://" in value:
-            return Explanation(
-                "host_in_manifest",
-                f"{place} must be a credential reference, not a URL: hosts follow from the"
-                " environment",
-                at,
-            )
-        return Explanation(
-            "not_a_reference",
-            f"{place} must be a credential reference such as env:NAME or file:PATH"
-            f" (got {_type_name(value)}; the value is not shown)",
-            at,
-        )
-    if keyword == "type":
-        expected = " or ".join(_EXPECTED.get(t, t) for t in violation.detail or ())
-        return Explanation("wrong_type", f"{place} must be {expected}, not {_type_name(value)}", at)
-    if keyword == "const" and path == ("version",):
-        return Explanation(
-            "invalid_value", "version must be 1: this stcheck reads manifest version 1", at
-        )
-    if name == "probe":
-        if isinstance(value, str) and ("://" in value or "servicetitan" in value):
-            return Explanation(
-                "host_in_manifest",
-                "app.probe is a path (MODULE/RESOURCE), not a URL: hosts follow from the"
-                " environment",
-                at,
-            )
-        if keyword == "not":
-            return Explanation(
-                "invalid_value",
-                "app.probe cannot be an export endpoint: without 'from' it starts a full export",
-                at,
-            )
-        return Explanation(
-            "invalid_value",
+class _Problem(NamedTuple):
+    """What the value-problem table looks at: one violation, the value, where it is."""
+
+    keyword: str
+    path: Sequence[str | int]
+    name: str  # the last key of the path: the field
+    place: str  # a human name for the place (see where)
+    value: Any
+    detail: Any
+
+
+class _Case(NamedTuple):
+    """One row: when ``applies`` holds, the problem is explained as ``reason`` and ``message``."""
+
+    applies: Callable[[_Problem], bool]
+    reason: str
+    message: Callable[[_Problem], str]
+
+
+REFERENCE_KEYWORDS = frozenset({"pattern", "minLength", "maxLength", "type"})
+
+
+def _bad_reference(p: _Problem) -> bool:
+    return p.name in REFERENCE_FIELDS and p.keyword in REFERENCE_KEYWORDS
+
+
+def _has_url(p: _Problem, *marks: str) -> bool:
+    return isinstance(p.value, str) and any(mark in p.value for mark in marks)
+
+
+def _expected_types(p: _Problem) -> str:
+    return " or ".join(_EXPECTED.get(t, t) for t in p.detail or ())
+
+
+# First match wins: the specific field before the general keyword.
+VALUE_PROBLEMS: tuple[_Case, ...] = (
+    _Case(
+        lambda p: p.name == "tenant_id",
+        "invalid_tenant_id",
+        lambda p: f"{p.place} {_tenant_id_problem(p.value)}",
+    ),
+    _Case(
+        lambda p: _bad_reference(p) and _has_url(p, "://"),
+        "host_in_manifest",
+        lambda p: (
+            f"{p.place} must be a credential reference, not a URL: hosts follow from the"
+            " environment"
+        ),
+    ),
+    _Case(
+        _bad_reference,
+        "not_a_reference",
+        lambda p: (
+            f"{p.place} must be a credential reference such as env:NAME or file:PATH"
+            f" (got {_type_name(p.value)}; the value is not shown)"
+        ),
+    ),
+    _Case(
+        lambda p: p.keyword == "type",
+        "wrong_type",
+        lambda p: f"{p.place} must be {_expected_types(p)}, not {_type_name(p.value)}",
+    ),
+    _Case(
+        lambda p: p.keyword == "const" and tuple(p.path) == ("version",),
+        "invalid_value",
+        lambda p: "version must be 1: this stcheck reads manifest version 1",
+    ),
+    _Case(
+        lambda p: p.name == "probe" and _has_url(p, "://", "servicetitan"),
+        "host_in_manifest",
+        lambda p: (
+            "app.probe is a path (MODULE/RESOURCE), not a URL: hosts follow from the environment"
+        ),
+    ),
+    _Case(
+        lambda p: p.name == "probe" and p.keyword == "not",
+        "invalid_value",
+        lambda p: "app.probe cannot be an export endpoint: without 'from' it starts a full export",
+    ),
+    _Case(
+        lambda p: p.name == "probe",
+        "invalid_value",
+        lambda p: (
             "app.probe must be MODULE/RESOURCE with a ServiceTitan module, such as"
-            " settings/business-units (reporting and export endpoints are not allowed)",
-            at,
-        )
-    if name in DATE_FIELDS and keyword == "pattern":
-        return Explanation("invalid_value", f"{place} must be a date written YYYY-MM-DD", at)
-    if name == "name" and keyword == "pattern" and len(path) == 3:
-        return Explanation(
-            "invalid_value",
-            f"{place} must be a slug: lowercase letters, digits, '.', '_' and '-', starting"
-            " with a letter or digit, at most 63 characters",
-            at,
-        )
-    if keyword == "propertyNames":
-        return Explanation(
-            "invalid_value",
-            f"{place} names must be lowercase identifiers (letters, digits, '_')",
-            at,
-        )
-    if keyword == "minProperties" and name == "environments":
-        return Explanation(
-            "missing_key", f"{place} is empty: add an integration and/or production entry", at
-        )
-    if keyword == "uniqueItems":
-        return Explanation("invalid_value", f"{place} lists the same item twice", at)
-    if keyword == "minLength":
-        return Explanation("invalid_value", f"{place} must not be empty", at)
-    if keyword == "maxLength":
-        return Explanation(
-            "invalid_value", f"{place} is too long (at most {violation.detail} characters)", at
-        )
-    if keyword == "pattern" and len(path) >= 2 and path[-2] == "required_scopes":
-        return Explanation(
-            "invalid_value", f"{place} must be a scope such as tn.stt.businessunits:r", at
-        )
-    return Explanation("schema", f"{place} does not match the manifest schema ({keyword})", at)
+            " settings/business-units (reporting and export endpoints are not allowed)"
+        ),
+    ),
+    _Case(
+        lambda p: p.name in DATE_FIELDS and p.keyword == "pattern",
+        "invalid_value",
+        lambda p: f"{p.place} must be a date written YYYY-MM-DD",
+    ),
+    _Case(
+        lambda p: p.name == "name" and p.keyword == "pattern" and len(p.path) == 3,
+        "invalid_value",
+        lambda p: (
+            f"{p.place} must be a slug: lowercase letters, digits, '.', '_' and '-',"
+            " starting with a letter or digit, at most 63 characters"
+        ),
+    ),
+    _Case(
+        lambda p: p.keyword == "propertyNames",
+        "invalid_value",
+        lambda p: f"{p.place} names must be lowercase identifiers (letters, digits, '_')",
+    ),
+    _Case(
+        lambda p: p.keyword == "minProperties" and p.name == "environments",
+        "missing_key",
+        lambda p: f"{p.place} is empty: add an integration and/or production entry",
+    ),
+    _Case(
+        lambda p: p.keyword == "uniqueItems",
+        "invalid_value",
+        lambda p: f"{p.place} lists the same item twice",
+    ),
+    _Case(
+        lambda p: p.keyword == "minLength",
+        "invalid_value",
+        lambda p: f"{p.place} must not be empty",
+    ),
+    _Case(
+        lambda p: p.keyword == "maxLength",
+        "invalid_value",
+        lambda p: f"{p.place} is too long (at most {p.detail} characters)",
+    ),
+    _Case(
+        lambda p: p.keyword == "pattern" and len(p.path) >= 2 and p.path[-2] == "required_scopes",
+        "invalid_value",
+        lambda p: f"{p.place} must be a scope such as tn.stt.businessunits:r",
+    ),
+    _Case(
+        lambda p: True,
+        "schema",
+        lambda p: f"{p.place} does not match the manifest schema ({p.keyword})",
+    ),
+)
+
+
+def _value_problem(violation: Violation, value: Any, data: Any) -> Explanation:
+    """The explanation of the first row of :data:`VALUE_PROBLEMS` that applies."""
+    path = violation.path
+    problem = _Problem(
+        violation.keyword, path, _field(path), where(path, data), value, violation.detail
+    )
+    case = next(case for case in VALUE_PROBLEMS if case.applies(problem))
+    return Explanation(case.reason, case.message(problem), jsonpointer.join(path))
 
 
 def _tenant_id_problem(value: Any) -> str:

@@ -1,0 +1,152 @@
+"""What a loaded manifest is: its data, its node tree (for positions), what loading found.
+
+The checks read a :class:`Manifest`; network checks work on its
+:class:`Entry` items, one per well-formed (tenant, environment).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from yaml.nodes import Node
+
+from stcheck.manifest import locate as _locate
+from stcheck.manifest import pointer as jsonpointer
+from stcheck.model import Location
+from stcheck.secrets import scan_text
+
+ENVIRONMENTS = ("integration", "production")
+MAX_TENANT_ID = 2**63 - 1
+
+
+class LoadProblem(NamedTuple):
+    """Something wrong found while loading: reason word, message, position."""
+
+    reason: str
+    message: str
+    line: int | None
+    column: int | None
+    pointer: str = ""
+    fatal: bool = False
+
+
+class Entry(NamedTuple):
+    """One (tenant, environment) entry of a well-formed manifest: what network checks work on."""
+
+    tenant: str
+    environment: str
+    tenant_id: int
+    client_id_ref: str
+    client_secret_ref: str
+    pointer: str
+    secret_created_on: str | None = None
+    enterprise_group: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.tenant}/{self.environment}"
+
+
+@dataclass
+class Manifest:
+    """A loaded manifest: its data, where each value was written, and what loading found."""
+
+    path: str
+    data: Any
+    root: Node | None
+    problems: list[LoadProblem] = field(default_factory=list)
+    text: str = ""
+    _secret_runs: list[tuple[int, str, str]] | None = field(default=None, repr=False)
+    _index: _locate.TreeIndex = field(default_factory=_locate.TreeIndex, repr=False)
+
+    def secret_runs(self) -> list[tuple[int, str, str]]:
+        """(offset, kind, text) of every credential-shaped run in the file, computed once."""
+        if self._secret_runs is None:
+            self._secret_runs = scan_text(self.text)
+        return self._secret_runs
+
+    @property
+    def directory(self) -> str:
+        return os.path.dirname(os.path.abspath(self.path))
+
+    @property
+    def loaded(self) -> bool:
+        return not any(problem.fatal for problem in self.problems)
+
+    def locate(self, pointer: str, *, key: str | None = None) -> Location:
+        """Location of the value at JSON ``pointer`` (or of the mapping key ``key`` inside it).
+
+        Falls back to the deepest node that exists, so every error gets a line.
+        """
+        return _locate.locate(self.path, self.root, self._index, pointer, key)
+
+    def at_offset(self, offset: int) -> tuple[Location, str]:
+        """Location of character ``offset`` of the text, and what is there: key, value or other."""
+        return _locate.at_offset(self.path, self.root, self._index, self.text, offset)
+
+    # --- convenient views of well-formed data ---------------------------------
+
+    @property
+    def app(self) -> dict[str, Any]:
+        app = self.data.get("app") if isinstance(self.data, dict) else None
+        return app if isinstance(app, dict) else {}
+
+    def tenants(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        tenants = self.data.get("tenants") if isinstance(self.data, dict) else None
+        if isinstance(tenants, list):
+            for index, tenant in enumerate(tenants):
+                if isinstance(tenant, dict):
+                    yield index, tenant
+
+    def entries(self) -> list[Entry]:
+        """The (tenant, environment) entries whose required fields are well-formed."""
+        found: list[Entry] = []
+        for index, tenant in self.tenants():
+            name = tenant.get("name")
+            environments = tenant.get("environments")
+            if not isinstance(name, str) or not isinstance(environments, dict):
+                continue
+            for env_name in ENVIRONMENTS:
+                entry = _entry(name, env_name, environments.get(env_name), index)
+                if entry is not None:
+                    found.append(entry)
+        return found
+
+
+def _entry(tenant: str, env_name: str, env: Any, index: int) -> Entry | None:
+    """The entry for one environment mapping, or None when a required field is malformed."""
+    if not isinstance(env, dict):
+        return None
+    tenant_id = parse_tenant_id(env.get("tenant_id"))
+    client_id = env.get("client_id")
+    client_secret = env.get("client_secret")
+    if tenant_id is None or not isinstance(client_id, str) or not isinstance(client_secret, str):
+        return None
+    created = env.get("secret_created_on")
+    group = env.get("enterprise_group")
+    return Entry(
+        tenant=tenant,
+        environment=env_name,
+        tenant_id=tenant_id,
+        client_id_ref=client_id,
+        client_secret_ref=client_secret,
+        pointer=jsonpointer.join(("tenants", index, "environments", env_name)),
+        secret_created_on=created if isinstance(created, str) else None,
+        enterprise_group=group if isinstance(group, str) else None,
+    )
+
+
+def parse_tenant_id(value: Any) -> int | None:
+    """A tenant ID as an int when it is a positive 64-bit integer (bare or digit string)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if not (0 < len(value) <= 19 and value.isascii() and value.isdigit() and value[0] != "0"):
+            return None
+        value = int(value)
+    if isinstance(value, int) and 0 < value <= MAX_TENANT_ID:
+        return value
+    return None
