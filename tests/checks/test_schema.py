@@ -13,7 +13,7 @@ from stcheck.manifest.explain import explain
 from stcheck.manifest.schema import MANIFEST_SCHEMA, Validator, load_schema, schema_path
 from tests.conftest import VALID, run_cli
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def schema_results(tmp_path: Path, text: str) -> list[dict[str, object]]:

@@ -1,4 +1,4 @@
-"""The references and unique checks, through the real CLI."""
+"""The references check (credential fields are references, never values), through the real CLI."""
 
 from __future__ import annotations
 
@@ -9,22 +9,9 @@ import pytest
 
 from tests.conftest import CANARY_APP_KEY, CANARY_CLIENT_ID, CANARY_SECRET, VALID, run_cli
 
+from .support import failures, write
+
 FORMATS = ("text", "json", "github", "junit", "sarif", "markdown")
-
-
-def failures(path: Path, check: str) -> list[dict[str, object]]:
-    result = run_cli("validate", "--format", "json", str(path))
-    document = json.loads(result.out)
-    return [r for r in document["results"] if r["check"] == check and r["status"] != "pass"]
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "stcheck.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-# --- references --------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -102,58 +89,6 @@ def test_ordinary_values_are_not_mistaken_for_secrets(tmp_path: Path) -> None:
     assert failures(path, "references") == []
 
 
-# --- unique -------------------------------------------------------------------------
-
-
-def test_duplicate_tenant_name_points_at_the_second(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID.replace("name: rapid-hvac", "name: good-plumbing"))
-    (found,) = failures(path, "unique")
-    assert found["reason"] == "duplicate_tenant"
-    assert "first at line 7" in str(found["message"])
-    assert found["location"]["line"] == 18  # type: ignore[index]
-
-
-def test_duplicate_tenant_id_within_an_environment(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID.replace("tenant_id: 2345678", "tenant_id: 1234567"))
-    (found,) = failures(path, "unique")
-    assert found["reason"] == "duplicate_tenant_id"
-    assert found["environment"] == "integration"
-
-
-def test_same_tenant_id_in_two_environments_is_fine(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID.replace('tenant_id: "9876543"', "tenant_id: 2345678"))
-    assert failures(path, "unique") == []
-
-
-def test_client_reference_shared_by_two_tenants(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID.replace("env:RH_INT_CLIENT_ID", "env:GP_INT_CLIENT_ID"))
-    (found,) = failures(path, "unique")
-    assert found["reason"] == "shared_client_reference"
-    assert found["tenant"] == "rapid-hvac"
-    assert "(at line 12)" in str(found["message"])
-
-
-def test_enterprise_group_allows_a_shared_pair(tmp_path: Path) -> None:
-    text = (
-        VALID.replace("env:RH_INT_CLIENT_ID", "env:GP_INT_CLIENT_ID")
-        .replace("env:RH_INT_CLIENT_SECRET", "env:GP_INT_CLIENT_SECRET")
-        .replace(
-            "        client_secret: env:GP_INT_CLIENT_SECRET\n",
-            "        client_secret: env:GP_INT_CLIENT_SECRET\n        enterprise_group: west\n",
-        )
-    )
-    assert failures(write(tmp_path, text), "unique") == []
-    one_sided = text.replace("        enterprise_group: west\n", "", 1)
-    assert len(failures(write(tmp_path, one_sided), "unique")) == 2
-
-
-def test_same_reference_in_both_environments(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID.replace("env:GP_PROD_CLIENT_ID", "env:GP_INT_CLIENT_ID"))
-    (found,) = failures(path, "unique")
-    assert found["reason"] == "same_reference_both_environments"
-    assert found["environment"] == "production"
-
-
 def test_valid_manifest_passes_every_offline_check(tmp_path: Path) -> None:
     result = run_cli("validate", "--format", "json", str(write(tmp_path, VALID)))
     document = json.loads(result.out)
@@ -163,7 +98,7 @@ def test_valid_manifest_passes_every_offline_check(tmp_path: Path) -> None:
 
 
 def test_example_manifest_passes_validate() -> None:
-    example = Path(__file__).resolve().parent.parent / "examples" / "stcheck.yaml"
+    example = Path(__file__).resolve().parents[2] / "examples" / "stcheck.yaml"
     result = run_cli("validate", str(example))
     assert result.code == 0, result.out
 
