@@ -23,12 +23,6 @@ from stcheck.api import Check, CheckContext
 from stcheck.hookspecs import hookimpl
 from stcheck.manifest import Entry
 from stcheck.model import Result, RunReport, Status
-from stcheck.readiness import TenantReadiness
-from stcheck.reporters import builtin as _builtin
-
-# The registry as shipped, before the shim below patches anything (test_wiring.py checks it).
-SHIPPED_DEFAULT_PLUGINS = plugins.DEFAULT_PLUGINS
-SHIPPED_OUTPUT_FORMATS = _builtin.stcheck_output_formats
 
 TODAY = "2026-11-29"
 NETWORK = ("credentials", "dns", "token", "api")
@@ -223,49 +217,6 @@ class Run:
 
 
 RunReportFn = Callable[..., Run]
-
-
-@pytest.fixture(autouse=True)
-def _report_formats_registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until the registry edits land: register the html format and route report Markdown.
-
-    Once ``stcheck.reporters.report_formats`` is in ``DEFAULT_PLUGINS`` and
-    ``builtin.py`` renders readiness Markdown for ``stcheck report``, this does
-    nothing (``test_wiring.py`` checks that it landed).
-    """
-    if "stcheck.reporters.report_formats" not in plugins.DEFAULT_PLUGINS:
-        monkeypatch.setattr(
-            plugins,
-            "DEFAULT_PLUGINS",
-            (*plugins.DEFAULT_PLUGINS, "stcheck.reporters.report_formats"),
-        )
-    from stcheck.reporters import builtin, readiness_markdown
-
-    original = builtin.stcheck_output_formats
-    probe = RunReport("0", "report", (), (), readiness=(TenantReadiness("t", None, "ready", ()),))
-    markdown = next(f for f in original() if f.name == "markdown")
-    routed = "Go-live readiness" in markdown.render(probe)
-    if routed:
-        return
-
-    def patched() -> list[Any]:
-        import dataclasses
-
-        out = []
-        for fmt in original():
-            if fmt.name == "markdown":
-                markdown_render = fmt.render
-
-                def render(report: RunReport, _md: Any = markdown_render) -> str:
-                    if report.command == "report":
-                        return readiness_markdown.render(report)
-                    return str(_md(report))
-
-                fmt = dataclasses.replace(fmt, render=render)
-            out.append(fmt)
-        return out
-
-    monkeypatch.setattr(builtin, "stcheck_output_formats", patched)
 
 
 @pytest.fixture
