@@ -11,6 +11,24 @@ import pytest
 
 from stcheck.cli import main
 
+# Directories of tests/ whose every test is an integration test (see CONTRIBUTING.md).
+INTEGRATION_DIRECTORIES = frozenset({"online", "testing", "integration"})
+# Fixtures that start the fake ServiceTitan (stcheck.testing, tests/online/conftest.py).
+FAKE_FIXTURES = frozenset({"servicetitan_fake", "servicetitan_fake_session", "harness"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``integration`` what starts the fake or installs packages, wherever it lives."""
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        try:
+            top = item.path.resolve().relative_to(tests).parts[0]
+        except ValueError:
+            top = ""
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if top in INTEGRATION_DIRECTORIES or fixtures & FAKE_FIXTURES:
+            item.add_marker(pytest.mark.integration)
+
 
 @pytest.fixture(autouse=True)
 def no_env_policy(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,6 +18,8 @@ import pytest
 
 from .conftest import RunReportFn, ScriptedNetwork, tenant
 
+pytestmark = pytest.mark.browser
+
 WriteManifest = Callable[..., Path]
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
