@@ -7,4 +7,4 @@ the app key + token + tenant work on a cheap API probe; a readiness report
 says whether each tenant can go live.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one version source: pyproject.toml reads it (tool.hatch.version)

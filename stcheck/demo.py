@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.resources
-import importlib.util
 import os
 import shutil
 import tempfile
@@ -164,13 +163,12 @@ def run_demo(writer: Writer, redactor: Redactor) -> int:
     from stcheck.plugins import build_plugins
     from stcheck.reporters.text import render
     from stcheck.runner import Selection, run
-    from stcheck.testing.fake import HOSTS, FakeServiceTitan
+    from stcheck.testing.fake import HOSTS, NEEDS_TRUSTME, FakeServiceTitan
 
-    if importlib.util.find_spec("trustme") is None:
-        writer.err(
-            "stcheck demo: the fake ServiceTitan needs the trustme package for its throwaway CA;"
-            " install it with `pip install trustme`\n"
-        )
+    try:
+        import trustme  # noqa: F401  (the fake's CA; the demo extra)
+    except ImportError:
+        writer.err(f"stcheck demo: {NEEDS_TRUSTME}\n")
         return ExitCode.USAGE
     started = time.perf_counter()
     plugins = build_plugins()

@@ -207,6 +207,12 @@ HOSTS: tuple[str, ...] = (
 )
 """Every host the fake answers for (and the names on its certificate)."""
 
+NEEDS_TRUSTME = (
+    "the fake ServiceTitan needs trustme for its throwaway CA:"
+    " install it with pip install 'stcheck[demo]'"
+)
+"""Why the fake cannot start without ``trustme`` (the ``demo`` extra), in one line."""
+
 _HOST_ROLES: dict[str, tuple[str, str]] = {
     **{host: ("auth", env) for env, host in AUTH_HOSTS.items()},
     **{host: ("api", env) for env, host in API_HOSTS.items()},
@@ -828,7 +834,10 @@ class FakeServiceTitan:
         """Create the CA and certificate, bind 127.0.0.1:0 and serve in a daemon thread."""
         if self._server is not None:
             raise RuntimeError("FakeServiceTitan is already running")
-        import trustme  # lazily: importing cryptography is not free
+        try:
+            import trustme  # lazily: importing cryptography is not free
+        except ImportError as error:
+            raise ImportError(NEEDS_TRUSTME) from error
 
         ca = trustme.CA(organization_name="stcheck FakeServiceTitan test CA")
         leaf = ca.issue_cert(*HOSTS)

@@ -4,7 +4,8 @@ Installed with stcheck (entry point ``pytest11: stcheck``), so the fixtures are
 available in any test suite of an environment where stcheck is installed;
 ``pytest -p no:stcheck`` turns the plugin off. Importing the plugin is cheap:
 the fake (and ``trustme``, which it needs) is loaded only when a fixture is
-used, so install stcheck's ``test`` extra (or ``trustme``) to use them.
+used, so install stcheck's ``demo`` extra (``pip install 'stcheck[demo]'``) to
+use them; without it a fixture fails with an ImportError that says so.
 
 Fixtures
 --------

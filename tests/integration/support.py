@@ -60,17 +60,19 @@ def run_ok(
     return done
 
 
-def project_version(pyproject: Path) -> str:
-    match = re.search(r'^version = "([^"]+)"', pyproject.read_text(encoding="utf-8"), re.MULTILINE)
-    assert match, f"no static version in {pyproject}"
+def source_version(init: Path) -> str:
+    """The ``__version__`` a package's ``__init__.py`` states (its one version source)."""
+    match = re.search(r'^__version__ = "([^"]+)"', init.read_text(encoding="utf-8"), re.MULTILINE)
+    assert match, f"no __version__ in {init}"
     return match.group(1)
+
+
+def project_version() -> str:
+    return source_version(REPO / "stcheck" / "__init__.py")
 
 
 def plugin_version() -> str:
-    init = (PLUGIN_SRC / "stcheck_dotenv" / "__init__.py").read_text(encoding="utf-8")
-    match = re.search(r'^__version__ = "([^"]+)"', init, re.MULTILINE)
-    assert match
-    return match.group(1)
+    return source_version(PLUGIN_SRC / "stcheck_dotenv" / "__init__.py")
 
 
 def build_wheel(source: Path, outdir: Path) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -47,10 +48,18 @@ def test_installed_package_is_the_wheel_not_the_checkout(venv: Venv, tmp_path: P
     assert schema.parent == module.parent / "schemas"
 
 
-def test_version_matches_the_project(venv: Venv, tmp_path: Path) -> None:
+def test_version_has_one_source(venv: Venv, wheels: dict[str, Path], tmp_path: Path) -> None:
+    """stcheck/__init__.py states the version; the wheel's metadata and --version agree."""
+    version = project_version()
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    assert not re.search(r"^version\s*=", pyproject, re.MULTILINE)  # no second, static version
+    assert 'dynamic = ["version"]' in pyproject
+    with zipfile.ZipFile(wheels["stcheck"]) as wheel:
+        (metadata,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+        assert f"\nVersion: {version}\n" in wheel.read(metadata).decode()
     done = venv.run("stcheck", "--version", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"stcheck {project_version(REPO / 'pyproject.toml')}"
+    assert done.stdout.strip() == f"stcheck {version}"
 
 
 def test_validate_the_example_outside_the_repository(venv: Venv, tmp_path: Path) -> None:
@@ -82,3 +91,31 @@ def test_schema_command_prints_the_published_schema(venv: Venv, tmp_path: Path) 
         published = (REPO / "schemas" / schema).read_text(encoding="utf-8")
         assert json.loads(done.stdout) == json.loads(published)
         assert done.stdout.strip() == published.strip()
+
+
+def test_trustme_is_only_in_the_demo_extra(wheels: dict[str, Path]) -> None:
+    with zipfile.ZipFile(wheels["stcheck"]) as wheel:
+        (metadata,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+        requires = [
+            line.removeprefix("Requires-Dist: ")
+            for line in wheel.read(metadata).decode().splitlines()
+            if line.startswith("Requires-Dist: ")
+        ]
+    trustme = [r.replace('"', "'") for r in requires if r.startswith("trustme")]
+    assert trustme and all("extra ==" in r for r in trustme)  # never unconditional
+    assert any("extra == 'demo'" in r for r in trustme)
+
+
+def test_installed_without_the_extra_there_is_no_cryptography_and_demo_says_why(
+    venv: Venv, tmp_path: Path
+) -> None:
+    """What the pre-commit hook installs (stcheck and its runtime dependencies) has no
+    cryptography; ``stcheck demo`` there names the extra that brings the fake's CA."""
+    probe = "import importlib.util as u; print(u.find_spec('trustme'), u.find_spec('cryptography'))"
+    done = venv.run("python", "-c", probe, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["None", "None"]
+    done = venv.run("stcheck", "demo", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.strip().endswith("pip install 'stcheck[demo]'")
+    assert "Traceback" not in done.stderr
