@@ -86,11 +86,6 @@ def run_cli(*args: str) -> CliResult:
 
 
 @pytest.fixture
-def cli() -> Callable[..., CliResult]:
-    return run_cli
-
-
-@pytest.fixture
 def write(tmp_path: Path) -> Callable[..., Path]:
     """Write dedented text to a file under tmp_path and return its path."""
 

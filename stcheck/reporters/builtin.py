@@ -7,7 +7,6 @@ from stcheck.hookspecs import hookimpl
 from stcheck.model import RunReport
 
 ALL = frozenset({"validate", "check", "report"})
-CHECKS = frozenset({"validate", "check"})
 
 
 def _lazy(module: str, function: str = "render"):  # type: ignore[no-untyped-def]
