@@ -1,9 +1,10 @@
 """The ``stcheck`` command line: ``main(argv) -> int``, the only place that writes.
 
 Exit status (:class:`stcheck.exitcodes.ExitCode`): 0 nothing failed; 1 at
-least one ``fail`` or ``error`` result; 2 usage or input error before checks
-could run; 3 stcheck itself broke; 130/143 interrupted/terminated. Plugin code
-never chooses the status: its ``SystemExit`` is an ``error`` result.
+least one ``fail`` or ``error`` result (also: a manifest that did not load,
+nothing checked, the ``--deadline`` passed); 2 usage or input error before
+checks could run; 3 stcheck itself broke; 130/143 stopped by SIGINT/SIGTERM.
+Plugin code never chooses the status: its ``SystemExit`` is an ``error`` result.
 Everything written — stdout, stderr, ``--output`` files, and what plugin code
 prints — passes the redactor.
 """
@@ -11,7 +12,9 @@ prints — passes the redactor.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -19,24 +22,30 @@ from typing import Any, TextIO
 from stcheck import __version__, outputs
 from stcheck.api import RunOptions
 from stcheck.boundary import Boundary, describe
+from stcheck.bounded import RunBound
 from stcheck.exitcodes import ExitCode
 from stcheck.plugin_io import PluginStreams
 from stcheck.plugins import PluginSet, build_plugins
-from stcheck.runner import Selection, UsageError, run
+from stcheck.runner import RUN_FAILURES, Selection, UsageError, run
 from stcheck.secrets import Redactor
+from stcheck.signals import Interrupted, stop_on_signals
 
 DEFAULT_MANIFEST = "stcheck.yaml"
 ENVIRONMENTS = ("integration", "production")
 DEFAULT_FORMAT = {"validate": "text", "check": "text", "report": "markdown"}
 
 EPILOG = """\
-exit status: 0 nothing failed; 1 a result is fail or error; 2 usage or input
-error (bad option, missing manifest, an --output path that cannot be written);
-3 stcheck itself broke, an output format crashed, or an --output file could not
-be written after the run (disk full): the previous file is then left as it was;
-130 interrupted (SIGINT), 143 terminated (SIGTERM). A plugin that raises or
-calls sys.exit() is an error result (exit 1), never the exit status.
+exit status: 0 nothing failed; 1 a result is fail or error (also: a manifest
+that cannot be loaded, whatever the selection; nothing checked; the --deadline
+passed); 2 usage or input error (bad option, missing manifest, a --tenant no
+manifest has, an --output path that cannot be written); 3 stcheck itself
+broke, an output format crashed, or an --output file could not be written
+after the run (disk full): the previous file is then left as it was; 130
+interrupted (SIGINT), 143 terminated (SIGTERM): no --output file is left. A
+plugin that raises or calls sys.exit() is an error result (exit 1), never the
+exit status.
 """
+MAX_DEADLINE = 86_400.0
 
 
 def _ids(text: str) -> list[str]:
@@ -58,6 +67,27 @@ def _positive_float(text: str) -> float:
     if not 0 < value <= 600:
         raise argparse.ArgumentTypeError("must be between 0 and 600 seconds")
     return value
+
+
+def _deadline(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value <= MAX_DEADLINE:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_DEADLINE:g} seconds")
+    return value
+
+
+def _default_deadline() -> float | None:
+    """``STCHECK_DEADLINE`` (seconds), or no deadline; a malformed value is an input error."""
+    text = os.environ.get("STCHECK_DEADLINE", "").strip()
+    if not text:
+        return None
+    try:
+        return _deadline(text)
+    except argparse.ArgumentTypeError as exc:
+        raise UsageError(f"STCHECK_DEADLINE: {exc}") from None
 
 
 def _concurrency(text: str) -> int:
@@ -163,6 +193,15 @@ def _network(parser: argparse.ArgumentParser) -> None:
         default=10.0,
         metavar="SECONDS",
         help="wall-clock limit per request: connect, TLS, headers and body (default: 10)",
+    )
+    group.add_argument(
+        "--deadline",
+        type=_deadline,
+        default=None,
+        metavar="SECONDS",
+        help="wall-clock limit for the whole run: checks not finished by then are errors"
+        " (deadline_exceeded), abandoned, and the run exits 1 (default: STCHECK_DEADLINE,"
+        " else none)",
     )
     group.add_argument(
         "--concurrency",
@@ -337,7 +376,12 @@ def entry() -> None:
 
     Freeing a 10,000-tenant manifest object by object takes ~0.2 s the user
     would wait for; the operating system reclaims it at once. Files written
-    by ``--output`` are closed before :func:`main` returns.
+    by ``--output`` are closed before :func:`main` returns. And after a
+    ``--deadline`` or a signal, worker threads abandoned in a blocking call (a
+    plugin's ``sleep``, a socket read) still exist: a normal interpreter exit
+    would run atexit handlers and finalization alongside them (which can block
+    on locks they hold, or abort on stdout's), so ``os._exit`` it is — the exit
+    status is then exactly what :func:`main` returned.
     """
     code = main()
     try:
@@ -370,16 +414,18 @@ def main(
         lambda text: redactor(redactor.secrets.mask(text)), writer.stdout, writer.stderr
     )
     try:
-        with streams:
+        with stop_on_signals(), streams:
             return _main(args_list, writer, redactor, streams)
     except UsageError as exc:
         writer.err(f"stcheck: error: {exc}\n")
         return ExitCode.USAGE
     except ParserExit as exc:  # argparse: --help exits 0, bad options exit 2
         return exc.status
-    except KeyboardInterrupt:
-        writer.err("stcheck: interrupted\n")
-        return ExitCode.INTERRUPTED
+    except KeyboardInterrupt as exc:
+        stopped = exc if isinstance(exc, Interrupted) else Interrupted(signal.SIGINT)
+        with contextlib.suppress(Exception):
+            writer.err(f"stcheck: stopped by {stopped.name}; the run did not finish\n")
+        return ExitCode(stopped.code)
     except BrokenPipeError:  # `stcheck … | head`: the reader left; nothing more to say
         return ExitCode.FAILURES
     except BaseException as exc:  # SystemExit from plugin code outside any boundary, a bug
@@ -467,44 +513,60 @@ def run_command(
     ):
         shared.setdefault("netconfig", _network_config(options))
     progress = _progress(writer) if writer.stderr.isatty() and args.command != "validate" else None
-    report = run(
-        paths,
-        plugins,
-        options,
-        selection,
-        services=shared,
-        progress=progress,
-        default_off=frozenset() if args.command == "report" else frozenset({"golive"}),
-    )
+    seconds = getattr(args, "deadline", None)
+    bound = RunBound(seconds if seconds is not None else _deadline_for(args.command))
+    try:
+        report = run(
+            paths,
+            plugins,
+            options,
+            selection,
+            services=shared,
+            progress=progress,
+            default_off=frozenset() if args.command == "report" else frozenset({"golive"}),
+            bound=bound,
+        )
+    finally:
+        bound.close()
     if progress is not None:
         writer.err("\r\033[K")
     unwritten = 0
-    for name, path in args.output:
-        text = _render(plugins, name, report, writer, redactor)
-        if text is None:
-            unwritten += 1
-            continue
-        try:
-            writer.file(path, text)
-        except outputs.OutputWriteError as exc:
-            writer.err(f"stcheck: error: {exc}\n")
-            unwritten += 1
-    if not args.quiet:
-        if args.format == "text" and args.verbose:
-            from stcheck.reporters.text import render as render_text
-
-            writer.out(render_text(report, verbose=True))
-        else:
-            text = _render(plugins, args.format, report, writer, redactor)
+    written: list[str] = []
+    try:
+        for name, path in args.output:
+            text = _render(plugins, name, report, writer, redactor)
             if text is None:
                 unwritten += 1
+                continue
+            try:
+                writer.file(path, text)
+                written.append(path)
+            except outputs.OutputWriteError as exc:
+                writer.err(f"stcheck: error: {exc}\n")
+                unwritten += 1
+        if not args.quiet:
+            if args.format == "text" and args.verbose:
+                from stcheck.reporters.text import render as render_text
+
+                writer.out(render_text(report, verbose=True))
             else:
-                writer.out(text)
+                text = _render(plugins, args.format, report, writer, redactor)
+                if text is None:
+                    unwritten += 1
+                else:
+                    writer.out(text)
+    except KeyboardInterrupt:
+        outputs.discard(written)  # a stopped run leaves no file, not some of them
+        raise
     if unwritten:
         return ExitCode.INTERNAL  # the verdict exists but did not reach every output asked for
     if args.command == "report":
         from stcheck.readiness import any_not_ready
 
+        if report.unloaded or any(result.reason in RUN_FAILURES for result in report.results):
+            # Information — but not when a manifest did not load, nothing was checked or
+            # time ran out: then it informs of nothing, and a gate fails closed.
+            return ExitCode.FAILURES
         return ExitCode.FAILURES if args.strict and any_not_ready(report) else ExitCode.OK
     return ExitCode.FAILURES if report.failed else ExitCode.OK
 
@@ -531,6 +593,11 @@ def _render(
         f" {describe(boundary.failure, redactor.secrets.mask)}\n"
     )
     return None
+
+
+def _deadline_for(command: str) -> float | None:
+    """``validate`` has no ``--deadline`` (it is offline and bounded by size); the others may."""
+    return None if command == "validate" else _default_deadline()
 
 
 def _network_config(options: RunOptions) -> Any:

@@ -156,6 +156,8 @@ class RunReport:
     duration: float = 0.0
     check_docs: Mapping[str, str] = field(default_factory=dict)
     readiness: tuple[object, ...] = ()
+    unloaded: tuple[str, ...] = ()
+    """Manifests that could not be loaded (each has a ``fail`` result saying why)."""
 
     @property
     def summary(self) -> dict[str, int]:

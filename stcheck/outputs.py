@@ -119,6 +119,15 @@ def write(path: str, text: str) -> None:
                 os.unlink(temporary)
 
 
+def discard(paths: Iterable[str]) -> None:
+    """Delete files this run wrote (a run stopped by a signal leaves none); devices are left."""
+    for path in paths:
+        status = _stat(path)
+        if status is not None and stat.S_ISREG(status.st_mode):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.realpath(path))
+
+
 def _stat(path: str) -> os.stat_result | None:
     try:
         return os.stat(path)

@@ -248,6 +248,16 @@ REASONS: dict[str, Reason] = {
         "A check raised an unexpected exception.",
         "Report it to the check's author; the rest of the run went on.",
     ),
+    "nothing_checked": Reason(
+        "No selected check reached a verdict: every result was a skip, or there was none."
+        " A gate that tested nothing is not ok (exit 1).",
+        "Widen --select/--skip/--tenant/--env, or run online, so that something is checked.",
+    ),
+    "deadline_exceeded": Reason(
+        "The run's --deadline passed before this check finished; it was abandoned (exit 1).",
+        "Raise --deadline (or STCHECK_DEADLINE), or find what hangs: a slow host, a plugin"
+        " check or reference scheme that does not return.",
+    ),
     "not_listed": Reason(
         "More problems of this kind than stcheck lists: the rest are counted, not shown.",
         "Fix the problems listed, then run stcheck again to see the next ones.",

@@ -5,6 +5,17 @@ dns → token → api) on a bounded worker pool → (golive) → one immutable
 :class:`RunReport`. A check that raises — anything, ``SystemExit`` and
 ``KeyboardInterrupt`` included (:mod:`stcheck.boundary`) — becomes an
 ``error`` result for that check; the run goes on.
+
+The gate fails closed (see docs/online.md, "What the gate guarantees"):
+
+- a manifest that cannot be loaded is a ``fail`` whatever the selection;
+- a run in which no result reached a verdict (pass, warn, fail or error) gets
+  an ``error`` result ``nothing_checked``;
+- a ``depends_on_failure`` skip names the failure it depends on, and that
+  failure stays in the output whatever ``--tenant``/``--env`` filter away;
+- every check runs on a daemon thread within the run's ``--deadline``; one
+  that has not finished when it passes is an ``error`` ``deadline_exceeded``
+  and is abandoned, never waited for.
 """
 
 from __future__ import annotations
@@ -12,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +33,7 @@ from typing import NamedTuple, cast
 from stcheck import __version__
 from stcheck.api import Check, CheckContext, RunOptions
 from stcheck.boundary import Boundary, describe
+from stcheck.bounded import RunBound, call_bounded, map_bounded
 from stcheck.confine import FileRefused
 from stcheck.manifest import Entry, Manifest, load_manifest
 from stcheck.model import Location, PluginInfo, Result, RunReport, Status
@@ -30,6 +44,13 @@ from stcheck.secrets import Redactor
 
 class UsageError(Exception):
     """Bad input before any check could run: exit status 2."""
+
+
+RUN_FAILURES = frozenset({"nothing_checked", "deadline_exceeded"})
+"""Reason words that say the run itself did not reach a verdict: never exit 0, even in report."""
+
+RUN_CHECK = "run"
+"""The ``check`` of results about the run as a whole (``nothing_checked``)."""
 
 
 class Selection(NamedTuple):
@@ -190,6 +211,64 @@ def _guarded(
     return CheckGuard()(check, call, location, tenant, environment)
 
 
+def _bounded(
+    bound: RunBound,
+    guard: CheckGuard,
+    check: Check,
+    call: Callable[[], Iterable[Result]],
+    location: Location,
+    tenant: str | None = None,
+    environment: str | None = None,
+) -> list[Result]:
+    """``guard`` on a daemon thread; not finished within the run's deadline: an error."""
+    if bound.expired:
+        bound.cut_short = True
+        return [_deadline(bound, check.id, location, tenant, environment)]
+    finished, produced = call_bounded(
+        lambda: guard(check, call, location, tenant, environment), bound
+    )
+    if not finished or produced is None:
+        return [_deadline(bound, check.id, location, tenant, environment)]
+    return produced
+
+
+def _deadline(
+    bound: RunBound,
+    check_id: str,
+    location: Location,
+    tenant: str | None = None,
+    environment: str | None = None,
+) -> Result:
+    return Result(
+        check=check_id,
+        status=Status.ERROR,
+        message=f"{check_id}: not finished within the run's deadline"
+        f" ({bound.seconds:g} s, --deadline); abandoned",
+        reason="deadline_exceeded",
+        tenant=tenant,
+        environment=environment,
+        location=location,
+        hint=hint_for("deadline_exceeded"),
+    )
+
+
+def _load_failures(manifest: Manifest) -> list[Result]:
+    """What the loader found fatal, as the ``schema`` check reports it, whatever the selection."""
+    return [
+        Result(
+            check="schema",
+            status=Status.FAIL,
+            message=f"{problem.message} (the manifest could not be loaded;"
+            " loading is checked whatever --select/--skip say)",
+            reason=problem.reason,
+            location=Location(manifest.path, problem.line, problem.column, problem.pointer),
+            hint=hint_for(problem.reason),
+        )
+        for problem in manifest.problems
+        if problem.fatal
+    ]
+
+
 def _unloaded(check: Check, location: Location) -> Result:
     return _skip(
         check, "depends_on_failure", f"{check.id}: the manifest could not be loaded", location
@@ -211,13 +290,16 @@ def run(
     services: dict[str, object] | None = None,
     progress: Progress | None = None,
     default_off: frozenset[str] = frozenset(),
+    bound: RunBound | None = None,
 ) -> RunReport:
     """Run the selected checks over ``paths``. Raises :class:`UsageError` for bad input.
 
     ``default_off`` lists checks that run only when named in ``--select``
-    (``golive`` outside ``stcheck report``).
+    (``golive`` outside ``stcheck report``). ``bound`` carries the run's
+    wall-clock deadline (``--deadline``).
     """
     selection = selection or Selection()
+    bound = bound or RunBound()
     started_at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
     started = time.perf_counter()
     manifests = load_all(paths)
@@ -252,15 +334,20 @@ def run(
             not_run[check_id] = "deselected" if check_id not in default_off else "not_applicable"
         elif check.network and options.offline:
             not_run[check_id] = "offline"
+    completed = False
     try:
         for manifest in manifests:
             ctx = CheckContext(
                 manifest=manifest, options=options, schemes=plugins.schemes, services=shared
             )
-            results.extend(_run_manifest(ctx, plugins, not_run, ran, selection, progress))
+            results.extend(_run_manifest(ctx, plugins, not_run, ran, selection, progress, bound))
+        completed = not bound.cut_short
     finally:
-        _close_services(shared)
-    results = [r for r in results if _selected(r, selection)]
+        _close_services(shared, wait=completed)
+    results, causes = _point_dependencies(results, plugins)
+    results = [r for r in results if id(r) in causes or _selected(r, selection)]
+    if not any(result.status is not Status.SKIP for result in results):
+        results.append(_nothing_checked(results, not_run, manifests))
     return RunReport(
         tool_version=__version__,
         command=options.command,
@@ -273,6 +360,7 @@ def run(
         duration=time.perf_counter() - started,
         check_docs={check_id: check.summary() for check_id, check in plugins.checks.items()},
         readiness=tuple(cast(Sequence[object], shared.get("readiness", ()))),
+        unloaded=tuple(m.path for m in manifests if not m.loaded),
     )
 
 
@@ -292,13 +380,142 @@ def _manifest_text(manifest: Manifest) -> str:
     return "\n".join(parts)
 
 
-def _close_services(services: dict[str, object]) -> None:
-    """Close per-run objects (the HTTP client's connections) when the run ends."""
-    for name, service in list(services.items()):
-        close = getattr(service, "close", None)
-        if name != "redactor" and callable(close):
-            with contextlib.suppress(Exception):
-                close()
+def _close_services(services: dict[str, object], *, wait: bool = True) -> None:
+    """Close per-run objects (the HTTP client's connections) when the run ends.
+
+    After a deadline or an interrupt, abandoned workers may still hold what
+    ``close`` needs: then it runs on a daemon thread, given at most a second.
+    """
+
+    def close_all() -> None:
+        for name, service in list(services.items()):
+            close = getattr(service, "close", None)
+            if name != "redactor" and callable(close):
+                with contextlib.suppress(Exception):
+                    close()
+
+    if wait:
+        close_all()
+        return
+    closer = threading.Thread(target=close_all, name="stcheck-close", daemon=True)
+    closer.start()
+    closer.join(1.0)
+
+
+def _nothing_checked(
+    results: Sequence[Result], not_run: dict[str, str], manifests: Sequence[Manifest]
+) -> Result:
+    """The run-level error of a run in which no selected check reached a verdict."""
+    if not_run:
+        why = ", ".join(f"{check_id} {reason}" for check_id, reason in not_run.items())
+        detail = f"every result is a skip (not run: {why})"
+    else:
+        detail = "every result is a skip" if results else "no check produced a result"
+    location = Location(manifests[0].path) if len(manifests) == 1 else None
+    return Result(
+        check=RUN_CHECK,
+        status=Status.ERROR,
+        message=f"nothing was checked: {detail}; a gate that tested nothing is not ok",
+        reason="nothing_checked",
+        location=location,
+        hint=hint_for("nothing_checked"),
+    )
+
+
+_SEE_CHECK = re.compile(r"see the ([a-z][a-z0-9_.-]*) check")
+
+
+def _where(location: Location | None) -> str:
+    """Where in its manifest a failure is, without the path (it may name the runner's disk)."""
+    if location is None or location.line is None:
+        return "in the manifest"
+    where = f"at line {location.line}"
+    if location.column is not None:
+        where += f", column {location.column}"
+    return where
+
+
+def _point_dependencies(results: list[Result], plugins: PluginSet) -> tuple[list[Result], set[int]]:
+    """Make each ``depends_on_failure`` skip name the failure it depends on.
+
+    Returns the results (skips rewritten) and the ``id()`` of every failure so
+    named, which the ``--tenant``/``--env`` filter must keep. A skip whose
+    failure is nowhere in the run (the check that would report it did not run)
+    becomes an ``error``: it stands for something nobody checked.
+    """
+    if not any(r.reason == "depends_on_failure" for r in results):
+        return results, set()
+    failures = [r for r in results if r.status.is_failure]
+    order = {check_id: index for index, check_id in enumerate(plugins.checks)}
+    causes: set[int] = set()
+    pointed: list[Result] = []
+    for result in results:
+        if result.status is not Status.SKIP or result.reason != "depends_on_failure":
+            pointed.append(result)
+            continue
+        cause = _cause(result, failures, order)
+        if cause is None:
+            pointed.append(
+                dataclasses.replace(
+                    result,
+                    status=Status.ERROR,
+                    message=f"{result.message}; the failure it depends on is not in this run"
+                    " (the check that reports it did not run), so this was not checked",
+                    hint="Run again with the check named in the message selected, and fix"
+                    " what it reports.",
+                )
+            )
+            continue
+        causes.add(id(cause))
+        where = _where(cause.location)
+        pointed.append(
+            dataclasses.replace(
+                result,
+                message=f"{result.message}; depends on the {cause.check} {cause.status.value}"
+                f" ({cause.reason or 'no reason given'}) {where}",
+                hint=f"Fix the {cause.check} {cause.status.value} {where} first;"
+                f" {result.check} runs once it passes.",
+            )
+        )
+    return pointed, causes
+
+
+def _cause(result: Result, failures: Sequence[Result], order: dict[str, int]) -> Result | None:
+    """The failure ``result`` (a ``depends_on_failure`` skip) stands on, best match first."""
+    file = result.location.file if result.location is not None else None
+    named = _SEE_CHECK.search(result.message)
+    wanted = named.group(1) if named else None
+    mine = order.get(result.check, len(order))
+    pointer = result.location.pointer if result.location is not None else ""
+
+    def rank(failure: Result) -> tuple[int, int, int] | None:
+        if failure is result or failure.check == result.check:
+            return None
+        if file is not None and failure.location is not None and failure.location.file != file:
+            return None
+        same_entry = failure.tenant == result.tenant and failure.environment == result.environment
+        if same_entry or (failure.tenant == result.tenant and failure.environment is None):
+            scope = 0
+        elif failure.tenant is None:
+            scope = 1
+        elif failure.check == wanted and failure.environment == result.environment:
+            scope = 2  # one result per environment (dns), tagged with its first tenant
+        elif failure.check == wanted:
+            scope = 3
+        else:
+            return None
+        if wanted is None and order.get(failure.check, -1) >= mine:
+            return None  # without a name, only an earlier check can be what this waited for
+        there = failure.location.pointer if failure.location is not None else ""
+        related = bool(pointer and there) and (
+            there.startswith(pointer) or pointer.startswith(there)
+        )
+        return (0 if failure.check == wanted else 1, scope, 0 if related else 1)
+
+    ranked = [(key, index, f) for index, f in enumerate(failures) if (key := rank(f)) is not None]
+    if not ranked:
+        return None
+    return min(ranked, key=lambda item: (item[0], item[1]))[2]
 
 
 def _selected(result: Result, selection: Selection) -> bool:
@@ -318,6 +535,7 @@ def _run_manifest(
     ran: set[str],
     selection: Selection,
     progress: Progress | None,
+    bound: RunBound,
 ) -> list[Result]:
     manifest = ctx.manifest
     here = Location(manifest.path)
@@ -338,12 +556,14 @@ def _run_manifest(
         elif reason == "deselected":
             results.append(_skip(check, reason, f"{check.id}: deselected", here))
     runnable = [c for c in checks if c.id not in not_run]
+    if not manifest.loaded and not any(c.id == "schema" for c in runnable):
+        results.extend(_load_failures(manifest))  # loading is not a check one can deselect
     for check in _ordered(runnable, "manifest"):
         if not manifest.loaded and check.id != "schema":
             results.append(_unloaded(check, here))
             continue
         ran.add(check.id)
-        results.extend(guard(check, lambda c=check: c.run(ctx), here))  # type: ignore[misc]
+        results.extend(_bounded(bound, guard, check, lambda c=check: c.run(ctx), here))  # type: ignore[misc]
     entry_checks = _ordered(runnable, "entry")
     if entry_checks and manifest.loaded:
         entries = [
@@ -354,14 +574,14 @@ def _run_manifest(
         ]
         ctx.entries = entries
         ran.update(check.id for check in entry_checks)
-        results.extend(_run_entries(ctx, entry_checks, entries, progress, guard))
+        results.extend(_run_entries(ctx, entry_checks, entries, progress, bound, guard))
     ctx.results = list(results)
     for check in _ordered(runnable, "summary"):
         if not manifest.loaded:
             results.append(_unloaded(check, here))
             continue
         ran.add(check.id)
-        produced = guard(check, lambda c=check: c.run(ctx), here)  # type: ignore[misc]
+        produced = _bounded(bound, guard, check, lambda c=check: c.run(ctx), here)  # type: ignore[misc]
         results.extend(produced)
         ctx.results.extend(produced)
     return results
@@ -372,37 +592,54 @@ def _run_entries(
     checks: list[Check],
     entries: list[Entry],
     progress: Progress | None,
+    bound: RunBound,
     guard: CheckGuard | None = None,
 ) -> list[Result]:
+    """Each entry's checks in order, entries on daemon workers, all within the run's deadline."""
     guarded = guard or CheckGuard()
+    # Per entry, (check id, results) as each check finishes: what a deadline leaves is kept.
+    finished: list[list[tuple[str, list[Result]]]] = [[] for _ in entries]
 
-    def pipeline(entry: Entry) -> list[Result]:
+    def pipeline(index: int, entry: Entry) -> list[Result]:
         produced: list[Result] = []
         location = ctx.locate(entry.pointer)
         for check in checks:
-            produced.extend(
-                guarded(
-                    check,
-                    lambda c=check: c.run_entry(ctx, entry, tuple(produced)),  # type: ignore[misc]
-                    location,
-                    entry.tenant,
-                    entry.environment,
-                )
+            if bound.cut_short:
+                break  # abandoned: the main thread has reported this entry already
+            results = guarded(
+                check,
+                lambda c=check: c.run_entry(ctx, entry, tuple(produced)),  # type: ignore[misc]
+                location,
+                entry.tenant,
+                entry.environment,
             )
+            produced.extend(results)
+            finished[index].append((check.id, results))
         return produced
 
     total = len(entries)
     if total == 0:
         return []
-    from concurrent.futures import ThreadPoolExecutor  # not needed by offline runs
-
+    if bound.expired:
+        bound.cut_short = True
     workers = max(1, min(ctx.options.concurrency, total))
-    done = 0
+    done = (lambda count: progress(count, total)) if progress is not None else None
+    slots = map_bounded(pipeline, entries, workers, bound, done) if not bound.cut_short else None
     results: list[Result] = []
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stcheck") as pool:
-        for produced in pool.map(pipeline, entries):
+    for index, entry in enumerate(entries):
+        if slots is not None and slots.finished[index] and slots.errors[index] is None:
+            results.extend(slots.values[index] or ())
+            continue
+        kept = list(finished[index])  # a snapshot: an abandoned worker may append later
+        location = ctx.locate(entry.pointer)
+        for _, produced in kept:
             results.extend(produced)
-            done += 1
-            if progress is not None:
-                progress(done, total)
+        reported = {check_id for check_id, _ in kept}
+        error = slots.errors[index] if slots is not None else None
+        for check in checks:
+            if check.id in reported:
+                continue
+            if error is not None:
+                raise error  # an exception _guarded let through: as if run on this thread
+            results.append(_deadline(bound, check.id, location, entry.tenant, entry.environment))
     return results

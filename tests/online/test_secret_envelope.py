@@ -84,7 +84,8 @@ def test_credentials_messages_name_no_value(harness: Harness) -> None:
     app_key = next(r for r in outcome.find("credentials") if r["tenant"] is None)
     assert app_key["message"] == (
         "the value is not a reference with a known scheme"
-        " (an unknown reference scheme, not shown; see the references check)"
+        " (an unknown reference scheme, not shown; see the references check);"
+        " depends on the references fail (unknown_scheme) at line 4, column 12"
     )
     entry = outcome.one("credentials", "good", "integration")
     assert "the value is not a SCHEME:REST reference (the value is not shown" in entry["message"]
