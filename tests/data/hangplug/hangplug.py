@@ -58,8 +58,11 @@ class HangEntry(Check):
     ) -> Iterable[Result]:
         if os.environ.get("HANG_TENANT", entry.tenant) == entry.tenant:
             _hang()
-        return [ctx.result(self.id, Status.PASS, "returned", tenant=entry.tenant,
-                           environment=entry.environment)]
+        return [
+            ctx.result(
+                self.id, Status.PASS, "returned", tenant=entry.tenant, environment=entry.environment
+            )
+        ]
 
 
 def _resolve(rest: str, context: object) -> str:
