@@ -1,8 +1,15 @@
-"""The types a plugin works with: checks, reference schemes, output formats, the check context.
+"""The public namespace for plugin authors: everything a plugin imports comes from here.
 
-A plugin module implements hooks from :mod:`stcheck.hookspecs` and returns
-instances of these types. The built-in checks, schemes and formats use exactly
-the same types.
+A plugin module implements hooks from :mod:`stcheck.hookspecs`, decorated with
+:data:`hookimpl`, and returns instances of the types below. The built-in
+checks, schemes and formats use exactly the same types. The names in
+:data:`__all__` are stcheck's plugin API (each says when it was added, with
+``versionadded``); every other module of stcheck is internal, even where its
+names can be imported, and may change in any release (docs/plugins.md,
+"Compatibility policy").
+
+Importing this module stays cheap (no YAML parser, no HTTP stack): the
+manifest types and the test helpers are imported when first used.
 """
 
 from __future__ import annotations
@@ -15,16 +22,64 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from stcheck.confine import FileRefused, confined_path, read_regular, repository_root
+from stcheck.confine import FileRefused, confined_path, has_control, read_regular, repository_root
 from stcheck.confine import path_problem as path_problem
-from stcheck.manifest.pointer import child
-from stcheck.model import Location, Result, RunReport, Status
+from stcheck.hookspecs import hookimpl as hookimpl
+from stcheck.model import Location, PluginInfo, Result, RunReport, Status
 from stcheck.reasons import hint_for
 
 if TYPE_CHECKING:
-    from stcheck.manifest import Entry, Manifest
+    from stcheck.manifest.model import Entry, Manifest
+    from stcheck.testing.plugins import plugin_set, run_checks
+
+__all__ = [
+    "SECRET_FILE_MAX_BYTES",
+    "Check",
+    "CheckContext",
+    "ConfinedFile",
+    "Entry",
+    "Location",
+    "Manifest",
+    "OutputFormat",
+    "PluginInfo",
+    "ReferenceScheme",
+    "ResolveContext",
+    "ResolveReferenceError",
+    "Result",
+    "RunOptions",
+    "RunReport",
+    "Stage",
+    "Status",
+    "hookimpl",
+    "path_problem",
+    "plugin_set",
+    "read_secret_file",
+    "run_checks",
+]
+
+# Public names defined elsewhere and imported on first use (module → names).
+_LAZY = {
+    "stcheck.manifest.model": ("Entry", "Manifest"),
+    "stcheck.testing.plugins": ("plugin_set", "run_checks"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    for module_name, names in _LAZY.items():
+        if name in names:
+            import importlib
+
+            value = getattr(importlib.import_module(module_name), name)
+            globals()[name] = value
+            return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 Stage = Literal["manifest", "entry", "summary"]
+"""When a check runs: once per manifest, once per (tenant, environment) entry, or last.
+
+.. versionadded:: 0.1
+"""
 _SERVICE_LOCK = threading.RLock()
 
 
@@ -39,6 +94,8 @@ class ResolveReferenceError(Exception):
     fragments, everywhere from then on — in this message too, should the
     message quote it after all. The message is scrubbed against every value
     resolved in the run and shortened before it is shown.
+
+    .. versionadded:: 0.1
     """
 
     def __init__(self, reason: str, message: str, *, value: str | None = None) -> None:
@@ -52,7 +109,10 @@ class ResolveReferenceError(Exception):
 
 
 SECRET_FILE_MAX_BYTES = 64 * 1024
-"""The most a ``file:`` reference reads: far more than any credential, far less than a dump."""
+"""The most a ``file:`` reference reads: far more than any credential, far less than a dump.
+
+.. versionadded:: 0.1
+"""
 
 _REFUSED_REASON = {
     "missing": "unresolved_reference",
@@ -64,7 +124,10 @@ _REFUSED_REASON = {
 
 @dataclass(frozen=True)
 class ConfinedFile:
-    """A file read for a reference by :meth:`ResolveContext.read_file`: its bytes and mode."""
+    """A file read for a reference by :meth:`ResolveContext.read_file`: its bytes and mode.
+
+    .. versionadded:: 0.1
+    """
 
     path: str
     """The path as the manifest wrote it (for messages)."""
@@ -103,7 +166,10 @@ class ResolveContext:
     operator's allow-list of environment variable names (``fnmatch`` patterns,
     from ``STCHECK_ENV_ALLOW`` and ``--allow-env``; never from the manifest);
     None allows every name. A resolver that reads a file named by a reference
-    must use :meth:`read_file`.
+    must use :meth:`read_file` (or :func:`read_secret_file` for a file that
+    holds one secret).
+
+    .. versionadded:: 0.1
     """
 
     manifest_dir: str
@@ -144,6 +210,62 @@ class ResolveContext:
         return ConfinedFile(path, data, stat.S_IMODE(info.st_mode), what)
 
 
+def read_secret_file(
+    context: ResolveContext,
+    path: str,
+    *,
+    what: str = "file",
+    max_bytes: int = SECRET_FILE_MAX_BYTES,
+) -> str:
+    """The secret held by the file ``path`` (relative to the manifest): the ``file:`` rules.
+
+    For a scheme whose references name a file holding one secret (a mounted
+    secret, a key file): what the built-in ``file:`` scheme does, so the
+    plugin gets its safety without repeating it.
+
+    - The path is refused offline-style first (``invalid_reference``: empty,
+      absolute, ``~``, a NUL or another control character), then read with
+      :meth:`ResolveContext.read_file` — confined to the repository holding
+      the manifest (``reference_not_allowed``), never a special file, a FIFO
+      or a device (``reference_not_allowed``), at most ``max_bytes``
+      (``unresolved_reference``), UTF-8 (``unresolved_reference``, naming the
+      exception type only).
+    - One trailing newline (``\\n`` or ``\\r\\n``) is dropped. A value that still
+      holds a NUL, a line break or another control character inside is
+      refused (``unusable_value``) before anything learns it: a whole
+      ``.env`` or a dump is not a secret.
+    - A file that group or others may read gets an ``insecure_permissions``
+      warning through ``context.warn``.
+
+    Every refusal is a :class:`ResolveReferenceError` whose message names
+    ``{what} {path}`` as the manifest wrote it, never the runner's absolute
+    path and never the file's content.
+
+    .. versionadded:: 0.2
+    """
+    problem = path_problem(path)
+    if problem is not None:
+        raise ResolveReferenceError("invalid_reference", problem)
+    found = context.read_file(path, max_bytes=max_bytes, what=what)
+    value = found.text()
+    if value.endswith("\r\n"):
+        value = value[:-2]
+    elif value.endswith("\n"):
+        value = value[:-1]
+    if has_control(value.strip()):
+        raise ResolveReferenceError(
+            "unusable_value",
+            f"{what} {path} holds a NUL, a line break or another control character"
+            " besides one trailing newline (not shown); a secret file holds the secret alone",
+        )
+    if found.readable_by_others:
+        context.warn(
+            "insecure_permissions",
+            f"{what} {path} is readable by group or others (mode {found.mode:o})",
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class ReferenceScheme:
     """A credential reference scheme such as ``env`` (``env:NAME``) or ``file`` (``file:PATH``).
@@ -152,6 +274,8 @@ class ReferenceScheme:
     description or None. ``resolve`` turns the part after the colon into the
     secret value (online runs only); it raises :class:`ResolveReferenceError`
     when it cannot. A resolver must not log or print the value.
+
+    .. versionadded:: 0.1
     """
 
     name: str
@@ -163,7 +287,12 @@ class ReferenceScheme:
 
 @dataclass(frozen=True)
 class OutputFormat:
-    """An output format: ``render`` turns the run report into text for stdout or a file."""
+    """An output format: ``render`` turns the run report into text for stdout or a file.
+
+    ``commands`` limits the format to some commands. ``render`` must not print.
+
+    .. versionadded:: 0.1
+    """
 
     name: str
     description: str
@@ -173,7 +302,10 @@ class OutputFormat:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """What the command line asked for, as checks see it."""
+    """What the command line asked for, as checks see it (``extra``: plugins' options).
+
+    .. versionadded:: 0.1
+    """
 
     command: str = "validate"
     offline: bool = True
@@ -196,6 +328,8 @@ class CheckContext:
     token cache, resolved secrets); checks create what they need lazily with
     :meth:`service`. ``results`` holds the results produced so far (complete
     for ``summary``-stage checks).
+
+    .. versionadded:: 0.1
     """
 
     manifest: Manifest
@@ -213,6 +347,7 @@ class CheckContext:
             return self.services[name]
 
     def locate(self, pointer: str) -> Location:
+        """The file, line and column of JSON ``pointer`` in the manifest."""
         return self.manifest.locate(pointer)
 
     def result(
@@ -264,6 +399,8 @@ class CheckContext:
         facts: Mapping[str, str | tuple[str, ...]] | None = None,
     ) -> Result:
         """A result about one (tenant, environment) entry, located at its ``field`` if given."""
+        from stcheck.manifest.pointer import child  # the manifest package imports YAML
+
         return self.result(
             check,
             status,
@@ -292,6 +429,11 @@ class Check:
     A check with ``network = True`` is skipped (status ``skip``, reason
     ``offline``) in offline runs. An exception raised by a check becomes an
     ``error`` result for that check; the run goes on.
+
+    Build results with :meth:`result` and :meth:`entry_result`, which fill in
+    the check's ``id``.
+
+    .. versionadded:: 0.1
     """
 
     id: ClassVar[str] = ""
@@ -308,9 +450,65 @@ class Check:
         return doc.strip().splitlines()[0] if doc.strip() else cls.id
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
+        """The results of a ``manifest`` or ``summary`` stage check."""
         return ()
 
     def run_entry(
         self, ctx: CheckContext, entry: Entry, prior: Sequence[Result]
     ) -> Iterable[Result]:
+        """The results of an ``entry`` stage check for ``entry``."""
         return ()
+
+    def result(
+        self,
+        ctx: CheckContext,
+        status: Status,
+        message: str,
+        *,
+        reason: str | None = None,
+        pointer: str | None = None,
+        tenant: str | None = None,
+        environment: str | None = None,
+        hint: str | None = None,
+        duration: float | None = None,
+        key: str | None = None,
+        location: Location | None = None,
+        facts: Mapping[str, str | tuple[str, ...]] | None = None,
+    ) -> Result:
+        """A result of this check: :meth:`CheckContext.result` with the check's ``id``.
+
+        .. versionadded:: 0.2
+        """
+        return ctx.result(
+            self.id,
+            status,
+            message,
+            reason=reason,
+            pointer=pointer,
+            tenant=tenant,
+            environment=environment,
+            hint=hint,
+            duration=duration,
+            key=key,
+            location=location,
+            facts=facts,
+        )
+
+    def entry_result(
+        self,
+        ctx: CheckContext,
+        entry: Entry,
+        status: Status,
+        message: str,
+        *,
+        reason: str | None = None,
+        field: str | None = None,
+        facts: Mapping[str, str | tuple[str, ...]] | None = None,
+    ) -> Result:
+        """A result of this check about ``entry``: :meth:`CheckContext.entry_result` with ``id``.
+
+        .. versionadded:: 0.2
+        """
+        return ctx.entry_result(
+            self.id, entry, status, message, reason=reason, field=field, facts=facts
+        )

@@ -1,15 +1,22 @@
 """The hooks a stcheck plugin can implement — this module is the plugin author's manual.
 
 A plugin is a module (or object) with functions decorated with
-:data:`hookimpl` and named after the hooks below. Install it as a package that
-declares an entry point in the group ``stcheck``::
+:data:`hookimpl` and named after the hooks below; a plugin imports
+``hookimpl``, like everything else it uses, from :mod:`stcheck.api`, the one
+public namespace. Install it as a package that declares an entry point in the
+group ``stcheck``::
 
     [project.entry-points.stcheck]
     my_plugin = "my_package.stcheck_plugin"
 
 The built-in checks, reference schemes and output formats are registered
-through exactly these hooks (see :mod:`stcheck.builtin`). Plugins are only ever
-loaded from installed packages, never from the repository being checked.
+through exactly these hooks (``stcheck.plugins.DEFAULT_PLUGINS`` lists them).
+Plugins are only ever loaded from installed packages, never from the
+repository being checked.
+
+The hooks, their arguments and what they return are public API: each says
+when it was added (``versionadded``); see the compatibility policy in
+docs/plugins.md for how a hook would be deprecated and removed.
 
 Hooks are called through pluggy's plugin manager, one plugin at a time:
 ``specname=`` and ``tryfirst``/``trylast`` work as pluggy documents (hook
@@ -24,17 +31,24 @@ passes the redactor (see docs/plugins.md).
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import pluggy
 
-from stcheck.api import Check, OutputFormat, ReferenceScheme
+if TYPE_CHECKING:  # stcheck.api imports this module (it re-exports hookimpl)
+    import argparse
+
+    from stcheck.api import Check, OutputFormat, ReferenceScheme
 
 PROJECT = "stcheck"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+"""The decorator that marks a plugin's hook implementations (also :data:`stcheck.api.hookimpl`).
+
+.. versionadded:: 0.1
+"""
 
 
 @hookspec
@@ -43,6 +57,8 @@ def stcheck_checks() -> Iterable[Check]:  # type: ignore[empty-body]
 
     Each check's ``id`` must be unique across all plugins; the class docstring
     is its documentation (its first line is shown by ``stcheck plugins``).
+
+    .. versionadded:: 0.1
     """
 
 
@@ -54,6 +70,8 @@ def stcheck_reference_schemes() -> Iterable[ReferenceScheme]:  # type: ignore[em
     manifest (checked offline by the ``references`` check through
     ``ReferenceScheme.syntax``) and resolvable online through
     ``ReferenceScheme.resolve``.
+
+    .. versionadded:: 0.1
     """
 
 
@@ -61,8 +79,10 @@ def stcheck_reference_schemes() -> Iterable[ReferenceScheme]:  # type: ignore[em
 def stcheck_output_formats() -> Iterable[OutputFormat]:  # type: ignore[empty-body]
     """Return the output formats this plugin provides (``--format NAME``, ``--output NAME=PATH``).
 
-    ``OutputFormat.render`` receives the immutable :class:`stcheck.model.RunReport`
+    ``OutputFormat.render`` receives the immutable :class:`stcheck.api.RunReport`
     and returns text. It must not print; the CLI writes the text.
+
+    .. versionadded:: 0.1
     """
 
 
@@ -72,4 +92,6 @@ def stcheck_add_options(parser: argparse.ArgumentParser, command: str) -> None:
 
     Prefix option names with the plugin's name (``--vault-addr``) to avoid
     clashes. The parsed values reach checks as ``ctx.options.extra``.
+
+    .. versionadded:: 0.1
     """

@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import re
 
-from stcheck.api import ReferenceScheme, ResolveContext, ResolveReferenceError
-from stcheck.confine import path_problem
-from stcheck.hookspecs import hookimpl
+from stcheck.api import (
+    ReferenceScheme,
+    ResolveContext,
+    ResolveReferenceError,
+    hookimpl,
+    path_problem,
+    read_secret_file,
+)
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -43,21 +48,7 @@ def _file_syntax(rest: str) -> str | None:
 
 
 def _file_resolve(rest: str, context: ResolveContext) -> str:
-    problem = path_problem(rest)
-    if problem is not None:
-        raise ResolveReferenceError("invalid_reference", problem)
-    found = context.read_file(rest)
-    value = found.text()
-    if found.readable_by_others:
-        context.warn(
-            "insecure_permissions",
-            f"file {rest} is readable by group or others (mode {found.mode:o})",
-        )
-    if value.endswith("\r\n"):
-        return value[:-2]
-    if value.endswith("\n"):
-        return value[:-1]
-    return value
+    return read_secret_file(context, rest)
 
 
 ENV = ReferenceScheme(
