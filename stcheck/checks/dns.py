@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from stcheck.api import Check, CheckContext
-from stcheck.hookspecs import hookimpl
-from stcheck.model import Result, Status
+from stcheck.api import Check, CheckContext, Result, Status, hookimpl
 from stcheck.net import API_HOSTS, AUTH_HOSTS, ENVIRONMENTS
 
 _STATUS_RANK = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.ERROR: 2, Status.FAIL: 3}
@@ -45,8 +43,8 @@ class DnsCheck(Check):
         used = [env for env in ENVIRONMENTS if any(e.environment == env for e in entries)]
         if not used:
             return [
-                ctx.result(
-                    self.id,
+                self.result(
+                    ctx,
                     Status.SKIP,
                     "no selected entry: no host to resolve",
                     reason="not_applicable",
@@ -69,8 +67,8 @@ class DnsCheck(Check):
             if status is Status.WARN and reason == "private_address":
                 message += ": a loopback or private address"
             results.append(
-                ctx.result(
-                    self.id,
+                self.result(
+                    ctx,
                     status,
                     message,
                     reason=reason,

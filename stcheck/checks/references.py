@@ -6,11 +6,9 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from stcheck.api import Check, CheckContext
-from stcheck.hookspecs import hookimpl
+from stcheck.api import Check, CheckContext, Result, Status, hookimpl
 from stcheck.listing import Listing
 from stcheck.manifest import pointer as jsonpointer
-from stcheck.model import Result, Status
 from stcheck.secrets import shown_scheme, suggested_scheme
 from stcheck.text import shown
 
@@ -68,8 +66,8 @@ class ReferencesCheck(Check):
                 leaked.add(location.pointer)
             subject = {"key": "a key", "value": "this value"}.get(what, "text outside any value")
             listing.add(
-                ctx.result(
-                    self.id,
+                self.result(
+                    ctx,
                     Status.FAIL,
                     f"{subject} looks like {kind}: a secret written into the manifest"
                     " (the value is not shown)",
@@ -98,8 +96,8 @@ class ReferencesCheck(Check):
                 if not listing.room():
                     continue
                 listing.add(
-                    ctx.result(
-                        self.id,
+                    self.result(
+                        ctx,
                         Status.FAIL,
                         f"{field} uses {what} (known: {known}){typo}",
                         reason="unknown_scheme",
@@ -110,8 +108,8 @@ class ReferencesCheck(Check):
             problem = scheme.syntax(rest) if scheme.syntax else None
             if problem and listing.room():
                 listing.add(
-                    ctx.result(
-                        self.id,
+                    self.result(
+                        ctx,
                         Status.FAIL,
                         f"{field} is not a valid {scheme_name}: reference: {problem}",
                         reason="invalid_reference",
@@ -120,8 +118,8 @@ class ReferencesCheck(Check):
                 )
         if not listing.results:
             return [
-                ctx.result(
-                    self.id,
+                self.result(
+                    ctx,
                     Status.PASS,
                     "credential fields are references with known schemes; no secret is written out",
                 )

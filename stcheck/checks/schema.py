@@ -6,13 +6,11 @@ import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from stcheck.api import Check, CheckContext
-from stcheck.hookspecs import hookimpl
+from stcheck.api import Check, CheckContext, Location, Result, Status, hookimpl
 from stcheck.manifest import MAX_TENANT_ID, Manifest
 from stcheck.manifest import pointer as jsonpointer
 from stcheck.manifest.explain import DATE_FIELDS, explain_window, where
 from stcheck.manifest.schema import load_schema, validator
-from stcheck.model import Location, Result, Status
 from stcheck.secrets import credential_kind
 from stcheck.servicetitan_scopes import MODULE_ABBREVIATIONS, scope_module, suggest_scope
 from stcheck.text import shown
@@ -53,8 +51,8 @@ class SchemaCheck(Check):
         for problem in manifest.problems:
             location = Location(manifest.path, problem.line, problem.column, problem.pointer)
             results.append(
-                ctx.result(
-                    self.id,
+                self.result(
+                    ctx,
                     Status.FAIL,
                     problem.message,
                     reason=problem.reason,
@@ -82,8 +80,8 @@ class SchemaCheck(Check):
                     location.file, location.line, location.column, explanation.pointer
                 )
             results.append(
-                ctx.result(
-                    self.id,
+                self.result(
+                    ctx,
                     Status.FAIL,
                     explanation.message,
                     reason=explanation.reason,
@@ -100,15 +98,15 @@ class SchemaCheck(Check):
             results = results[:MAX_REPORTED]
             about = "about " if unexplained else ""
             results.append(
-                ctx.result(
-                    self.id,
+                self.result(
+                    ctx,
                     Status.FAIL,
                     f"and {about}{more} more schema problems not listed; fix the ones above first",
                     reason="schema",
                 )
             )
         if not results:
-            results.append(ctx.result(self.id, Status.PASS, "the manifest matches manifest v1"))
+            results.append(self.result(ctx, Status.PASS, "the manifest matches manifest v1"))
         return results
 
     def _scope_modules(self, ctx: CheckContext, explained: set[str]) -> Iterator[Result]:
@@ -130,8 +128,8 @@ class SchemaCheck(Check):
                 if suggestion
                 else f"known modules: {', '.join(sorted(MODULE_ABBREVIATIONS))}"
             )
-            yield ctx.result(
-                self.id,
+            yield self.result(
+                ctx,
                 Status.WARN,
                 f"{_where(ctx, pointer)}: {shown(module)} is not a ServiceTitan scope module"
                 f" stcheck knows, so no token will carry this scope; {advice}",
@@ -146,8 +144,8 @@ class SchemaCheck(Check):
                 continue
             if key == "tenant_id" and isinstance(value, float):
                 # JSON Schema counts 9876543.0 as an integer; stcheck would drop the entry.
-                yield ctx.result(
-                    self.id,
+                yield self.result(
+                    ctx,
                     Status.FAIL,
                     f"{_where(ctx, pointer)} must be a whole number written without a decimal"
                     " point or exponent",
@@ -158,8 +156,8 @@ class SchemaCheck(Check):
             if not isinstance(value, str):
                 continue
             if key in DATE_FIELDS and len(value) == 10 and not is_calendar_date(value):
-                yield ctx.result(
-                    self.id,
+                yield self.result(
+                    ctx,
                     Status.FAIL,
                     f"{_where(ctx, pointer)} is not a real calendar date",
                     reason="invalid_value",
@@ -172,8 +170,8 @@ class SchemaCheck(Check):
                 and not value.startswith("0")
                 and (len(value) > 19 or int(value) > MAX_TENANT_ID)
             ):
-                yield ctx.result(
-                    self.id,
+                yield self.result(
+                    ctx,
                     Status.FAIL,
                     f"{_where(ctx, pointer)} is beyond 64 bits (at most {MAX_TENANT_ID})",
                     reason="invalid_tenant_id",

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from stcheck.api import Check, CheckContext
-from stcheck.hookspecs import hookimpl
+from stcheck.api import Check, CheckContext, Result, Status, hookimpl
 from stcheck.listing import Listing
 from stcheck.manifest import parse_tenant_id
 from stcheck.manifest.pointer import child, join
-from stcheck.model import Result, Status
 from stcheck.text import clipped, shown
 
 
@@ -35,13 +33,13 @@ class UniqueCheck(Check):
     order = 30
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
-        scan = _Scan(ctx, self.id)
+        scan = _Scan(ctx, self)
         for index, tenant in ctx.manifest.tenants():
             scan.tenant(index, tenant)
         if not scan.listing.results:
             return [
-                ctx.result(
-                    self.id,
+                self.result(
+                    ctx,
                     Status.PASS,
                     "tenant names, tenant IDs and client references are unique",
                 )
@@ -64,7 +62,7 @@ class _Scan:
     listing has room (beyond it, a finding is counted, not built).
     """
 
-    def __init__(self, ctx: CheckContext, check: str) -> None:
+    def __init__(self, ctx: CheckContext, check: Check) -> None:
         self.ctx = ctx
         self.check = check
         self.listing = Listing()
@@ -172,8 +170,8 @@ class _Scan:
         self, message: str, reason: str, pointer: str, tenant: str, environment: str | None = None
     ) -> None:
         self.listing.add(
-            self.ctx.result(
-                self.check,
+            self.check.result(
+                self.ctx,
                 Status.FAIL,
                 message,
                 reason=reason,

@@ -6,9 +6,7 @@ import argparse
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from stcheck.api import Check, CheckContext
-from stcheck.hookspecs import hookimpl
-from stcheck.model import Result, Status
+from stcheck.api import Check, CheckContext, Result, Status, hookimpl
 
 if TYPE_CHECKING:
     from stcheck.readiness import TenantReadiness
@@ -83,8 +81,8 @@ class GoLiveCheck(Check):
             results.append(self._result(ctx, position, readiness))
         if not results:
             results.append(
-                ctx.result(
-                    self.id,
+                self.result(
+                    ctx,
                     Status.SKIP,
                     "golive: the manifest lists no tenant to assess",
                     reason="not_applicable",
@@ -95,8 +93,8 @@ class GoLiveCheck(Check):
 
     def _result(self, ctx: CheckContext, position: int, readiness: TenantReadiness) -> Result:
         status, message, reason = _verdict_line(readiness)
-        return ctx.result(
-            self.id,
+        return self.result(
+            ctx,
             status,
             message,
             reason=reason,
