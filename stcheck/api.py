@@ -96,6 +96,8 @@ class ResolveReferenceError(Exception):
     resolved in the run and shortened before it is shown.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``value``.
     """
 
     def __init__(self, reason: str, message: str, *, value: str | None = None) -> None:
@@ -111,7 +113,7 @@ class ResolveReferenceError(Exception):
 SECRET_FILE_MAX_BYTES = 64 * 1024
 """The most a ``file:`` reference reads: far more than any credential, far less than a dump.
 
-.. versionadded:: 0.1
+.. versionadded:: 0.2
 """
 
 _REFUSED_REASON = {
@@ -126,7 +128,7 @@ _REFUSED_REASON = {
 class ConfinedFile:
     """A file read for a reference by :meth:`ResolveContext.read_file`: its bytes and mode.
 
-    .. versionadded:: 0.1
+    .. versionadded:: 0.2
     """
 
     path: str
@@ -170,6 +172,8 @@ class ResolveContext:
     holds one secret).
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``root``, ``env_allow``, :meth:`env_allowed` and :meth:`read_file`.
     """
 
     manifest_dir: str
@@ -178,7 +182,10 @@ class ResolveContext:
     env_allow: tuple[str, ...] | None = None
 
     def env_allowed(self, name: str) -> bool:
-        """Whether the operator's policy lets a reference read environment variable ``name``."""
+        """Whether the operator's policy lets a reference read environment variable ``name``.
+
+        .. versionadded:: 0.2
+        """
         if self.env_allow is None:
             return True
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.env_allow)
@@ -196,6 +203,8 @@ class ResolveContext:
         ``max_bytes + 1`` bytes are ever read). The file is opened
         non-blocking and its type re-checked on the open descriptor. Messages
         say ``{what} {path} ...`` and never quote the file.
+
+        .. versionadded:: 0.2
         """
         shown = f"{what} {path}"
         root = self.root if self.root is not None else repository_root(self.manifest_dir)
@@ -371,6 +380,9 @@ class CheckContext:
         ``hint`` defaults to the reason's remediation hint; ``location``
         overrides the position when the caller already knows it; ``facts`` are
         structured, non-secret findings for other checks (see :class:`Result`).
+
+        .. versionchanged:: 0.2
+           ``facts``.
         """
         if location is None:
             location = self.manifest.locate(pointer if pointer is not None else "", key=key)

@@ -72,7 +72,12 @@ def repository_root(directory: str) -> str:
 
 
 def path_problem(path: str) -> str | None:
-    """Offline: why ``path`` (as a manifest wrote it) can never be a confined file, or None."""
+    """Offline: why ``path`` (as a manifest wrote it) can never be a confined file, or None.
+
+    Public as :func:`stcheck.api.path_problem`, for a scheme's ``syntax``.
+
+    .. versionadded:: 0.2
+    """
     if not path.strip():
         return "a file reference needs a path"
     if any(_is_control(char) for char in path):

@@ -16,7 +16,10 @@ from stcheck.text import bound_fields
 
 
 class Status(str, Enum):
-    """The closed set of result statuses, from best to worst."""
+    """The closed set of result statuses, from best to worst.
+
+    .. versionadded:: 0.1
+    """
 
     PASS = "pass"
     WARN = "warn"
@@ -41,7 +44,10 @@ STATUS_ORDER: tuple[Status, ...] = (
 
 @dataclass(frozen=True)
 class Location:
-    """Where in a manifest a result points: file, 1-based line and column, JSON pointer."""
+    """Where in a manifest a result points: file, 1-based line and column, JSON pointer.
+
+    .. versionadded:: 0.1
+    """
 
     file: str
     line: int | None = None
@@ -89,6 +95,10 @@ class Result:
     ``scopes``; the ``api`` check states ``probe`` (the ``MODULE/RESOURCE`` it
     read), ``probe_source`` (``manifest``, ``default`` or ``token_scopes``),
     ``probe_scope`` (the scope it needs, when known) and ``scopes_stated``.
+
+    .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``facts``.
     """
 
     check: str
@@ -130,7 +140,10 @@ class Result:
 
 @dataclass(frozen=True)
 class PluginInfo:
-    """A loaded plugin as shown by ``stcheck plugins`` and in reports."""
+    """A loaded plugin as shown by ``stcheck plugins`` and in reports.
+
+    .. versionadded:: 0.1
+    """
 
     name: str
     version: str | None
@@ -143,7 +156,10 @@ class PluginInfo:
 
 @dataclass(frozen=True)
 class RunReport:
-    """The one immutable outcome of a run, handed to every reporter."""
+    """The one immutable outcome of a run, handed to every reporter.
+
+    .. versionadded:: 0.1
+    """
 
     tool_version: str
     command: str

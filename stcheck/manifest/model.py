@@ -34,7 +34,10 @@ class LoadProblem(NamedTuple):
 
 
 class Entry(NamedTuple):
-    """One (tenant, environment) entry of a well-formed manifest: what network checks work on."""
+    """One (tenant, environment) entry of a well-formed manifest: what network checks work on.
+
+    .. versionadded:: 0.1
+    """
 
     tenant: str
     environment: str
@@ -52,7 +55,10 @@ class Entry(NamedTuple):
 
 @dataclass
 class Manifest:
-    """A loaded manifest: its data, where each value was written, and what loading found."""
+    """A loaded manifest: its data, where each value was written, and what loading found.
+
+    .. versionadded:: 0.1
+    """
 
     path: str
     data: Any

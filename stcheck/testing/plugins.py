@@ -76,18 +76,22 @@ def run_checks(
     select: Iterable[str] | None = None,
     skip: Iterable[str] = (),
     extra: Mapping[str, Any] | None = None,
+    resolve: bool = False,
 ) -> RunReport:
-    """Run the checks of ``plugins`` over ``manifests`` offline, as ``stcheck COMMAND`` would.
+    """Run the checks of ``plugins`` over ``manifests`` without the network, as ``stcheck COMMAND``.
 
     ``select`` and ``skip`` are ``--select``/``--skip``; ``extra`` holds the
     values of the plugins' own options (``{"owner_domain": ["acme.example"]}``
     for ``--owner-domain acme.example``), as checks see them in
-    ``ctx.options.extra``. The run is offline: checks with ``network = True``
-    are skipped with reason ``offline`` (test a resolver by calling it with a
-    :class:`stcheck.api.ResolveContext`; an online run belongs against the
-    fake ServiceTitan of :mod:`stcheck.testing`). ``golive`` runs only for
-    ``command="report"`` or when selected. A manifest that cannot be read
-    raises ``UsageError``, as the command line exits 2 for it.
+    ``ctx.options.extra``. Checks with ``network = True`` are skipped with
+    reason ``offline`` — except, with ``resolve=True``, the ``credentials``
+    check, which resolves every credential reference through its scheme (the
+    real path of a resolver: its warnings, its refusals, the value checks)
+    without connecting anywhere; the other network checks are then
+    deselected. Token and API checks belong against the fake ServiceTitan of
+    :mod:`stcheck.testing`. ``golive`` runs only for ``command="report"`` or
+    when selected. A manifest that cannot be read raises ``UsageError``, as
+    the command line exits 2 for it.
 
     .. versionadded:: 0.2
     """
@@ -95,11 +99,22 @@ def run_checks(
     from stcheck.runner import Selection, run
 
     chosen = frozenset(select) if select is not None else None
-    options = RunOptions(command=command, offline=True, extra=argparse.Namespace(**(extra or {})))
+    skipped = set(skip)
+    if resolve:  # only the credentials check may run of the network checks: it connects nowhere
+        skipped |= {
+            check_id
+            for check_id, check in plugins.checks.items()
+            if check.network and check_id != "credentials"
+        }
+    options = RunOptions(
+        command=command,
+        offline=not resolve,
+        extra=argparse.Namespace(**(extra or {})),
+    )
     return run(
         list(manifests),
         plugins,
         options,
-        Selection(select=chosen, skip=frozenset(skip)),
+        Selection(select=chosen, skip=frozenset(skipped)),
         default_off=frozenset() if command == "report" else frozenset({"golive"}),
     )

@@ -6,9 +6,7 @@ import argparse
 import re
 from collections.abc import Iterable
 
-from stcheck.api import Check, CheckContext
-from stcheck.hookspecs import hookimpl
-from stcheck.model import Result, Status
+from stcheck.api import Check, CheckContext, Result, Status, hookimpl
 
 EMAIL = re.compile(r"[^@\s]+@([^@\s]+\.[^@\s.]+)\Z")
 
@@ -38,8 +36,8 @@ class OwnerCheck(Check):
             owner = tenant.get("owner")
             if owner is None:
                 results.append(
-                    ctx.result(
-                        self.id,
+                    self.result(
+                        ctx,
                         Status.WARN,
                         "the tenant has no owner: add 'owner: someone@example.com'",
                         reason="owner.missing",
@@ -54,8 +52,8 @@ class OwnerCheck(Check):
             match = EMAIL.match(owner.strip())
             if match is None:
                 results.append(
-                    ctx.result(
-                        self.id,
+                    self.result(
+                        ctx,
                         Status.WARN,
                         "the owner does not look like an e-mail address",
                         reason="owner.not_an_email",
@@ -66,8 +64,8 @@ class OwnerCheck(Check):
                 )
             elif domains and match.group(1).lower() not in domains:
                 results.append(
-                    ctx.result(
-                        self.id,
+                    self.result(
+                        ctx,
                         Status.WARN,
                         f"the owner's address is not in {' or '.join(domains)}",
                         reason="owner.wrong_domain",
@@ -77,9 +75,7 @@ class OwnerCheck(Check):
                     )
                 )
         if not results:
-            results.append(
-                ctx.result(self.id, Status.PASS, "every tenant names an owner by e-mail")
-            )
+            results.append(self.result(ctx, Status.PASS, "every tenant names an owner by e-mail"))
         return results
 
 

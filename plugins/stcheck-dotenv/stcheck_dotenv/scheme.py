@@ -18,9 +18,9 @@ from stcheck.api import (
     ReferenceScheme,
     ResolveContext,
     ResolveReferenceError,
+    hookimpl,
     path_problem,
 )
-from stcheck.hookspecs import hookimpl
 from stcheck_dotenv.parser import NAME, parse
 
 MAX_BYTES = 1024 * 1024
