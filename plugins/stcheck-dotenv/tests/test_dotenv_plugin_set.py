@@ -2,14 +2,13 @@
 
 What a plugin author's own tests look like: no installation, the real plugin
 manager, the real runner — ``plugin_set`` and ``run_checks`` from
-``stcheck.api``. (``tests/integration/test_plugin_package.py`` installs the
-wheel and runs the console script.)
+``stcheck.api`` (the ``dotenv`` fixture imports the plugin's modules from this
+tree). ``tests/integration/test_plugin_package.py`` installs the wheel and runs
+the console script.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -17,16 +16,8 @@ import pytest
 
 from stcheck.api import RunReport, plugin_set, run_checks
 
-PLUGIN_SRC = Path(__file__).resolve().parents[1]
 SECRET = "cs1.Zq8xW3pLr0bN6yT2vK9mQ4"
 CLIENT_ID = "cid.3f9a2c71be"
-
-
-@pytest.fixture
-def modules(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, ModuleType]]:
-    """The plugin's ``scheme`` and ``owner`` modules, from this source tree."""
-    monkeypatch.syspath_prepend(str(PLUGIN_SRC))
-    yield {name: importlib.import_module(f"stcheck_dotenv.{name}") for name in ("scheme", "owner")}
 
 
 def manifest(directory: Path, *, owner: str | None, secret: str = "dotenv:.env#GP_SECRET") -> str:
@@ -53,9 +44,9 @@ def of(report: RunReport, check: str) -> list[tuple[str, str | None]]:
 
 
 def test_both_plugins_register_cleanly_next_to_the_builtins(
-    modules: dict[str, ModuleType],
+    dotenv: dict[str, ModuleType],
 ) -> None:
-    plugins = plugin_set(("dotenv", modules["scheme"]), ("owner", modules["owner"]))
+    plugins = plugin_set(("dotenv", dotenv["scheme"]), ("owner", dotenv["owner"]))
     assert plugins.errors == []
     scheme, check = plugins.provider("schemes", "dotenv"), plugins.provider("checks", "owner")
     assert (scheme and scheme.name, check and check.name) == ("dotenv", "owner")
@@ -78,14 +69,14 @@ def test_both_plugins_register_cleanly_next_to_the_builtins(
     ],
 )
 def test_owner_check_in_a_validate_run(
-    modules: dict[str, ModuleType],
+    dotenv: dict[str, ModuleType],
     tmp_path: Path,
     owner: str | None,
     extra: dict[str, list[str]],
     expected: tuple[str, str | None],
     line: int | None,
 ) -> None:
-    plugins = plugin_set(("dotenv", modules["scheme"]), ("owner", modules["owner"]))
+    plugins = plugin_set(("dotenv", dotenv["scheme"]), ("owner", dotenv["owner"]))
     report = run_checks(plugins, manifest(tmp_path, owner=owner), extra=extra)
     assert of(report, "owner") == [expected]
     assert of(report, "references") == [("pass", None)]  # dotenv: references are known
@@ -99,15 +90,15 @@ def test_owner_check_in_a_validate_run(
 
 
 def test_without_the_scheme_plugin_dotenv_references_are_unknown(
-    modules: dict[str, ModuleType], tmp_path: Path
+    dotenv: dict[str, ModuleType], tmp_path: Path
 ) -> None:
-    report = run_checks(plugin_set(modules["owner"]), manifest(tmp_path, owner="a@b.example"))
+    report = run_checks(plugin_set(dotenv["owner"]), manifest(tmp_path, owner="a@b.example"))
     assert {reason for _, reason in of(report, "references")} == {"unknown_scheme"}
     assert report.failed
 
 
 def test_dotenv_references_resolve_inside_the_repository_and_never_outside(
-    modules: dict[str, ModuleType], tmp_path: Path
+    dotenv: dict[str, ModuleType], tmp_path: Path
 ) -> None:
     repo, outside = tmp_path / "repo", tmp_path / "outside"
     repo.mkdir()
@@ -115,7 +106,7 @@ def test_dotenv_references_resolve_inside_the_repository_and_never_outside(
     (repo / ".env").write_text(f"APP_KEY=ak1.x9d8\nGP_ID={CLIENT_ID}\nGP_SECRET={SECRET}\n")
     (repo / ".env").chmod(0o600)
     (outside / ".env").write_text(f"GP_SECRET={SECRET}\n")
-    plugins = plugin_set(("dotenv", modules["scheme"]))
+    plugins = plugin_set(("dotenv", dotenv["scheme"]))
 
     inside = run_checks(plugins, manifest(repo, owner=None), command="check", resolve=True)
     assert of(inside, "credentials") == [("pass", None), ("pass", None)]
