@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -42,6 +42,13 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "stcheck.reporters.builtin",
     "stcheck.reporters.report_formats",
 )
+
+BUILTIN_MODULES: Mapping[str, str] = {"stcheck.checks.api": "stcheck.checks.probe"}
+"""Built-in plugins whose module was renamed: the plugin keeps its published name.
+
+``stcheck plugins`` shows, and ``--disable-plugin`` accepts, the name; the module is
+where the code lives now.
+"""
 
 T = TypeVar("T")
 
@@ -134,12 +141,13 @@ def build_plugins(
     manager.add_hookspecs(hookspecs)
     disabled_set = set(disabled)
     plugins: list[LoadedPlugin] = []
-    for module_name in DEFAULT_PLUGINS:
-        short = module_name.rsplit(".", 1)[-1]
-        if short in disabled_set or module_name in disabled_set:
+    for plugin_name in DEFAULT_PLUGINS:
+        short = plugin_name.rsplit(".", 1)[-1]
+        module_name = BUILTIN_MODULES.get(plugin_name, plugin_name)
+        if disabled_set & {short, plugin_name, module_name}:
             continue
         module = importlib.import_module(module_name)
-        plugins.append(LoadedPlugin(module_name, __version__, True, module))
+        plugins.append(LoadedPlugin(plugin_name, __version__, True, module))
     if load_installed:
         for name, version, load in _installed_plugins(disabled_set, untrusted):
             plugin = LoadedPlugin(name, version, False)

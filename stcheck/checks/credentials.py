@@ -11,8 +11,8 @@ from stcheck.manifest.pointer import child, parent
 from stcheck.model import Result, Status
 
 if TYPE_CHECKING:
+    from stcheck.checks.support.secretstore import Resolved
     from stcheck.manifest import Entry
-    from stcheck.net.secretstore import Resolved
 
 
 class CredentialsCheck(Check):
@@ -52,8 +52,8 @@ class CredentialsCheck(Check):
     order = 40
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
-        from stcheck.net.runtime import selected_entries
-        from stcheck.net.secretstore import secret_store
+        from stcheck.checks.support.secretstore import secret_store
+        from stcheck.checks.support.services import selected_entries
 
         store = secret_store(ctx)
         directory = ctx.manifest.directory

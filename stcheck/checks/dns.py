@@ -36,8 +36,7 @@ class DnsCheck(Check):
     order = 50
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
-        from stcheck.net.lookup import dns_store
-        from stcheck.net.runtime import net_config, selected_entries
+        from stcheck.checks.support.services import dns_store, net_config, selected_entries
 
         entries = selected_entries(ctx)
         used = [env for env in ENVIRONMENTS if any(e.environment == env for e in entries)]

@@ -12,6 +12,7 @@ from stcheck.net import AUTH_HOSTS
 from stcheck.servicetitan_scopes import safe_scopes
 
 if TYPE_CHECKING:
+    from stcheck.checks.support.preconditions import EntryToken
     from stcheck.manifest import Entry
 
 EXPECTED_EXPIRES_IN = 900
@@ -73,104 +74,36 @@ class TokenCheck(Check):
     def run_entry(
         self, ctx: CheckContext, entry: Entry, prior: Sequence[Result]
     ) -> Iterable[Result]:
-        from stcheck.net.lookup import unresolved_skip
-        from stcheck.net.runtime import http_client, token_grant, token_tenant
-        from stcheck.net.secretstore import credential_problem, entry_credentials
-        from stcheck.net.servicetitan import scrub
+        from stcheck.checks.support.preconditions import entry_token
 
-        creds = entry_credentials(ctx, entry)
-        if not creds.ok:
-            return [credential_problem(ctx, self.id, entry, creds)]
         host = AUTH_HOSTS[entry.environment]
-        skipped = unresolved_skip(ctx, self.id, entry, (host,), "client_id")
-        if skipped is not None:
-            return [skipped]
-        assert creds.client_id is not None and creds.client_secret is not None
-        grant, requested = token_grant(ctx, entry, creds.client_id, creds.client_secret)
-        outcome = grant.outcome
-        shared = "" if requested else f" (the token obtained for {grant.requested_by}, reused)"
-        if token_tenant(entry) is not None:
-            shared += f" (Enterprise Hub: requested for tenant {entry.tenant_id})"
+        ready = entry_token(ctx, self.id, entry, hosts=(host,), field="client_id")
+        if isinstance(ready, Result):
+            return [ready]
+        outcome = ready.grant.outcome
+        shared = _shared_note(ready, entry)
         if not outcome.ok:
             return [
                 self._result(ctx, entry, outcome.status, outcome.message + shared, outcome.reason)
             ]
-        facts: dict[str, str | tuple[str, ...]] = {"scopes_stated": "no"}
-        if outcome.scopes is not None:
-            # Server-provided: only scope-shaped names, and none that is (or holds) a value sent.
-            sent = (creds.client_id, creds.client_secret)
-            scrubber = http_client(ctx).scrubber
-            stated = tuple(
-                s for s in safe_scopes(outcome.scopes) if scrub(s, sent, 200, scrubber) == s
+        facts = _scope_facts(ctx, ready)
+        findings = [
+            finding
+            for finding in (
+                _token_type_problem(outcome.token_type, host),
+                _missing_scopes(required_scopes(ctx), outcome.scopes, host),
+                _expiry_problem(outcome.expires_in, host),
             )
-            facts = {"scopes_stated": "yes", "scopes": stated}
-        results: list[Result] = []
-        token_type = outcome.token_type
-        if token_type is None or token_type.lower() != "bearer":
-            shown = (
-                repr(token_type)
-                if token_type and token_type.lower() in KNOWN_TOKEN_TYPES
-                else ("an unexpected value (not shown)" if token_type else "missing")
-            )
-            results.append(
-                self._result(
-                    ctx,
-                    entry,
-                    Status.ERROR,
-                    f"{host} issued a token whose token_type is {shown}, not Bearer{shared}",
-                    "bad_token_type",
-                    facts,
-                )
-            )
-        wanted = required_scopes(ctx)
-        if wanted and outcome.scopes is not None:
-            missing = [scope for scope in wanted if scope not in outcome.scopes]
-            if missing:
-                results.append(
-                    self._result(
-                        ctx,
-                        entry,
-                        Status.FAIL,
-                        f"the token from {host} lacks required scope"
-                        f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}{shared}",
-                        "missing_scopes",
-                        facts,
-                    )
-                )
-        if outcome.expires_in != EXPECTED_EXPIRES_IN:
-            shown = (
-                "no expires_in"
-                if outcome.expires_in is None
-                else (f"expires_in {outcome.expires_in:g} s")
-            )
-            results.append(
-                self._result(
-                    ctx,
-                    entry,
-                    Status.WARN,
-                    f"the token from {host} has {shown}, not {EXPECTED_EXPIRES_IN} s{shared}",
-                    "unexpected_expiry",
-                    facts,
-                )
-            )
-        if results:
-            return results
-        scope_note = ""
-        if wanted and outcome.scopes is not None:
-            scope_note = ", required scopes present"
-        elif wanted:
-            scope_note = ", no scope in the answer to compare with app.required_scopes"
-        return [
-            self._result(
-                ctx,
-                entry,
-                Status.PASS,
-                f"{outcome.message}: Bearer, expires in {EXPECTED_EXPIRES_IN} s"
-                f"{scope_note}{shared}",
-                None,
-                facts,
-            )
+            if finding is not None
         ]
+        if findings:
+            return [
+                self._result(ctx, entry, status, message + shared, reason, facts)
+                for status, reason, message in findings
+            ]
+        message = f"{outcome.message}: Bearer, expires in {EXPECTED_EXPIRES_IN} s"
+        note = _scope_note(required_scopes(ctx), outcome.scopes)
+        return [self._result(ctx, entry, Status.PASS, message + note + shared, None, facts)]
 
     def _result(
         self,
@@ -184,6 +117,76 @@ class TokenCheck(Check):
         return ctx.entry_result(
             self.id, entry, status, message, reason=reason, field="client_id", facts=facts
         )
+
+
+Finding = tuple[Status, str, str]
+"""(status, reason, message) of one thing wrong with an issued token."""
+
+
+def _shared_note(ready: EntryToken, entry: Entry) -> str:
+    """Whose request the token came from, and for which tenant (Enterprise Hub)."""
+    from stcheck.checks.support.services import token_tenant
+
+    note = (
+        "" if ready.requested else (f" (the token obtained for {ready.grant.requested_by}, reused)")
+    )
+    if token_tenant(entry) is not None:
+        note += f" (Enterprise Hub: requested for tenant {entry.tenant_id})"
+    return note
+
+
+def _scope_facts(ctx: CheckContext, ready: EntryToken) -> dict[str, str | tuple[str, ...]]:
+    """``scopes_stated`` and, when stated, the scopes safe to show."""
+    from stcheck.checks.support.services import http_client
+    from stcheck.net.servicetitan import scrub
+
+    scopes = ready.grant.outcome.scopes
+    if scopes is None:
+        return {"scopes_stated": "no"}
+    # Server-provided: only scope-shaped names, and none that is (or holds) a value sent.
+    sent = (ready.client_id, ready.client_secret)
+    scrubber = http_client(ctx).scrubber
+    stated = tuple(s for s in safe_scopes(scopes) if scrub(s, sent, 200, scrubber) == s)
+    return {"scopes_stated": "yes", "scopes": stated}
+
+
+def _token_type_problem(token_type: str | None, host: str) -> Finding | None:
+    if token_type is not None and token_type.lower() == "bearer":
+        return None
+    shown = (
+        repr(token_type)
+        if token_type and token_type.lower() in KNOWN_TOKEN_TYPES
+        else ("an unexpected value (not shown)" if token_type else "missing")
+    )
+    message = f"{host} issued a token whose token_type is {shown}, not Bearer"
+    return Status.ERROR, "bad_token_type", message
+
+
+def _missing_scopes(wanted: list[str], scopes: tuple[str, ...] | None, host: str) -> Finding | None:
+    if not wanted or scopes is None:
+        return None
+    missing = [scope for scope in wanted if scope not in scopes]
+    if not missing:
+        return None
+    plural = "s" if len(missing) > 1 else ""
+    message = f"the token from {host} lacks required scope{plural} {', '.join(missing)}"
+    return Status.FAIL, "missing_scopes", message
+
+
+def _expiry_problem(expires_in: float | None, host: str) -> Finding | None:
+    if expires_in == EXPECTED_EXPIRES_IN:
+        return None
+    shown = "no expires_in" if expires_in is None else f"expires_in {expires_in:g} s"
+    message = f"the token from {host} has {shown}, not {EXPECTED_EXPIRES_IN} s"
+    return Status.WARN, "unexpected_expiry", message
+
+
+def _scope_note(wanted: list[str], scopes: tuple[str, ...] | None) -> str:
+    if wanted and scopes is not None:
+        return ", required scopes present"
+    if wanted:
+        return ", no scope in the answer to compare with app.required_scopes"
+    return ""
 
 
 @hookimpl

@@ -3,8 +3,8 @@
 A host given with ``--resolve`` "resolves" to that address; a host reached
 through a proxy is resolved by the proxy (not looked up here); any other host
 goes to the system resolver (``getaddrinfo``) on a daemon thread, bounded by
-``--timeout``. Each host is looked up once per run; the outcome is the shared
-service ``dns``, which the ``token`` and ``api`` checks consult.
+``--timeout``. Each host is looked up once per run (:class:`DnsStore`, the
+run's shared service ``dns``, which the ``token`` and ``api`` checks consult).
 """
 
 from __future__ import annotations
@@ -16,12 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stcheck.model import Status
-from stcheck.net.runtime import shared
 
 if TYPE_CHECKING:
-    from stcheck.api import CheckContext
-    from stcheck.manifest import Entry
-    from stcheck.model import Result
     from stcheck.net.config import NetConfig, Route
 
 
@@ -90,36 +86,6 @@ class DnsStore:
             for host, lookup in found.items():
                 self._lookups.setdefault(host, lookup)
             return {host: self._lookups[host] for host in hosts}
-
-
-def dns_store(ctx: CheckContext) -> DnsStore:
-    return shared(ctx, "dns", DnsStore)
-
-
-def host_problem(ctx: CheckContext, host: str) -> HostLookup | None:
-    """The failed lookup of ``host`` if the ``dns`` check ran and the host did not resolve."""
-    store = ctx.services.get("dns")
-    if not isinstance(store, DnsStore):
-        return None
-    lookup = store.get(host)
-    return lookup if lookup is not None and not lookup.ok else None
-
-
-def unresolved_skip(
-    ctx: CheckContext, check: str, entry: Entry, hosts: Sequence[str], field: str
-) -> Result | None:
-    """A ``skip`` result for ``check`` when one of ``hosts`` did not resolve, else None."""
-    for host in hosts:
-        if host_problem(ctx, host) is not None:
-            return ctx.entry_result(
-                check,
-                entry,
-                Status.SKIP,
-                f"not run: {host} did not resolve (see the dns check)",
-                reason="depends_on_failure",
-                field=field,
-            )
-    return None
 
 
 def _private(address: str) -> bool:

@@ -169,11 +169,13 @@ def test_every_reason_the_network_layer_uses_is_in_the_vocabulary() -> None:
     import inspect
     import re
 
-    from stcheck.checks import api, credentials, dns, token
-    from stcheck.net import http, servicetitan
+    from stcheck.checks import credentials, dns, probe, token
+    from stcheck.checks.support import preconditions, secretstore
+    from stcheck.net import http, lookup, servicetitan
 
     used: set[str] = set()
-    for module in (http, servicetitan, api, credentials, dns, token):
+    modules = (http, lookup, servicetitan, probe, credentials, dns, token)
+    for module in (*modules, preconditions, secretstore):
         source = inspect.getsource(module)
         used.update(re.findall(r'"([a-z]+(?:_[a-z]+)+)"', source))
     candidates = {word for word in used if word in REASONS or word.endswith(("_error", "_client"))}

@@ -1,4 +1,4 @@
-"""The ``api`` check: app key, token and tenant work together on a cheap, low-PII API read."""
+"""The ``api`` check: app key, token and tenant work together on one cheap, low-PII API probe."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from stcheck.net import API_HOSTS, AUTH_HOSTS
 
 if TYPE_CHECKING:
     from stcheck.manifest import Entry
+    from stcheck.net.servicetitan import TokenOutcome
 
 
 class ApiCheck(Check):
@@ -60,100 +61,96 @@ class ApiCheck(Check):
     def run_entry(
         self, ctx: CheckContext, entry: Entry, prior: Sequence[Result]
     ) -> Iterable[Result]:
-        from stcheck.net.lookup import unresolved_skip
-        from stcheck.net.probes import choose_probe
-        from stcheck.net.runtime import http_client, token_grant
-        from stcheck.net.secretstore import credential_problem, entry_credentials, secret_store
-        from stcheck.net.servicetitan import probe, probe_path
+        from stcheck.checks.support.preconditions import entry_token
+        from stcheck.net.servicetitan import probe_path
 
         configured = ctx.manifest.app.get("probe")
         if probe_path(configured, entry.tenant_id) is None:
-            return [
-                ctx.result(
-                    self.id,
-                    Status.SKIP,
-                    "not run: app.probe is not an allowed MODULE/RESOURCE (see the schema check)",
-                    reason="depends_on_failure",
-                    pointer="/app/probe",
-                    tenant=entry.tenant,
-                    environment=entry.environment,
-                )
-            ]
-        app_key = secret_store(ctx).resolve(ctx.manifest.directory, ctx.manifest.app.get("app_key"))
-        if not app_key.ok:
-            if app_key.reason == "depends_on_failure" or secret_store(ctx).checked(
-                ctx.manifest.path
-            ):
-                return [
-                    self._result(
-                        ctx,
-                        entry,
-                        Status.SKIP,
-                        "not run: the app key did not resolve (see the credentials check)",
-                        "depends_on_failure",
-                    )
-                ]
-            return [
-                ctx.result(
-                    self.id,
-                    Status.FAIL,
-                    app_key.message,
-                    reason=app_key.reason,
-                    pointer="/app/app_key",
-                    tenant=entry.tenant,
-                    environment=entry.environment,
-                )
-            ]
-        creds = entry_credentials(ctx, entry)
-        if not creds.ok:
-            return [credential_problem(ctx, self.id, entry, creds)]
+            return [self._bad_probe(ctx, entry)]
+        app_key = self._app_key(ctx, entry)
+        if isinstance(app_key, Result):
+            return [app_key]
         hosts = (API_HOSTS[entry.environment], AUTH_HOSTS[entry.environment])
-        skipped = unresolved_skip(ctx, self.id, entry, hosts, "tenant_id")
-        if skipped is not None:
-            return [skipped]
-        assert creds.client_id is not None and creds.client_secret is not None
-        assert app_key.value is not None
-        grant, _ = token_grant(ctx, entry, creds.client_id, creds.client_secret)
-        outcome = grant.outcome
+        ready = entry_token(ctx, self.id, entry, hosts=hosts, field="tenant_id")
+        if isinstance(ready, Result):
+            return [ready]
+        token = self._usable_token(ctx, entry, ready.grant.outcome, prior)
+        if isinstance(token, Result):
+            return [token]
+        return [self._probe(ctx, entry, configured, ready.grant.outcome.scopes, token, app_key)]
+
+    def _bad_probe(self, ctx: CheckContext, entry: Entry) -> Result:
+        return ctx.result(
+            self.id,
+            Status.SKIP,
+            "not run: app.probe is not an allowed MODULE/RESOURCE (see the schema check)",
+            reason="depends_on_failure",
+            pointer="/app/probe",
+            tenant=entry.tenant,
+            environment=entry.environment,
+        )
+
+    def _app_key(self, ctx: CheckContext, entry: Entry) -> str | Result:
+        """The resolved app key, or the result to report instead."""
+        from stcheck.checks.support.secretstore import secret_store
+
+        store = secret_store(ctx)
+        app_key = store.resolve(ctx.manifest.directory, ctx.manifest.app.get("app_key"))
+        if app_key.value is not None:
+            return app_key.value
+        if app_key.reason == "depends_on_failure" or store.checked(ctx.manifest.path):
+            return self._result(
+                ctx,
+                entry,
+                Status.SKIP,
+                "not run: the app key did not resolve (see the credentials check)",
+                "depends_on_failure",
+            )
+        return ctx.result(
+            self.id,
+            Status.FAIL,
+            app_key.message,
+            reason=app_key.reason,
+            pointer="/app/app_key",
+            tenant=entry.tenant,
+            environment=entry.environment,
+        )
+
+    def _usable_token(
+        self, ctx: CheckContext, entry: Entry, outcome: TokenOutcome, prior: Sequence[Result]
+    ) -> str | Result:
+        """The Bearer token to probe with, or the result to report instead."""
         bearer = outcome.token_type is not None and outcome.token_type.lower() == "bearer"
-        if not outcome.ok or not bearer or outcome.access_token is None:
-            if any(result.check == "token" for result in prior):
-                return [
-                    self._result(
-                        ctx,
-                        entry,
-                        Status.SKIP,
-                        "not run: no usable token (see the token check)",
-                        "depends_on_failure",
-                    )
-                ]
-            if outcome.ok:  # a token, but not a Bearer one; the token check is deselected
-                return [
-                    self._result(
-                        ctx,
-                        entry,
-                        Status.ERROR,
-                        "no usable token: the token_type is not Bearer",
-                        "bad_token_type",
-                    )
-                ]
-            return [
-                self._result(
-                    ctx, entry, outcome.status, f"no token: {outcome.message}", outcome.reason
-                )
-            ]
-        choice = choose_probe(configured, outcome.scopes)
+        if outcome.ok and bearer and outcome.access_token is not None:
+            return outcome.access_token
+        if any(result.check == "token" for result in prior):
+            message = "not run: no usable token (see the token check)"
+            return self._result(ctx, entry, Status.SKIP, message, "depends_on_failure")
+        if outcome.ok:  # a token, but not a Bearer one; the token check is deselected
+            message = "no usable token: the token_type is not Bearer"
+            return self._result(ctx, entry, Status.ERROR, message, "bad_token_type")
+        message = f"no token: {outcome.message}"
+        return self._result(ctx, entry, outcome.status, message, outcome.reason)
+
+    def _probe(
+        self,
+        ctx: CheckContext,
+        entry: Entry,
+        configured: object,
+        scopes: tuple[str, ...] | None,
+        token: str,
+        app_key: str,
+    ) -> Result:
+        """Send the probe and say what its answer means for this entry."""
+        from stcheck.checks.support.services import http_client
+        from stcheck.net.probes import choose_probe
+        from stcheck.net.servicetitan import probe, probe_path
+
+        choice = choose_probe(configured, scopes)
         path = probe_path(choice.probe, entry.tenant_id)
         assert path is not None  # a configured probe was checked above; the others are ours
-        answer = probe(
-            http_client(ctx),
-            entry.environment,
-            path,
-            token=outcome.access_token,
-            app_key=app_key.value,
-        )
-        status, reason = answer.status, answer.reason
-        message = answer.message
+        answer = probe(http_client(ctx), entry.environment, path, token=token, app_key=app_key)
+        status, reason, message = answer.status, answer.reason, answer.message
         if status is Status.PASS:
             message = (
                 f"app key, token and tenant {entry.tenant_id} work together: {answer.message}"
@@ -164,7 +161,7 @@ class ApiCheck(Check):
             message = f"{answer.message}: {choice.not_granted(entry.tenant_id)}"
         elif reason == "forbidden":
             message = f"{answer.message}: {choice.forbidden(entry.tenant_id)}"
-        return [self._result(ctx, entry, status, message, reason, choice.facts)]
+        return self._result(ctx, entry, status, message, reason, choice.facts)
 
     def _result(
         self,

@@ -17,10 +17,8 @@ from typing import TYPE_CHECKING, Any
 from stcheck.api import ReferenceScheme, ResolveContext, ResolveReferenceError
 from stcheck.boundary import Boundary
 from stcheck.checks.references import REFERENCE
+from stcheck.checks.support.services import shared
 from stcheck.confine import has_control, repository_root
-from stcheck.manifest.pointer import child
-from stcheck.model import Result, Status
-from stcheck.net.runtime import shared
 from stcheck.net.singleflight import SingleFlight
 from stcheck.reasons import REASONS
 from stcheck.secrets import shown_scheme, suggested_scheme
@@ -31,7 +29,6 @@ RESOLVER_MESSAGE_CHARS = 300
 
 if TYPE_CHECKING:
     from stcheck.api import CheckContext
-    from stcheck.manifest import Entry
 
 
 NOT_SHOWN = "(not shown)"
@@ -105,6 +102,19 @@ class SecretStore:
             return manifest_path in self._checked
 
     def _resolve(self, manifest_dir: str, reference: str) -> Resolved:
+        """Resolve one reference: find its scheme, call its resolver, vet what it returned."""
+        found = self._scheme(reference)
+        if isinstance(found, Resolved):
+            return found
+        scheme, scheme_name, rest = found
+        warnings: list[tuple[str, str]] = []
+        raw = self._call(scheme, scheme_name, rest, reference, manifest_dir, warnings)
+        if isinstance(raw, Resolved):
+            return raw
+        return self._vetted(reference, raw, warnings)
+
+    def _scheme(self, reference: str) -> tuple[ReferenceScheme, str, str] | Resolved:
+        """The reference's scheme (with its name and the rest), or why it has none usable."""
         match = REFERENCE.match(reference)
         if match is None:
             self._presume_secret(reference)
@@ -117,30 +127,44 @@ class SecretStore:
         scheme_name, rest = match.groups()
         scheme = self._schemes.get(scheme_name)
         if scheme is None:
-            shown = shown_scheme(scheme_name, self._schemes)
-            if shown is None:  # ``mypassword:Summer2024`` is SCHEME:REST too
-                self._presume_secret(reference)
-                return Resolved(
-                    NOT_SHOWN,
-                    reason="depends_on_failure",
-                    message="the value is not a reference with a known scheme"
-                    " (an unknown reference scheme, not shown; see the references check)",
-                )
-            typo = suggested_scheme(shown, self._schemes)
-            hint = f"; did you mean {typo}:?" if typo else ""
-            return Resolved(
-                reference,
-                reason="depends_on_failure",
-                message=f"no loaded plugin provides the {shown}: scheme{hint}"
-                " (see the references check)",
-            )
+            return self._unknown_scheme(reference, scheme_name)
         if scheme.resolve is None:
             return Resolved(
                 reference,
                 reason="unresolved_reference",
                 message=f"the {scheme_name}: scheme cannot resolve references",
             )
-        warnings: list[tuple[str, str]] = []
+        return scheme, scheme_name, rest
+
+    def _unknown_scheme(self, reference: str, scheme_name: str) -> Resolved:
+        shown = shown_scheme(scheme_name, self._schemes)
+        if shown is None:  # ``mypassword:Summer2024`` is SCHEME:REST too
+            self._presume_secret(reference)
+            return Resolved(
+                NOT_SHOWN,
+                reason="depends_on_failure",
+                message="the value is not a reference with a known scheme"
+                " (an unknown reference scheme, not shown; see the references check)",
+            )
+        typo = suggested_scheme(shown, self._schemes)
+        hint = f"; did you mean {typo}:?" if typo else ""
+        return Resolved(
+            reference,
+            reason="depends_on_failure",
+            message=f"no loaded plugin provides the {shown}: scheme{hint}"
+            " (see the references check)",
+        )
+
+    def _call(
+        self,
+        scheme: ReferenceScheme,
+        scheme_name: str,
+        rest: str,
+        reference: str,
+        manifest_dir: str,
+        warnings: list[tuple[str, str]],
+    ) -> str | Resolved:
+        """The resolver's text, or what to report instead (its refusal, its crash, a non-text)."""
 
         def warn(reason: str, message: str) -> None:
             warnings.append(
@@ -153,6 +177,7 @@ class SecretStore:
             root=self._root(manifest_dir),
             env_allow=self._env_allow,
         )
+        assert scheme.resolve is not None
         raw: Any = None
         with Boundary() as boundary:
             raw = scheme.resolve(rest, context)
@@ -175,6 +200,10 @@ class SecretStore:
                 message=f"{reference}: the {scheme_name}: resolver returned"
                 f" {type(raw).__name__}, not text",
             )
+        return raw
+
+    def _vetted(self, reference: str, raw: str, warnings: list[tuple[str, str]]) -> Resolved:
+        """The resolved text as a usable value (stripped), or why it cannot be used."""
         value = raw.strip()
         if has_control(value):
             # Refused before the redactor learns it: a multi-line "value" (a whole file, an
@@ -195,14 +224,9 @@ class SecretStore:
                 warnings=tuple(warnings),
             )
         if value != raw:
-            where = (
-                "leading and trailing"
-                if raw[0].isspace() and raw[-1].isspace()
-                else ("leading" if raw[0].isspace() else "trailing")
-            )
             warnings.insert(
                 0,
-                ("whitespace", f"{reference} has {where} whitespace (stripped before use)"),
+                ("whitespace", f"{reference} has {_padding(raw)} whitespace (stripped before use)"),
             )
         return Resolved(reference, value=value, warnings=tuple(warnings))
 
@@ -221,6 +245,13 @@ class SecretStore:
             if manifest_dir not in self._roots:
                 self._roots[manifest_dir] = repository_root(manifest_dir)
             return self._roots[manifest_dir]
+
+
+def _padding(raw: str) -> str:
+    """Where ``raw`` (which has some) has whitespace around it."""
+    if raw[0].isspace() and raw[-1].isspace():
+        return "leading and trailing"
+    return "leading" if raw[0].isspace() else "trailing"
 
 
 ENV_ALLOW_VARIABLE = "STCHECK_ENV_ALLOW"
@@ -249,64 +280,4 @@ def secret_store(ctx: CheckContext) -> SecretStore:
         ctx,
         "secrets",
         lambda: SecretStore(ctx.schemes, on_secret=on_secret, env_allow=allow, scrub=scrub),
-    )
-
-
-@dataclass(frozen=True)
-class EntryCredentials:
-    """An entry's client pair, or the result to report instead of using it."""
-
-    client_id: str | None = field(default=None, repr=False)
-    client_secret: str | None = field(default=None, repr=False)
-    problem: Resolved | None = None
-    field_name: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None
-
-
-def entry_credentials(ctx: CheckContext, entry: Entry) -> EntryCredentials:
-    """Resolve (or look up) the entry's client ID and secret."""
-    store = secret_store(ctx)
-    client_id = store.resolve(ctx.manifest.directory, entry.client_id_ref)
-    if not client_id.ok:
-        return EntryCredentials(problem=client_id, field_name="client_id")
-    secret = store.resolve(ctx.manifest.directory, entry.client_secret_ref)
-    if not secret.ok:
-        return EntryCredentials(problem=secret, field_name="client_secret")
-    return EntryCredentials(client_id.value, secret.value)
-
-
-def credential_problem(
-    ctx: CheckContext, check_id: str, entry: Entry, creds: EntryCredentials
-) -> Result:
-    """What a later check reports when the entry's credentials did not resolve.
-
-    ``skip`` (``depends_on_failure``) when the ``credentials`` check already
-    reported it; otherwise (``credentials`` deselected) the resolution failure
-    itself, so it is not lost.
-    """
-    problem = creds.problem
-    assert problem is not None
-    pointer = child(entry.pointer, creds.field_name)
-    if problem.reason == "depends_on_failure" or secret_store(ctx).checked(ctx.manifest.path):
-        return ctx.result(
-            check_id,
-            Status.SKIP,
-            f"not run: the {creds.field_name} reference did not resolve"
-            " (see the credentials check)",
-            reason="depends_on_failure",
-            pointer=pointer,
-            tenant=entry.tenant,
-            environment=entry.environment,
-        )
-    return ctx.result(
-        check_id,
-        Status.ERROR if problem.reason == "plugin_error" else Status.FAIL,
-        problem.message,
-        reason=problem.reason,
-        pointer=pointer,
-        tenant=entry.tenant,
-        environment=entry.environment,
     )

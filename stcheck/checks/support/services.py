@@ -3,31 +3,31 @@
 =================  ==========================================================
 ``netconfig``      :class:`stcheck.net.config.NetConfig`, read once per run
 ``http``           :class:`stcheck.net.http.HttpClient`, one session per run
-``tokens``         :class:`stcheck.net.singleflight.SingleFlight` of token grants
-``secrets``        :class:`stcheck.checks.credentials.SecretStore`
-``dns``            :class:`stcheck.checks.dns.DnsStore`
+``tokens``         :class:`stcheck.net.tokens.TokenCache`, one request per client
+``secrets``        :class:`stcheck.checks.support.secretstore.SecretStore`
+``dns``            :class:`stcheck.net.lookup.DnsStore`
 ``redactor``       :class:`stcheck.secrets.Redactor` (set by the CLI)
 =================  ==========================================================
 
 Entry checks run on worker threads and create these lazily, so creation is
-serialised here (``CheckContext.service`` alone is check-then-set).
+serialised here (``CheckContext.service`` alone is check-then-set). Also here:
+the entry selection of manifest-stage checks.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from stcheck.net.config import NetConfig
-from stcheck.net.singleflight import SingleFlight
+from stcheck.net.lookup import DnsStore, HostLookup
+from stcheck.net.tokens import TokenCache, TokenGrant
 
 if TYPE_CHECKING:
     from stcheck.api import CheckContext
     from stcheck.manifest import Entry
     from stcheck.net.http import HttpClient
-    from stcheck.net.servicetitan import TokenOutcome
 
 T = TypeVar("T")
 _CREATE = threading.RLock()
@@ -84,34 +84,6 @@ def selected_entries(ctx: CheckContext) -> list[Entry]:
     ]
 
 
-@dataclass(frozen=True)
-class TokenGrant:
-    """The token outcome for one client, and which entry's check made the request."""
-
-    outcome: TokenOutcome
-    requested_by: str
-
-
-TokenKey = tuple[str, str, str, int | None]
-
-
-def token_key(
-    environment: str, client_id: str, client_secret: str, tenant: int | None = None
-) -> TokenKey:
-    """(environment, client ID, digest of the secret, tenant): one token request per key.
-
-    Ordinary entries sharing a client ID and secret share the request
-    (``tenant`` None); an Enterprise Hub entry's token is asked for its own
-    tenant (the ``tenant`` form field), so each tenant of a group gets its own.
-    The digest keeps two *different* secrets for one client ID from silently
-    testing only the first.
-    """
-    import hashlib
-
-    digest = hashlib.sha256(client_secret.encode("utf-8", "surrogatepass")).hexdigest()
-    return environment, client_id, digest, tenant
-
-
 def token_tenant(entry: Entry) -> int | None:
     """The tenant a token is requested for: the tenant ID of an Enterprise Hub entry, else None."""
     return entry.tenant_id if entry.enterprise_group is not None else None
@@ -126,16 +98,26 @@ def token_grant(
     tenant) for Enterprise Hub entries, which send ``tenant=<tenant_id>``.
     Returns the grant and whether this call made the request.
     """
-    cache: SingleFlight[TokenKey, TokenGrant] = shared(ctx, "tokens", SingleFlight)
-    tenant = token_tenant(entry)
+    cache = shared(ctx, "tokens", TokenCache)
+    return cache.grant(
+        lambda: http_client(ctx),
+        entry.environment,
+        client_id,
+        client_secret,
+        tenant=token_tenant(entry),
+        requested_by=entry.label,
+        on_token=lambda token: register_secret(ctx, token),
+    )
 
-    def fetch() -> TokenGrant:
-        from stcheck.net.servicetitan import request_token
 
-        outcome = request_token(
-            http_client(ctx), entry.environment, client_id, client_secret, tenant=tenant
-        )
-        register_secret(ctx, outcome.access_token)
-        return TokenGrant(outcome, entry.label)
+def dns_store(ctx: CheckContext) -> DnsStore:
+    return shared(ctx, "dns", DnsStore)
 
-    return cache.get(token_key(entry.environment, client_id, client_secret, tenant), fetch)
+
+def host_problem(ctx: CheckContext, host: str) -> HostLookup | None:
+    """The failed lookup of ``host`` if the ``dns`` check ran and the host did not resolve."""
+    store = ctx.services.get("dns")
+    if not isinstance(store, DnsStore):
+        return None
+    lookup = store.get(host)
+    return lookup if lookup is not None and not lookup.ok else None
