@@ -64,6 +64,7 @@ from stcheck import __version__
 from stcheck.deadline import Deadline, Watchdog
 from stcheck.model import Status
 from stcheck.net import API_HOSTS, AUTH_HOSTS, HOSTS, TOKEN_PATH
+from stcheck.net.classify import Rule, always, classify
 from stcheck.net.config import NetConfig, Route
 from stcheck.scrubber import SecretScrubber
 
@@ -637,69 +638,147 @@ def _os_detail(exc: BaseException) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Raised:
+    """A transport exception, everything it wraps, and where the request was going."""
+
+    exc: BaseException
+    kinds: tuple[type[BaseException], ...]
+    route: Route
+    timeout: float
+    config: NetConfig
+
+    @property
+    def where(self) -> str:
+        return f"{self.route.host}{self.route.via}"
+
+    def wraps(self, *types: type[BaseException]) -> bool:
+        """True when the exception or anything it wraps is one of ``types``."""
+        return any(issubclass(kind, types) for kind in self.kinds)
+
+    def raised(self, *types: type[BaseException]) -> bool:
+        """True when the exception itself is one of ``types``."""
+        return isinstance(self.exc, types)
+
+
+def _connect_timed_out(seen: _Raised) -> bool:
+    if seen.raised(requests.exceptions.ConnectTimeout):
+        return True
+    # urllib3 wraps a refused connection's timeout too; that one is not a timeout.
+    return seen.wraps(urllib3.exceptions.ConnectTimeoutError) and not seen.wraps(
+        urllib3.exceptions.NewConnectionError
+    )
+
+
+def _connection_detail(seen: _Raised) -> str:
+    detail = _os_detail(seen.exc)
+    if detail:
+        return detail
+    if seen.wraps(urllib3.exceptions.ProtocolError):
+        return "the server closed the connection without a complete answer"
+    return "the connection failed"
+
+
+_TLS_ERRORS = (
+    ssl.SSLError,
+    ssl.CertificateError,
+    requests.exceptions.SSLError,
+    urllib3.exceptions.SSLError,
+)
+_CONNECTION_ERRORS = (
+    ConnectionError,
+    OSError,
+    urllib3.exceptions.HTTPError,
+    requests.exceptions.ConnectionError,
+)
+
+EXCEPTIONS: tuple[Rule[_Raised], ...] = (
+    Rule(
+        lambda s: s.raised(HostNotAllowed),
+        Status.ERROR,
+        "connection_error",
+        lambda s: f"{s.route.host}: {s.exc.args[0]}",
+    ),
+    Rule(
+        lambda s: s.wraps(urllib3.exceptions.NameResolutionError, socket.gaierror),
+        Status.ERROR,
+        "dns_error",
+        lambda s: f"{s.where}: the host name does not resolve",
+    ),
+    Rule(
+        lambda s: (
+            s.raised(requests.exceptions.ProxyError) or s.wraps(urllib3.exceptions.ProxyError)
+        ),
+        Status.ERROR,
+        "connection_error",
+        lambda s: (
+            f"{s.where}: proxy error:"
+            f" {_os_detail(s.exc) or 'the proxy refused or failed the connection'}"
+        ),
+    ),
+    Rule(
+        lambda s: s.wraps(*_TLS_ERRORS),
+        Status.ERROR,
+        "tls_error",
+        lambda s: f"{s.where}: TLS failed: {_tls_detail(s.exc)} (CA bundle: {s.config.ca_label})",
+    ),
+    Rule(
+        _connect_timed_out,
+        Status.ERROR,
+        "timeout",
+        lambda s: f"{s.where}: no connection within {_seconds(s.timeout)} s (--timeout)",
+    ),
+    Rule(
+        lambda s: (
+            s.raised(requests.exceptions.ReadTimeout)
+            or s.wraps(urllib3.exceptions.ReadTimeoutError, TimeoutError, socket.timeout)
+        ),
+        Status.ERROR,
+        "timeout",
+        lambda s: _timed_out(s.route, s.timeout).message,
+    ),
+    Rule(
+        lambda s: (
+            s.raised(
+                requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError
+            )
+            or s.wraps(urllib3.exceptions.DecodeError)
+        ),
+        Status.ERROR,
+        "malformed_response",
+        lambda s: f"{s.where}: the answer was garbled",
+    ),
+    Rule(
+        lambda s: s.raised(requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL),
+        Status.ERROR,
+        "connection_error",
+        lambda s: f"{s.where}: the proxy setting is not usable (check HTTPS_PROXY)",
+    ),
+    Rule(
+        lambda s: s.wraps(*_CONNECTION_ERRORS),
+        Status.ERROR,
+        "connection_error",
+        lambda s: f"{s.where}: {_connection_detail(s)}",
+    ),
+    Rule(
+        always,
+        Status.ERROR,
+        "connection_error",
+        lambda s: f"{s.where}: the request failed ({type(s.exc).__name__})",
+    ),
+)
+"""How a transport exception is classified: the first row that matches decides.
+
+Every row is ``error`` (could not tell). Messages are built from exception
+*types* and OS/TLS error text, never from ``str(exception)``.
+"""
+
+
 def describe_exception(
     exc: BaseException, route: Route, timeout: float, config: NetConfig
 ) -> Failure:
-    """Classify a transport exception; the message is built from types and OS/TLS error text."""
-    where = f"{route.host}{route.via}"
-    causes = list(_causes(exc))
-    kinds = tuple(type(c) for c in causes)
-
-    def has(*types: type[BaseException]) -> bool:
-        return any(issubclass(k, types) for k in kinds)
-
-    if isinstance(exc, HostNotAllowed):
-        return Failure(Status.ERROR, "connection_error", f"{route.host}: {exc.args[0]}")
-    if has(urllib3.exceptions.NameResolutionError, socket.gaierror):
-        return Failure(Status.ERROR, "dns_error", f"{where}: the host name does not resolve")
-    if isinstance(exc, requests.exceptions.ProxyError) or has(urllib3.exceptions.ProxyError):
-        detail = _os_detail(exc) or "the proxy refused or failed the connection"
-        return Failure(Status.ERROR, "connection_error", f"{where}: proxy error: {detail}")
-    if has(
-        ssl.SSLError,
-        ssl.CertificateError,
-        requests.exceptions.SSLError,
-        urllib3.exceptions.SSLError,
-    ):
-        return Failure(
-            Status.ERROR,
-            "tls_error",
-            f"{where}: TLS failed: {_tls_detail(exc)} (CA bundle: {config.ca_label})",
-        )
-    connect_timeout = has(urllib3.exceptions.ConnectTimeoutError) and not has(
-        urllib3.exceptions.NewConnectionError
-    )
-    if isinstance(exc, requests.exceptions.ConnectTimeout) or connect_timeout:
-        return Failure(
-            Status.ERROR,
-            "timeout",
-            f"{where}: no connection within {_seconds(timeout)} s (--timeout)",
-        )
-    if isinstance(exc, requests.exceptions.ReadTimeout) or has(
-        urllib3.exceptions.ReadTimeoutError, TimeoutError, socket.timeout
-    ):
-        return _timed_out(route, timeout)
-    if isinstance(
-        exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
-    ) or has(urllib3.exceptions.DecodeError):
-        return Failure(Status.ERROR, "malformed_response", f"{where}: the answer was garbled")
-    if isinstance(exc, (requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL)):
-        return Failure(
-            Status.ERROR,
-            "connection_error",
-            f"{where}: the proxy setting is not usable (check HTTPS_PROXY)",
-        )
-    if has(
-        ConnectionError, OSError, urllib3.exceptions.HTTPError, requests.exceptions.ConnectionError
-    ):
-        detail = _os_detail(exc) or (
-            "the server closed the connection without a complete answer"
-            if has(urllib3.exceptions.ProtocolError)
-            else "the connection failed"
-        )
-        return Failure(Status.ERROR, "connection_error", f"{where}: {detail}")
-    return Failure(
-        Status.ERROR,
-        "connection_error",
-        f"{where}: the request failed ({type(exc).__name__})",
-    )
+    """Classify a transport exception by :data:`EXCEPTIONS`."""
+    kinds = tuple(type(cause) for cause in _causes(exc))
+    verdict = classify(EXCEPTIONS, _Raised(exc, kinds, route, timeout, config))
+    assert verdict.reason is not None  # every row of EXCEPTIONS names its reason
+    return Failure(verdict.status, verdict.reason, verdict.message)

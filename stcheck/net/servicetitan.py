@@ -37,6 +37,7 @@ from typing import Any
 
 from stcheck.model import Status
 from stcheck.net import API_HOSTS, AUTH_HOSTS, DEFAULT_PROBE, PROBE_MODULES
+from stcheck.net.classify import Rule, always, classify
 from stcheck.net.http import Failure, HttpClient, Reply
 from stcheck.scrubber import SecretScrubber
 
@@ -117,8 +118,8 @@ def request_token(
     ``tenant`` (an Enterprise Hub pair's tenant ID) adds the ``tenant`` form
     field, which the one public client supporting Enterprise Hub
     (``compwright/oauth2-servicetitan``) sends as required for those clients.
+    The answer is classified by :func:`_issued` (200) or :data:`TOKEN_ANSWERS`.
     """
-    host = AUTH_HOSTS[environment]
     form = {
         "grant_type": "client_credentials",
         "client_id": client_id,
@@ -127,7 +128,6 @@ def request_token(
     if tenant is not None:
         form["tenant"] = str(tenant)
     answer = client.post_token(environment, form)
-    sent = (client_id, client_secret)
     if isinstance(answer, Failure):
         return TokenOutcome(
             environment,
@@ -137,88 +137,164 @@ def request_token(
             elapsed=answer.elapsed,
             attempts=answer.attempts,
         )
-    where = f"{host}{answer.via}"
-    tries = f"{answer.attempts} attempt{'s' if answer.attempts != 1 else ''}"
+    sent = (client_id, client_secret)
+    seen = _TokenAnswer(answer, answer.json(), AUTH_HOSTS[environment], sent, client)
+    if answer.status == 200:
+        return _issued(environment, seen)
+    verdict = classify(TOKEN_ANSWERS, seen)
+    return seen.outcome(environment, verdict.status, verdict.reason, verdict.message)
 
-    def outcome(status: Status, reason: str | None, message: str, **got: Any) -> TokenOutcome:
+
+@dataclass(frozen=True)
+class _TokenAnswer:
+    """A token endpoint's answer, with what classifying it needs."""
+
+    reply: Reply
+    payload: Any = field(repr=False)
+    """The body parsed as JSON (None when it is not JSON); never shown."""
+    host: str
+    sent: tuple[str, ...] = field(repr=False)
+    client: HttpClient = field(repr=False)
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}{self.reply.via}"
+
+    @property
+    def tries(self) -> str:
+        attempts = self.reply.attempts
+        return f"{attempts} attempt{'s' if attempts != 1 else ''}"
+
+    @property
+    def code(self) -> int:
+        return self.reply.status
+
+    @property
+    def has_error(self) -> bool:
+        """The body is a JSON object with an ``error`` member (an OAuth error answer)."""
+        return isinstance(self.payload, dict) and "error" in self.payload
+
+    @property
+    def error(self) -> Any:
+        """The OAuth ``error`` member as sent (any JSON type), or None."""
+        return self.payload.get("error") if isinstance(self.payload, dict) else None
+
+    def known_error(self, names: frozenset[str]) -> bool:
+        return self.has_error and isinstance(self.error, str) and self.error in names
+
+    def shown_error(self) -> str:
+        """An OAuth error name nobody checked: shown only if a plain word that is no echo."""
+        error = self.error
+        if (
+            isinstance(error, str)
+            and _SAFE_ERROR_NAME.match(error)
+            and scrub(error, self.sent, 64, self.client.scrubber) == error
+        ):
+            return error
+        return "an unrecognised error name"
+
+    def outcome(
+        self, environment: str, status: Status, reason: str | None, message: str, **got: Any
+    ) -> TokenOutcome:
+        reply = self.reply
         return TokenOutcome(
             environment,
             status,
             reason,
             message,
-            elapsed=answer.elapsed,
-            attempts=answer.attempts,
+            elapsed=reply.elapsed,
+            attempts=reply.attempts,
             **got,
         )
 
-    payload = answer.json()
-    if answer.status == 200:
-        if not isinstance(payload, dict):
-            return outcome(
-                Status.ERROR,
-                "malformed_response",
-                f"{where} answered 200 with a body that is not a JSON object{_html_note(answer)}",
-            )
-        token = payload.get("access_token")
-        if not isinstance(token, str) or not token.strip():
-            return outcome(
-                Status.ERROR, "malformed_response", f"{where} answered 200 without an access_token"
-            )
-        token_type = payload.get("token_type")
-        return outcome(
-            Status.PASS,
-            None,
-            f"{where} issued a token",
-            access_token=token.strip(),
-            token_type=token_type if isinstance(token_type, str) else None,
-            expires_in=_seconds(payload.get("expires_in")),
-            scopes=_scopes(payload.get("scope"), token),
+
+def _issued(environment: str, seen: _TokenAnswer) -> TokenOutcome:
+    """A 200 from the token endpoint: the token, or why the body is not a token answer."""
+    payload = seen.payload
+    if not isinstance(payload, dict):
+        message = (
+            f"{seen.where} answered 200 with a body that is not a JSON object"
+            f"{_html_note(seen.reply)}"
         )
-    if answer.status == 429:
-        return outcome(
-            Status.ERROR,
-            "rate_limited",
-            f"{where} still answered 429 Too Many Requests after {tries}{_retry_note(answer)}",
-        )
-    if answer.status >= 500:
-        return outcome(
-            Status.ERROR,
-            "server_error",
-            f"{where} answered HTTP {answer.status}{_html_note(answer)} after {tries}",
-        )
-    if isinstance(payload, dict) and "error" in payload:
-        error = payload["error"]
-        if isinstance(error, str) and (error in OAUTH_FAIL or error in OAUTH_ERROR):
-            status = Status.FAIL if error in OAUTH_FAIL else Status.ERROR
-            return outcome(status, error, f"{where} answered HTTP {answer.status} {error}")
-        # A name nobody checked: shown only if it is a plain word and cannot be an echo.
-        shown = "an unrecognised error name"
-        if (
-            isinstance(error, str)
-            and _SAFE_ERROR_NAME.match(error)
-            and scrub(error, sent, 64, client.scrubber) == error
-        ):
-            shown = error
-        if answer.status == 401:  # the 401 is the definite part
-            return outcome(Status.FAIL, "token_rejected", f"{where} answered HTTP 401 with {shown}")
-        return outcome(
-            Status.ERROR,
-            "oauth_error",
-            f"{where} answered HTTP {answer.status} {shown}: an OAuth error stcheck does not"
-            " know, so it cannot tell what it means (the token endpoint is throttled, and how"
-            " it says so is not documented)",
-        )
-    if answer.status == 401:
-        return outcome(
-            Status.FAIL,
-            "token_rejected",
-            f"{where} answered HTTP 401 without an OAuth error name",
-        )
-    return outcome(
+        return seen.outcome(environment, Status.ERROR, "malformed_response", message)
+    token = payload.get("access_token")
+    if not isinstance(token, str) or not token.strip():
+        message = f"{seen.where} answered 200 without an access_token"
+        return seen.outcome(environment, Status.ERROR, "malformed_response", message)
+    token_type = payload.get("token_type")
+    return seen.outcome(
+        environment,
+        Status.PASS,
+        None,
+        f"{seen.where} issued a token",
+        access_token=token.strip(),
+        token_type=token_type if isinstance(token_type, str) else None,
+        expires_in=_seconds(payload.get("expires_in")),
+        scopes=_scopes(payload.get("scope"), token),
+    )
+
+
+TOKEN_ANSWERS: tuple[Rule[_TokenAnswer], ...] = (
+    Rule(
+        lambda a: a.code == 429,
+        Status.ERROR,
+        "rate_limited",
+        lambda a: (
+            f"{a.where} still answered 429 Too Many Requests after {a.tries}{_retry_note(a.reply)}"
+        ),
+    ),
+    Rule(
+        lambda a: a.code >= 500,
+        Status.ERROR,
+        "server_error",
+        lambda a: f"{a.where} answered HTTP {a.code}{_html_note(a.reply)} after {a.tries}",
+    ),
+    Rule(
+        lambda a: a.known_error(OAUTH_FAIL),
+        Status.FAIL,
+        lambda a: str(a.error),
+        lambda a: f"{a.where} answered HTTP {a.code} {a.error}",
+    ),
+    Rule(
+        lambda a: a.known_error(OAUTH_ERROR),
+        Status.ERROR,
+        lambda a: str(a.error),
+        lambda a: f"{a.where} answered HTTP {a.code} {a.error}",
+    ),
+    Rule(
+        lambda a: a.has_error and a.code == 401,  # the 401 is the definite part
+        Status.FAIL,
+        "token_rejected",
+        lambda a: f"{a.where} answered HTTP 401 with {a.shown_error()}",
+    ),
+    Rule(
+        lambda a: a.has_error,
+        Status.ERROR,
+        "oauth_error",
+        lambda a: (
+            f"{a.where} answered HTTP {a.code} {a.shown_error()}: an OAuth error stcheck"
+            " does not know, so it cannot tell what it means (the token endpoint is throttled,"
+            " and how it says so is not documented)"
+        ),
+    ),
+    Rule(
+        lambda a: a.code == 401,
+        Status.FAIL,
+        "token_rejected",
+        lambda a: f"{a.where} answered HTTP 401 without an OAuth error name",
+    ),
+    Rule(
+        always,
         Status.ERROR,
         "http_error",
-        f"{where} answered HTTP {answer.status}{_html_note(answer)}",
-    )
+        lambda a: f"{a.where} answered HTTP {a.code}{_html_note(a.reply)}",
+    ),
+)
+"""How a token endpoint's non-200 answer is classified: the first row that matches decides.
+
+An OAuth ``error`` name from :data:`OAUTH_FAIL` or :data:`OAUTH_ERROR` is the
+reason; another name is shown only by :meth:`_TokenAnswer.shown_error`.
+"""
 
 
 def _seconds(value: Any) -> float | None:
@@ -283,8 +359,11 @@ def probe(
     token: str,
     app_key: str,
 ) -> ProbeOutcome:
-    """GET the probe page (``pageSize=1``) and classify the answer; the body is not kept."""
-    host = API_HOSTS[environment]
+    """GET the probe page (``pageSize=1``) and classify the answer by :data:`PROBE_ANSWERS`.
+
+    The body is parsed to see the page envelope (or a problem's ``title`` and
+    ``traceId``) and then dropped.
+    """
     answer = client.get_api(
         environment,
         path,
@@ -294,55 +373,122 @@ def probe(
     if isinstance(answer, Failure):
         return ProbeOutcome(answer.status, answer.reason, answer.message, elapsed=answer.elapsed)
     sent = (token, app_key)
-    where = f"{host}{answer.via}"
     payload = answer.json()
     fields = payload if isinstance(payload, dict) else {}
-    trace = scrub(fields.get("traceId"), sent, 80, client.scrubber)
-    title = scrub(fields.get("title"), sent, 160, client.scrubber)
-    trace_note = f" (traceId {trace})" if trace else ""
-    title_note = f": {title}" if title else ""
-    status = answer.status
-
-    def outcome(result: Status, reason: str | None, message: str) -> ProbeOutcome:
-        return ProbeOutcome(result, reason, message, status, trace or None, answer.elapsed)
-
-    if status == 200:
-        if answer.truncated and "json" in answer.content_type:
-            return outcome(Status.PASS, None, f"GET {path} answered 200 on {where}")
-        if isinstance(payload, dict) and isinstance(payload.get("data"), list):
-            return outcome(Status.PASS, None, f"GET {path} answered 200 on {where}")
-        return outcome(
-            Status.ERROR,
-            "malformed_response",
-            f"GET {path} answered 200 on {where}, but not with the JSON page envelope"
-            f"{_html_note(answer)}",
-        )
-    known: dict[int, tuple[Status, str]] = {
-        400: (Status.FAIL, "bad_request"),
-        401: (Status.FAIL, "token_rejected"),
-        403: (Status.FAIL, "forbidden"),
-        404: (Status.FAIL, "probe_not_found"),
-    }
-    if status in known:
-        result, reason = known[status]
-        return outcome(result, reason, f"GET {path} answered HTTP {status}{title_note}{trace_note}")
-    if status == 429:
-        return outcome(
-            Status.ERROR,
-            "rate_limited",
-            f"GET {path} still answered 429 after {answer.attempts} attempt"
-            f"{'s' if answer.attempts != 1 else ''}{_retry_note(answer)}{trace_note}",
-        )
-    if status >= 500:
-        return outcome(
-            Status.ERROR,
-            "server_error",
-            f"GET {path} answered HTTP {status}{_html_note(answer)}{trace_note}"
-            f" after {answer.attempts} attempt{'s' if answer.attempts != 1 else ''}",
-        )
-    return outcome(
-        Status.ERROR, "http_error", f"GET {path} answered HTTP {status}{title_note}{trace_note}"
+    seen = _ProbeAnswer(
+        answer,
+        payload,
+        path,
+        f"{API_HOSTS[environment]}{answer.via}",
+        trace=scrub(fields.get("traceId"), sent, 80, client.scrubber),
+        title=scrub(fields.get("title"), sent, 160, client.scrubber),
     )
+    verdict = classify(PROBE_ANSWERS, seen)
+    return ProbeOutcome(
+        verdict.status,
+        verdict.reason,
+        verdict.message,
+        answer.status,
+        seen.trace or None,
+        answer.elapsed,
+    )
+
+
+@dataclass(frozen=True)
+class _ProbeAnswer:
+    """An API host's answer to the probe, with the server fields fit to show."""
+
+    reply: Reply
+    payload: Any = field(repr=False)
+    """The body parsed as JSON (None when it is not JSON); never shown."""
+    path: str
+    where: str
+    trace: str
+    """The ``traceId``, scrubbed ("" when none)."""
+    title: str
+    """The problem ``title``, scrubbed ("" when none)."""
+
+    @property
+    def code(self) -> int:
+        return self.reply.status
+
+    @property
+    def notes(self) -> str:
+        title = f": {self.title}" if self.title else ""
+        return f"{title}{self.trace_note}"
+
+    @property
+    def trace_note(self) -> str:
+        return f" (traceId {self.trace})" if self.trace else ""
+
+    @property
+    def tries(self) -> str:
+        attempts = self.reply.attempts
+        return f"{attempts} attempt{'s' if attempts != 1 else ''}"
+
+    @property
+    def is_page(self) -> bool:
+        """The JSON page envelope (``data``); a truncated JSON body counts (it is big, not bad)."""
+        if self.reply.truncated and "json" in self.reply.content_type:
+            return True
+        return isinstance(self.payload, dict) and isinstance(self.payload.get("data"), list)
+
+
+def _refused(code: int, status: Status, reason: str) -> Rule[_ProbeAnswer]:
+    """A row for a status code that is a definite answer about the entry."""
+    return Rule(
+        lambda a: a.code == code,
+        status,
+        reason,
+        lambda a: f"GET {a.path} answered HTTP {code}{a.notes}",
+    )
+
+
+PROBE_ANSWERS: tuple[Rule[_ProbeAnswer], ...] = (
+    Rule(
+        lambda a: a.code == 200 and a.is_page,
+        Status.PASS,
+        None,
+        lambda a: f"GET {a.path} answered 200 on {a.where}",
+    ),
+    Rule(
+        lambda a: a.code == 200,
+        Status.ERROR,
+        "malformed_response",
+        lambda a: (
+            f"GET {a.path} answered 200 on {a.where}, but not with the JSON page envelope"
+            f"{_html_note(a.reply)}"
+        ),
+    ),
+    _refused(400, Status.FAIL, "bad_request"),
+    _refused(401, Status.FAIL, "token_rejected"),
+    _refused(403, Status.FAIL, "forbidden"),
+    _refused(404, Status.FAIL, "probe_not_found"),
+    Rule(
+        lambda a: a.code == 429,
+        Status.ERROR,
+        "rate_limited",
+        lambda a: (
+            f"GET {a.path} still answered 429 after {a.tries}{_retry_note(a.reply)}{a.trace_note}"
+        ),
+    ),
+    Rule(
+        lambda a: a.code >= 500,
+        Status.ERROR,
+        "server_error",
+        lambda a: (
+            f"GET {a.path} answered HTTP {a.code}{_html_note(a.reply)}{a.trace_note}"
+            f" after {a.tries}"
+        ),
+    ),
+    Rule(
+        always,
+        Status.ERROR,
+        "http_error",
+        lambda a: f"GET {a.path} answered HTTP {a.code}{a.notes}",
+    ),
+)
+"""How the probe's answer is classified: the first row that matches decides."""
 
 
 def _html_note(answer: Reply) -> str:
