@@ -57,6 +57,23 @@ class ReferencesCheck(Check):
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
         listing = Listing()
+        leaked = self._list_leaks(ctx, listing)
+        for pointer, field, value in credential_fields(ctx.manifest.data):
+            if pointer in leaked or not isinstance(value, str):
+                continue  # type problems are the schema check's to report
+            self._list_reference_problem(ctx, listing, pointer, field, value)
+        if not listing.results:
+            return [
+                self.result(
+                    ctx,
+                    Status.PASS,
+                    "credential fields are references with known schemes; no secret is written out",
+                )
+            ]
+        return listing.finish(ctx, self.id, "leaked secrets and reference problems")
+
+    def _list_leaks(self, ctx: CheckContext, listing: Listing) -> set[str]:
+        """List each credential-shaped run of text; the pointers of the values listed."""
         leaked: set[str] = set()
         for offset, kind, _ in ctx.manifest.secret_runs():
             if not listing.room():
@@ -75,56 +92,51 @@ class ReferencesCheck(Check):
                     location=location,
                 )
             )
-        for pointer, field, value in credential_fields(ctx.manifest.data):
-            if pointer in leaked or not isinstance(value, str):
-                continue  # type problems are the schema check's to report
-            match = REFERENCE.match(value)
-            if match is None:
-                continue  # not SCHEME:REST: the schema check says so
-            scheme_name, rest = match.groups()
-            scheme = ctx.schemes.get(scheme_name)
-            if scheme is None:
-                known = ", ".join(f"{name}:" for name in sorted(ctx.schemes)) or "none"
-                scheme_shown = shown_scheme(scheme_name, ctx.schemes)
-                guess = suggested_scheme(scheme_name, ctx.schemes) if scheme_shown else None
-                what = (
-                    f"the unknown reference scheme {shown(scheme_shown)}"
-                    if scheme_shown
-                    else "an unknown reference scheme (not shown: it may be part of a secret)"
-                )
-                typo = f"; did you mean {guess}:?" if guess else ""
-                if not listing.room():
-                    continue
-                listing.add(
-                    self.result(
-                        ctx,
-                        Status.FAIL,
-                        f"{field} uses {what} (known: {known}){typo}",
-                        reason="unknown_scheme",
-                        pointer=pointer,
-                    )
-                )
-                continue
-            problem = scheme.syntax(rest) if scheme.syntax else None
-            if problem and listing.room():
-                listing.add(
-                    self.result(
-                        ctx,
-                        Status.FAIL,
-                        f"{field} is not a valid {scheme_name}: reference: {problem}",
-                        reason="invalid_reference",
-                        pointer=pointer,
-                    )
-                )
-        if not listing.results:
-            return [
+        return leaked
+
+    def _list_reference_problem(
+        self, ctx: CheckContext, listing: Listing, pointer: str, field: str, value: str
+    ) -> None:
+        match = REFERENCE.match(value)
+        if match is None:
+            return  # not SCHEME:REST: the schema check says so
+        scheme_name, rest = match.groups()
+        scheme = ctx.schemes.get(scheme_name)
+        if scheme is None:
+            if listing.room():
+                listing.add(self._unknown_scheme(ctx, pointer, field, scheme_name))
+            return
+        problem = scheme.syntax(rest) if scheme.syntax else None
+        if problem and listing.room():
+            listing.add(
                 self.result(
                     ctx,
-                    Status.PASS,
-                    "credential fields are references with known schemes; no secret is written out",
+                    Status.FAIL,
+                    f"{field} is not a valid {scheme_name}: reference: {problem}",
+                    reason="invalid_reference",
+                    pointer=pointer,
                 )
-            ]
-        return listing.finish(ctx, self.id, "leaked secrets and reference problems")
+            )
+
+    def _unknown_scheme(
+        self, ctx: CheckContext, pointer: str, field: str, scheme_name: str
+    ) -> Result:
+        known = ", ".join(f"{name}:" for name in sorted(ctx.schemes)) or "none"
+        scheme_shown = shown_scheme(scheme_name, ctx.schemes)
+        guess = suggested_scheme(scheme_name, ctx.schemes) if scheme_shown else None
+        what = (
+            f"the unknown reference scheme {shown(scheme_shown)}"
+            if scheme_shown
+            else "an unknown reference scheme (not shown: it may be part of a secret)"
+        )
+        typo = f"; did you mean {guess}:?" if guess else ""
+        return self.result(
+            ctx,
+            Status.FAIL,
+            f"{field} uses {what} (known: {known}){typo}",
+            reason="unknown_scheme",
+            pointer=pointer,
+        )
 
 
 @hookimpl

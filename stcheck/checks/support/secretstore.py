@@ -108,7 +108,8 @@ class SecretStore:
             return found
         scheme, scheme_name, rest = found
         warnings: list[tuple[str, str]] = []
-        raw = self._call(scheme, scheme_name, rest, reference, manifest_dir, warnings)
+        context = self._context(manifest_dir, warnings)
+        raw = self._call(scheme, scheme_name, rest, reference, context)
         if isinstance(raw, Resolved):
             return raw
         return self._vetted(reference, raw, warnings)
@@ -161,22 +162,9 @@ class SecretStore:
         scheme_name: str,
         rest: str,
         reference: str,
-        manifest_dir: str,
-        warnings: list[tuple[str, str]],
+        context: ResolveContext,
     ) -> str | Resolved:
         """The resolver's text, or what to report instead (its refusal, its crash, a non-text)."""
-
-        def warn(reason: str, message: str) -> None:
-            warnings.append(
-                (reason if reason in REASONS or "." in reason else "invalid_value", message)
-            )
-
-        context = ResolveContext(
-            manifest_dir=manifest_dir,
-            warn=warn,
-            root=self._root(manifest_dir),
-            env_allow=self._env_allow,
-        )
         assert scheme.resolve is not None
         raw: Any = None
         with Boundary() as boundary:
@@ -201,6 +189,21 @@ class SecretStore:
                 f" {type(raw).__name__}, not text",
             )
         return raw
+
+    def _context(self, manifest_dir: str, warnings: list[tuple[str, str]]) -> ResolveContext:
+        """What a resolver is given; its warnings land in ``warnings`` (unknown words vetted)."""
+
+        def warn(reason: str, message: str) -> None:
+            warnings.append(
+                (reason if reason in REASONS or "." in reason else "invalid_value", message)
+            )
+
+        return ResolveContext(
+            manifest_dir=manifest_dir,
+            warn=warn,
+            root=self._root(manifest_dir),
+            env_allow=self._env_allow,
+        )
 
     def _vetted(self, reference: str, raw: str, warnings: list[tuple[str, str]]) -> Resolved:
         """The resolved text as a usable value (stripped), or why it cannot be used."""
