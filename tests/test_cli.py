@@ -209,6 +209,18 @@ def test_plugins_command_lists_builtins() -> None:
         assert word in result.out
 
 
+def test_the_api_probe_plugin_keeps_its_name_after_its_module_moved() -> None:
+    # The module is stcheck/checks/probe.py; users and scripts know the plugin as
+    # stcheck.checks.api (``stcheck plugins``, ``--disable-plugin``).
+    assert "  stcheck.checks.api 0.1.0 (built-in)\n      checks: api\n" in run_cli("plugins").out
+    plugins = build_plugins(load_installed=False)
+    (probe,) = [p for p in plugins.plugins if "api" in p.checks]
+    assert (probe.name, probe.module.__name__) == ("stcheck.checks.api", "stcheck.checks.probe")
+    for name in ("api", "stcheck.checks.api", "stcheck.checks.probe"):
+        disabled = build_plugins(load_installed=False, disabled=[name])
+        assert not any("api" in p.checks for p in disabled.plugins), name
+
+
 def test_help_answers_the_question() -> None:
     result = run_cli("validate", "--help")
     assert result.code == 0
