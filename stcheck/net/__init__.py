@@ -1,9 +1,16 @@
-"""The network safety layer: where stcheck may connect, and how.
+"""The network transport: where stcheck may connect, and how.
 
 Everything the online checks send goes through :mod:`stcheck.net.http`, which
 only ever talks to the four hosts below, picked from the environment *name*
 (never from the manifest): client credentials go to the two token endpoints,
 the app key and tokens to the two API hosts.
+
+This package is transport only: it returns plain outcomes (a status, a reason
+word, a message) and never imports the plugin API, the checks, the runner or
+the reporters, nor builds a result (``tests/test_layers.py`` holds that). What
+an outcome means for a check is decided in :mod:`stcheck.checks`; the per-run
+glue (services, the secret store, the checks' preconditions) is
+:mod:`stcheck.checks.support`.
 
 Modules:
 
@@ -11,24 +18,20 @@ Modules:
   ``--ca-bundle``/``REQUESTS_CA_BUNDLE``, ``HTTPS_PROXY``/``NO_PROXY``,
   ``--resolve``), read from the environment once per run;
 * :mod:`stcheck.net.http` — the hardened HTTP client (imports ``requests``;
-  loaded only by online runs, so ``stcheck validate`` never pays for it);
+  loaded only by online runs, so ``stcheck validate`` never pays for it) and
+  its table of transport failures;
+* :mod:`stcheck.net.classify` — classification tables (first matching row
+  decides) used by ``http`` and ``servicetitan``;
 * :mod:`stcheck.net.servicetitan` — the token request and the API probe, and
-  how their answers are classified into the reason vocabulary;
+  the tables that classify their answers into the reason vocabulary;
 * :mod:`stcheck.net.probes` — which resource the probe reads (from the token's
   scopes, when it states them) and what a 403 from it says;
+* :mod:`stcheck.net.tokens` — the run's token cache: one request per client
+  pair, shared by every entry using it;
 * :mod:`stcheck.net.singleflight` — a per-key "first caller does the work,
-  the others wait for its answer" cache (one token per client per run);
-* :mod:`stcheck.net.runtime` — the per-run shared objects in
-  ``CheckContext.services`` (settings, client, token cache) and the entry
-  selection of manifest-stage checks;
-* :mod:`stcheck.net.secretstore` — credential references resolved once per
-  run, in memory, registered with the output redactor;
+  the others wait for its answer" cache;
 * :mod:`stcheck.net.lookup` — host lookups for the ``dns`` check, done the way
   the client connects (``--resolve``, proxies).
-
-The check modules (``stcheck.checks.credentials``/``dns``/``token``/``api``)
-import these inside their ``run`` methods, so loading the plugins for
-``stcheck validate`` imports none of it.
 
 This package's ``__init__`` imports nothing heavy.
 """
