@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from stcheck.api import Check, CheckContext
-from stcheck.hookspecs import hookimpl
+from stcheck.api import Check, CheckContext, Result, Status, hookimpl
 from stcheck.manifest.pointer import child, parent
-from stcheck.model import Result, Status
 
 if TYPE_CHECKING:
     from stcheck.checks.support.secretstore import Resolved
@@ -107,8 +105,8 @@ class CredentialsCheck(Check):
             status = Status.FAIL if real else Status.SKIP
             if first.reason == "plugin_error":
                 status = Status.ERROR  # the resolver crashed: could not tell
-            return ctx.result(
-                self.id,
+            return self.result(
+                ctx,
                 status,
                 "; ".join(r.message for _, r in failures),
                 reason=first.reason,
@@ -121,8 +119,8 @@ class CredentialsCheck(Check):
         ]
         if warnings:
             pointer, reason, _ = warnings[0]
-            return ctx.result(
-                self.id,
+            return self.result(
+                ctx,
                 Status.WARN,
                 "; ".join(message for _, _, message in warnings),
                 reason=reason,
@@ -131,8 +129,8 @@ class CredentialsCheck(Check):
                 environment=environment,
             )
         refs = " and ".join(f"{name} ({r.reference})" for name, _, r in fields)
-        return ctx.result(
-            self.id,
+        return self.result(
+            ctx,
             Status.PASS,
             f"{refs} resolve{'s' if len(fields) == 1 else ''}",
             pointer=parent(fields[0][1]) if entry else fields[0][1],

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from stcheck.api import Check, CheckContext
-from stcheck.hookspecs import hookimpl
-from stcheck.model import Result, Status
+from stcheck.api import Check, CheckContext, Result, Status, hookimpl
 from stcheck.net import API_HOSTS, AUTH_HOSTS
 
 if TYPE_CHECKING:
@@ -80,8 +78,8 @@ class ApiCheck(Check):
         return [self._probe(ctx, entry, configured, ready.grant.outcome.scopes, token, app_key)]
 
     def _bad_probe(self, ctx: CheckContext, entry: Entry) -> Result:
-        return ctx.result(
-            self.id,
+        return self.result(
+            ctx,
             Status.SKIP,
             "not run: app.probe is not an allowed MODULE/RESOURCE (see the schema check)",
             reason="depends_on_failure",
@@ -106,8 +104,8 @@ class ApiCheck(Check):
                 "not run: the app key did not resolve (see the credentials check)",
                 "depends_on_failure",
             )
-        return ctx.result(
-            self.id,
+        return self.result(
+            ctx,
             Status.FAIL,
             app_key.message,
             reason=app_key.reason,
@@ -172,8 +170,8 @@ class ApiCheck(Check):
         reason: str | None,
         facts: dict[str, str | tuple[str, ...]] | None = None,
     ) -> Result:
-        return ctx.entry_result(
-            self.id, entry, status, message, reason=reason, field="tenant_id", facts=facts
+        return self.entry_result(
+            ctx, entry, status, message, reason=reason, field="tenant_id", facts=facts
         )
 
 

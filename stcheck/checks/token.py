@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from stcheck.api import Check, CheckContext
-from stcheck.hookspecs import hookimpl
-from stcheck.model import Result, Status
+from stcheck.api import Check, CheckContext, Result, Status, hookimpl
 from stcheck.net import AUTH_HOSTS
 from stcheck.servicetitan_scopes import safe_scopes
 
@@ -114,8 +112,8 @@ class TokenCheck(Check):
         reason: str | None,
         facts: dict[str, str | tuple[str, ...]] | None = None,
     ) -> Result:
-        return ctx.entry_result(
-            self.id, entry, status, message, reason=reason, field="client_id", facts=facts
+        return self.entry_result(
+            ctx, entry, status, message, reason=reason, field="client_id", facts=facts
         )
 
 
