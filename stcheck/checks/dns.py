@@ -37,9 +37,9 @@ class DnsCheck(Check):
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
         from stcheck.net.lookup import dns_store
-        from stcheck.net.runtime import net_config, selected_entries
+        from stcheck.net.runtime import net_config
 
-        entries = selected_entries(ctx)
+        entries = ctx.entries
         used = [env for env in ENVIRONMENTS if any(e.environment == env for e in entries)]
         if not used:
             return [
