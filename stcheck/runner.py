@@ -597,16 +597,28 @@ def _run_entries(
         if slots is not None and slots.finished[index] and slots.errors[index] is None:
             results.extend(slots.values[index] or ())
             continue
-        kept = list(finished[index])  # a snapshot: an abandoned worker may append later
-        location = ctx.locate(entry.pointer)
-        for _, produced in kept:
-            results.extend(produced)
-        reported = {check_id for check_id, _ in kept}
         error = slots.errors[index] if slots is not None else None
-        for check in checks:
-            if check.id in reported:
-                continue
-            if error is not None:
-                raise error  # an exception _guarded let through: as if run on this thread
-            results.append(_deadline(bound, check.id, location, entry.tenant, entry.environment))
+        kept = list(finished[index])  # a snapshot: an abandoned worker may append later
+        results.extend(_unfinished(ctx, checks, entry, kept, error, bound))
+    return results
+
+
+def _unfinished(
+    ctx: CheckContext,
+    checks: list[Check],
+    entry: Entry,
+    kept: list[tuple[str, list[Result]]],
+    error: BaseException | None,
+    bound: RunBound,
+) -> list[Result]:
+    """An entry the deadline cut short: what its checks finished, an error for each other one."""
+    results = [result for _, produced in kept for result in produced]
+    reported = {check_id for check_id, _ in kept}
+    location = ctx.locate(entry.pointer)
+    for check in checks:
+        if check.id in reported:
+            continue
+        if error is not None:
+            raise error  # an exception the guard let through: as if run on this thread
+        results.append(_deadline(bound, check.id, location, entry.tenant, entry.environment))
     return results
