@@ -328,9 +328,15 @@ class RunOptions:
     allow_env: tuple[str, ...] = ()
     extra: argparse.Namespace = field(default_factory=argparse.Namespace)
     select: frozenset[str] | None = None
-    """``--select``: the only checks to run (None: every check the command runs)."""
+    """``--select``: the only checks to run (None: every check the command runs).
+
+    .. versionadded:: 0.2
+    """
     skip: frozenset[str] = frozenset()
-    """``--skip``: checks not to run."""
+    """``--skip``: checks not to run.
+
+    .. versionadded:: 0.2
+    """
 
 
 @dataclass
@@ -467,7 +473,15 @@ class Check:
     network: ClassVar[bool] = False
     order: ClassVar[int] = 50
     commands: ClassVar[frozenset[str] | None] = None
+    """The commands that run this check unless deselected (None: all); elsewhere only --select.
+
+    .. versionadded:: 0.2
+    """
     reports_load_problems: ClassVar[bool] = False
+    """Runs on a manifest that could not be loaded, and reports that it could not.
+
+    .. versionadded:: 0.2
+    """
 
     @classmethod
     def summary(cls) -> str:
