@@ -122,13 +122,13 @@ def run_once(path: Path, scenario: str, tree: Path | None, sample: Sample) -> No
 
 def phases(path: Path) -> dict[str, float]:
     """Seconds per phase of one in-process report run (call in a fresh interpreter)."""
-    from stcheck import cli
+    from stcheck import app, cli
     from stcheck.reporters import html, readiness_markdown
     from stcheck.reporters import json as json_reporter
     from stcheck.secrets import Redactor
 
     seen = []
-    real_run = cli.run
+    real_run = app.run
 
     def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
@@ -136,7 +136,7 @@ def phases(path: Path) -> dict[str, float]:
         seen.append((time.perf_counter() - started, report))
         return report
 
-    cli.run = spy
+    app.run = spy
     sink = io.StringIO()
     cli.main(
         ["report", "--offline", "--today", TODAY, "--quiet", str(path)], stdout=sink, stderr=sink

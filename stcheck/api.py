@@ -327,6 +327,16 @@ class RunOptions:
     today: str | None = None
     allow_env: tuple[str, ...] = ()
     extra: argparse.Namespace = field(default_factory=argparse.Namespace)
+    select: frozenset[str] | None = None
+    """``--select``: the only checks to run (None: every check the command runs).
+
+    .. versionadded:: 0.2
+    """
+    skip: frozenset[str] = frozenset()
+    """``--skip``: checks not to run.
+
+    .. versionadded:: 0.2
+    """
 
 
 @dataclass
@@ -336,7 +346,10 @@ class CheckContext:
     ``services`` is per-run shared state keyed by name (the HTTP client, the
     token cache, resolved secrets); checks create what they need lazily with
     :meth:`service`. ``results`` holds the results produced so far (complete
-    for ``summary``-stage checks).
+    for ``summary``-stage checks). ``entries`` are the manifest's (tenant,
+    environment) entries that ``--tenant``/``--env`` select, in manifest order
+    (none when the manifest could not be loaded): work on these, not on
+    ``manifest.entries()``, which ignores the selection.
 
     .. versionadded:: 0.1
     """
@@ -442,6 +455,13 @@ class Check:
     ``offline``) in offline runs. An exception raised by a check becomes an
     ``error`` result for that check; the run goes on.
 
+    ``commands`` names the commands that run the check by default (None: all
+    of them); elsewhere it runs only when named in ``--select``. A check with
+    ``reports_load_problems = True`` reports a manifest that could not be
+    loaded (it runs on such a manifest; the others are skipped,
+    ``depends_on_failure``); when no such check runs, stcheck reports the
+    loading failures itself, whatever the selection.
+
     Build results with :meth:`result` and :meth:`entry_result`, which fill in
     the check's ``id``.
 
@@ -452,6 +472,16 @@ class Check:
     stage: ClassVar[Stage] = "manifest"
     network: ClassVar[bool] = False
     order: ClassVar[int] = 50
+    commands: ClassVar[frozenset[str] | None] = None
+    """The commands that run this check unless deselected (None: all); elsewhere only --select.
+
+    .. versionadded:: 0.2
+    """
+    reports_load_problems: ClassVar[bool] = False
+    """Runs on a manifest that could not be loaded, and reports that it could not.
+
+    .. versionadded:: 0.2
+    """
 
     @classmethod
     def summary(cls) -> str:

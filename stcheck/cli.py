@@ -1,4 +1,7 @@
-"""The ``stcheck`` command line: ``main(argv) -> int``, the only place that writes.
+"""The ``stcheck`` command line: argparse, ``main(argv) -> int`` and the console script.
+
+The run commands themselves (options, running, outputs, exit status) are
+:mod:`stcheck.app`; this module and it are the only places that write.
 
 Exit status (:class:`stcheck.exitcodes.ExitCode`): 0 nothing failed; 1 at
 least one ``fail`` or ``error`` result (also: a manifest that did not load,
@@ -19,18 +22,15 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from stcheck import __version__, outputs
-from stcheck.api import RunOptions
-from stcheck.boundary import Boundary, describe
-from stcheck.bounded import RunBound
-from stcheck.exitcodes import ExitCode
+from stcheck import __version__
+from stcheck.app import DEFAULT_MANIFEST, Writer, deadline_seconds, run_command
+from stcheck.boundary import describe
+from stcheck.exitcodes import ExitCode, UsageError
 from stcheck.plugin_io import PluginStreams
 from stcheck.plugins import PluginSet, build_plugins
-from stcheck.runner import RUN_FAILURES, Selection, UsageError, run
 from stcheck.secrets import Redactor
 from stcheck.signals import Interrupted, stop_on_signals
 
-DEFAULT_MANIFEST = "stcheck.yaml"
 ENVIRONMENTS = ("integration", "production")
 DEFAULT_FORMAT = {"validate": "text", "check": "text", "report": "markdown"}
 
@@ -45,7 +45,6 @@ interrupted (SIGINT), 143 terminated (SIGTERM): no --output file is left. A
 plugin that raises or calls sys.exit() is an error result (exit 1), never the
 exit status.
 """
-MAX_DEADLINE = 86_400.0
 
 
 def _ids(text: str) -> list[str]:
@@ -71,23 +70,9 @@ def _positive_float(text: str) -> float:
 
 def _deadline(text: str) -> float:
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value <= MAX_DEADLINE:  # also refuses nan and inf
-        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_DEADLINE:g} seconds")
-    return value
-
-
-def _default_deadline() -> float | None:
-    """``STCHECK_DEADLINE`` (seconds), or no deadline; a malformed value is an input error."""
-    text = os.environ.get("STCHECK_DEADLINE", "").strip()
-    if not text:
-        return None
-    try:
-        return _deadline(text)
-    except argparse.ArgumentTypeError as exc:
-        raise UsageError(f"STCHECK_DEADLINE: {exc}") from None
+        return deadline_seconds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _concurrency(text: str) -> int:
@@ -345,32 +330,6 @@ def _disabled_plugins(argv: Sequence[str]) -> list[str]:
     return disabled
 
 
-class Writer:
-    """Writes text through the redactor."""
-
-    def __init__(self, redactor: Redactor, stdout: TextIO, stderr: TextIO) -> None:
-        self.redact = redactor
-        self.stdout = stdout
-        self.stderr = stderr
-
-    def out(self, text: str) -> None:
-        try:
-            self.stdout.write(self.redact(text))
-            self.stdout.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise UsageError(f"cannot write to standard output ({exc.strerror})") from None
-
-    def err(self, text: str) -> None:
-        self.stderr.write(self.redact(text))
-        self.stderr.flush()
-
-    def file(self, path: str, text: str) -> None:
-        """Write ``text`` to ``path`` atomically; raises :class:`outputs.OutputWriteError`."""
-        outputs.write(path, self.redact(text))
-
-
 def entry() -> None:
     """The console script: run, flush, and exit without tearing the process down.
 
@@ -458,166 +417,5 @@ def _main(argv: list[str], writer: Writer, redactor: Redactor, streams: PluginSt
     if args.command == "demo":
         from stcheck.demo import run_demo
 
-        return run_demo(writer, redactor)
+        return run_demo(writer, redactor, build_parser)
     return run_command(args, plugins, writer, redactor)
-
-
-def options_from(args: argparse.Namespace) -> RunOptions:
-    offline = args.command == "validate" or bool(getattr(args, "offline", False))
-    return RunOptions(
-        command=args.command,
-        offline=offline,
-        timeout=getattr(args, "timeout", 10.0),
-        concurrency=getattr(args, "concurrency", 16),
-        ca_bundle=getattr(args, "ca_bundle", None),
-        resolve=tuple(getattr(args, "resolve", ())),
-        tenants=tuple(args.tenant),
-        environments=tuple(args.env),
-        today=getattr(args, "today", None),
-        allow_env=tuple(getattr(args, "allow_env", ())),
-        extra=args,
-    )
-
-
-def run_command(
-    args: argparse.Namespace,
-    plugins: PluginSet,
-    writer: Writer,
-    redactor: Redactor,
-    services: dict[str, Any] | None = None,
-) -> int:
-    paths = args.manifests or [DEFAULT_MANIFEST]
-    if not args.quiet and args.format not in plugins.formats:
-        raise UsageError(f"output format {args.format!r}: its plugin was left out (see above)")
-    for name, _ in args.output:
-        fmt = plugins.formats.get(name)
-        if fmt is None or args.command not in fmt.commands:
-            allowed = sorted(n for n, f in plugins.formats.items() if args.command in f.commands)
-            raise UsageError(f"unknown output format {name!r} (choose from {', '.join(allowed)})")
-    try:
-        outputs.prepare(args.output, paths)
-    except outputs.OutputSetupError as exc:
-        raise UsageError(str(exc)) from None
-    select = {i for group in args.select for i in group} or None
-    selection = Selection(
-        select=frozenset(select) if select else None,
-        skip=frozenset(i for group in args.skip for i in group),
-        tenants=tuple(args.tenant),
-        environments=tuple(args.env),
-    )
-    shared: dict[str, Any] = services if services is not None else {}
-    shared["redactor"] = redactor
-    options = options_from(args)
-    if not options.offline and any(
-        check.network and selection.wants(check_id) for check_id, check in plugins.checks.items()
-    ):
-        shared.setdefault("netconfig", _network_config(options))
-    progress = _progress(writer) if writer.stderr.isatty() and args.command != "validate" else None
-    seconds = getattr(args, "deadline", None)
-    bound = RunBound(seconds if seconds is not None else _deadline_for(args.command))
-    try:
-        report = run(
-            paths,
-            plugins,
-            options,
-            selection,
-            services=shared,
-            progress=progress,
-            default_off=frozenset() if args.command == "report" else frozenset({"golive"}),
-            bound=bound,
-        )
-    finally:
-        bound.close()
-    if progress is not None:
-        writer.err("\r\033[K")
-    unwritten = 0
-    written: list[str] = []
-    try:
-        for name, path in args.output:
-            text = _render(plugins, name, report, writer, redactor)
-            if text is None:
-                unwritten += 1
-                continue
-            try:
-                writer.file(path, text)
-                written.append(path)
-            except outputs.OutputWriteError as exc:
-                writer.err(f"stcheck: error: {exc}\n")
-                unwritten += 1
-        if not args.quiet:
-            if args.format == "text" and args.verbose:
-                from stcheck.reporters.text import render as render_text
-
-                writer.out(render_text(report, verbose=True))
-            else:
-                text = _render(plugins, args.format, report, writer, redactor)
-                if text is None:
-                    unwritten += 1
-                else:
-                    writer.out(text)
-    except KeyboardInterrupt:
-        outputs.discard(written)  # a stopped run leaves no file, not some of them
-        raise
-    if unwritten:
-        return ExitCode.INTERNAL  # the verdict exists but did not reach every output asked for
-    if args.command == "report":
-        from stcheck.readiness import any_not_ready
-
-        if report.unloaded or any(result.reason in RUN_FAILURES for result in report.results):
-            # Information — but not when a manifest did not load, nothing was checked or
-            # time ran out: then it informs of nothing, and a gate fails closed.
-            return ExitCode.FAILURES
-        return ExitCode.FAILURES if args.strict and any_not_ready(report) else ExitCode.OK
-    return ExitCode.FAILURES if report.failed else ExitCode.OK
-
-
-def _render(
-    plugins: PluginSet, name: str, report: Any, writer: Writer, redactor: Redactor
-) -> str | None:
-    """Format ``name``'s text for ``report``, or None (said on stderr) when the format crashed.
-
-    A format's ``render`` is plugin code: whatever it raises, ``SystemExit``
-    included, costs that one output (exit 3), never the verdict of the others.
-    """
-    text: Any = None
-    with Boundary() as boundary:
-        text = plugins.formats[name].render(report)
-        if not isinstance(text, str):
-            raise TypeError(f"render returned {type(text).__name__}, not text")
-    if boundary.failure is None:
-        return str(text)
-    provider = plugins.provider("formats", name)
-    by = f" (plugin {provider.label})" if provider is not None else ""
-    writer.err(
-        f"stcheck: error: the {name} output format{by} crashed:"
-        f" {describe(boundary.failure, redactor.secrets.mask)}\n"
-    )
-    return None
-
-
-def _deadline_for(command: str) -> float | None:
-    """``validate`` has no ``--deadline`` (it is offline and bounded by size); the others may."""
-    return None if command == "validate" else _default_deadline()
-
-
-def _network_config(options: RunOptions) -> Any:
-    """The run's network settings, read once; a malformed proxy variable is an input error."""
-    from stcheck.net.config import NetConfig
-
-    config = NetConfig.from_options(
-        timeout=options.timeout,
-        concurrency=options.concurrency,
-        ca_bundle=options.ca_bundle,
-        resolve=options.resolve,
-    )
-    if config.problem is not None:
-        raise UsageError(config.problem)
-    return config
-
-
-def _progress(writer: Writer):  # type: ignore[no-untyped-def]
-    def show(done: int, total: int) -> None:
-        if total >= 20 and (done == total or done % max(1, total // 100) == 0):
-            writer.err(f"\rstcheck: {done}/{total} entries checked")
-
-    return show

@@ -18,14 +18,16 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from stcheck.exitcodes import ExitCode
 from stcheck.model import RunReport, Status
 
 if TYPE_CHECKING:
-    from stcheck.cli import Writer
+    import argparse
+
+    from stcheck.app import Writer
     from stcheck.plugins import PluginSet
     from stcheck.secrets import Redactor
     from stcheck.testing.fake import FakeServiceTitan
@@ -157,12 +159,20 @@ def unexpected(report: RunReport) -> list[str]:
     return problems
 
 
-def run_demo(writer: Writer, redactor: Redactor) -> int:
-    """Run the demo; 0 when it went as intended (the broken tenants are expected)."""
-    from stcheck.cli import build_parser, options_from
+def run_demo(
+    writer: Writer,
+    redactor: Redactor,
+    build_parser: Callable[[PluginSet], argparse.ArgumentParser],
+) -> int:
+    """Run the demo; 0 when it went as intended (the broken tenants are expected).
+
+    ``build_parser`` is the command line's parser (:func:`stcheck.cli.build_parser`):
+    the demo runs what ``stcheck check`` and ``stcheck report`` run with those options.
+    """
+    from stcheck.app import options_from
     from stcheck.plugins import build_plugins
     from stcheck.reporters.text import render
-    from stcheck.runner import Selection, run
+    from stcheck.runner import run
     from stcheck.testing.fake import HOSTS, NEEDS_TRUSTME, FakeServiceTitan
 
     try:
@@ -200,12 +210,7 @@ def run_demo(writer: Writer, redactor: Redactor) -> int:
             ):
                 args = parser.parse_args(["check", manifest, *net_args])
                 report = run(
-                    [manifest],
-                    plugins,
-                    options_from(args),
-                    Selection(),
-                    services={"redactor": redactor},
-                    default_off=frozenset({"golive"}),
+                    [manifest], plugins, options_from(args), services={"redactor": redactor}
                 )
                 writer.out(render(report))
                 requests = fake.token_requests()
@@ -219,7 +224,9 @@ def run_demo(writer: Writer, redactor: Redactor) -> int:
                     f" tenant=<tenant_id> — plus {retries}"
                     f" retr{'y' if retries == 1 else 'ies'} after summit-roofing's 429.\n"
                 )
-                report_note = _readiness_report(plugins, manifest, net_args, writer, redactor)
+                report_note = _readiness_report(
+                    parser.parse_args, plugins, manifest, net_args, writer, redactor
+                )
         problems = unexpected(report)
         elapsed = time.perf_counter() - started
         if problems:
@@ -239,6 +246,7 @@ def run_demo(writer: Writer, redactor: Redactor) -> int:
 
 
 def _readiness_report(
+    parse: Callable[[list[str]], argparse.Namespace],
     plugins: PluginSet,
     manifest: str,
     net_args: list[str],
@@ -249,9 +257,9 @@ def _readiness_report(
 
     Prints the report's summary table; the per-tenant details are in the files.
     """
-    from stcheck.cli import build_parser, run_command
+    from stcheck.app import run_command
 
-    args = build_parser(plugins).parse_args(
+    args = parse(
         [
             "report", manifest, "--quiet",
             "--output", f"html={REPORT_FILE}",

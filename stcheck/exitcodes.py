@@ -26,3 +26,7 @@ class ExitCode(IntEnum):
     """Interrupted by the user (SIGINT, Ctrl-C): 128 + 2, as shells report it."""
     TERMINATED = 143
     """Terminated (SIGTERM): 128 + 15."""
+
+
+class UsageError(Exception):
+    """Bad input before any check could run (a bad option, a missing manifest): exit status 2."""

@@ -40,7 +40,6 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "stcheck.checks.golive",
     "stcheck.schemes",
     "stcheck.reporters.builtin",
-    "stcheck.reporters.report_formats",
 )
 
 BUILTIN_MODULES: Mapping[str, str] = {"stcheck.checks.api": "stcheck.checks.probe"}

@@ -1,10 +1,11 @@
-"""Plan and run the checks over manifests: manifest checks, entry checks on a pool, summary checks.
+"""Run the checks: load the manifests, build the plan (:mod:`stcheck.plan`), execute it.
 
-manifest → load → (schema, references, unique, …) → entries × (credentials →
-dns → token → api) on a bounded worker pool → (golive) → one immutable
-:class:`RunReport`. A check that raises — anything, ``SystemExit`` and
-``KeyboardInterrupt`` included (:mod:`stcheck.boundary`) — becomes an
-``error`` result for that check; the run goes on.
+manifest → load → plan → manifest-stage checks (schema, references, …) →
+entries × entry-stage checks (token → api) on a bounded worker pool →
+summary-stage checks (golive) → one immutable :class:`RunReport`. A check that
+raises — anything, ``SystemExit`` and ``KeyboardInterrupt`` included
+(:mod:`stcheck.boundary`) — becomes an ``error`` result for that check; the
+run goes on.
 
 The gate fails closed (see docs/online.md, "What the gate guarantees"):
 
@@ -22,50 +23,32 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, cast
+from typing import cast
 
 from stcheck import __version__
-from stcheck.api import Check, CheckContext, RunOptions
+from stcheck.api import Check, CheckContext, RunOptions, Stage
 from stcheck.boundary import Boundary, describe
 from stcheck.bounded import RunBound, call_bounded, map_bounded
 from stcheck.confine import FileRefused
+from stcheck.exitcodes import UsageError
 from stcheck.manifest import Entry, Manifest, load_manifest
 from stcheck.model import Location, PluginInfo, Result, RunReport, Status
+from stcheck.plan import RUN_CHECK, STAGES, ManifestPlan, Plan, Step, build_plan
 from stcheck.plugins import LoadedPlugin, PluginSet
 from stcheck.reasons import hint_for
 from stcheck.secrets import Redactor
 
-
-class UsageError(Exception):
-    """Bad input before any check could run: exit status 2."""
-
+__all__ = ["RUN_CHECK", "RUN_FAILURES", "Plan", "UsageError", "build_plan", "execute", "run"]
 
 RUN_FAILURES = frozenset({"nothing_checked", "deadline_exceeded"})
 """Reason words that say the run itself did not reach a verdict: never exit 0, even in report."""
-
-RUN_CHECK = "run"
-"""The ``check`` of results about the run as a whole (``nothing_checked``)."""
-
-
-class Selection(NamedTuple):
-    """Which checks, tenants and environments a run covers."""
-
-    select: frozenset[str] | None = None
-    skip: frozenset[str] = frozenset()
-    tenants: tuple[str, ...] = ()
-    environments: tuple[str, ...] = ()
-
-    def wants(self, check_id: str) -> bool:
-        if check_id in self.skip:
-            return False
-        return self.select is None or check_id in self.select
-
 
 Progress = Callable[[int, int], None]
 
@@ -102,27 +85,6 @@ def load_all(paths: Sequence[str]) -> list[Manifest]:
         except OSError as exc:
             raise UsageError(f"{path}: cannot read the manifest ({exc.strerror})") from None
     return manifests
-
-
-def check_selection(
-    selection: Selection, plugins: PluginSet, manifests: Sequence[Manifest]
-) -> None:
-    unknown = (set(selection.select or ()) | selection.skip) - set(plugins.checks)
-    if unknown:
-        raise UsageError(
-            f"unknown check id {', '.join(sorted(unknown))}"
-            f" (known: {', '.join(sorted(plugins.checks))})"
-        )
-    if selection.tenants:
-        names = {tenant.get("name") for manifest in manifests for _, tenant in manifest.tenants()}
-        missing = [name for name in selection.tenants if name not in names]
-        loaded = all(manifest.loaded for manifest in manifests)
-        if missing and loaded:
-            raise UsageError(f"no tenant named {', '.join(missing)} in the manifest")
-
-
-def _ordered(checks: Iterable[Check], stage: str) -> list[Check]:
-    return sorted((c for c in checks if c.stage == stage), key=lambda c: c.order)
 
 
 def _stamp(results: list[Result], elapsed: float) -> list[Result]:
@@ -200,17 +162,6 @@ class CheckGuard:
         return dataclasses.replace(result, message=message, hint=hint)
 
 
-def _guarded(
-    check: Check,
-    call: Callable[[], Iterable[Result]],
-    location: Location,
-    tenant: str | None = None,
-    environment: str | None = None,
-) -> list[Result]:
-    """:class:`CheckGuard` without a run's scrubber or providers (for callers outside a run)."""
-    return CheckGuard()(check, call, location, tenant, environment)
-
-
 def _bounded(
     bound: RunBound,
     guard: CheckGuard,
@@ -252,109 +203,34 @@ def _deadline(
     )
 
 
-def _load_failures(manifest: Manifest) -> list[Result]:
-    """What the loader found fatal, as the ``schema`` check reports it, whatever the selection."""
-    return [
-        Result(
-            check="schema",
-            status=Status.FAIL,
-            message=f"{problem.message} (the manifest could not be loaded;"
-            " loading is checked whatever --select/--skip say)",
-            reason=problem.reason,
-            location=Location(manifest.path, problem.line, problem.column, problem.pointer),
-            hint=hint_for(problem.reason),
-        )
-        for problem in manifest.problems
-        if problem.fatal
-    ]
-
-
-def _unloaded(check: Check, location: Location) -> Result:
-    return _skip(
-        check, "depends_on_failure", f"{check.id}: the manifest could not be loaded", location
-    )
-
-
-def _skip(check: Check, reason: str, message: str, location: Location) -> Result:
-    return Result(
-        check.id, Status.SKIP, message, reason=reason, location=location, hint=hint_for(reason)
-    )
-
-
 def run(
     paths: Sequence[str],
     plugins: PluginSet,
     options: RunOptions,
-    selection: Selection | None = None,
     *,
     services: dict[str, object] | None = None,
     progress: Progress | None = None,
-    default_off: frozenset[str] = frozenset(),
     bound: RunBound | None = None,
 ) -> RunReport:
-    """Run the selected checks over ``paths``. Raises :class:`UsageError` for bad input.
+    """Load ``paths``, plan the run, execute the plan. Raises :class:`UsageError` for bad input.
 
-    ``default_off`` lists checks that run only when named in ``--select``
-    (``golive`` outside ``stcheck report``). ``bound`` carries the run's
-    wall-clock deadline (``--deadline``).
+    ``bound`` carries the run's wall-clock deadline (``--deadline``).
     """
-    selection = selection or Selection()
     bound = bound or RunBound()
     started_at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
     started = time.perf_counter()
     manifests = load_all(paths)
-    check_selection(selection, plugins, manifests)
+    plan = build_plan(manifests, plugins.checks, options)
     shared: dict[str, object] = services if services is not None else {}
-    redactor = shared.get("redactor")
-    if isinstance(redactor, Redactor):
-        # Whichever check mentions a credential-shaped string, the output will not show it;
-        # and what the manifest says is never taken for a fragment of a resolved secret.
-        for manifest in manifests:
-            for _, _, secret in manifest.secret_runs():
-                redactor.add(secret)
-            redactor.secrets.add_manifest_text(_manifest_text(manifest))
-    results: list[Result] = []
-    for plugin in plugins.errors:
-        results.append(
-            Result(
-                check="plugins",
-                status=Status.ERROR,
-                message=f"plugin {plugin.label} left out: {plugin.error}",
-                reason="plugin_error",
-                hint=hint_for("plugin_error"),
-            )
-        )
-    not_run: dict[str, str] = {}
-    ran: set[str] = set()
-    for check_id, check in plugins.checks.items():
-        if not selection.wants(check_id) or (
-            check_id in default_off
-            and (selection.select is None or check_id not in selection.select)
-        ):
-            not_run[check_id] = "deselected" if check_id not in default_off else "not_applicable"
-        elif check.network and options.offline:
-            not_run[check_id] = "offline"
-    completed = False
-    try:
-        for manifest in manifests:
-            ctx = CheckContext(
-                manifest=manifest, options=options, schemes=plugins.schemes, services=shared
-            )
-            results.extend(_run_manifest(ctx, plugins, not_run, ran, selection, progress, bound))
-        completed = not bound.cut_short
-    finally:
-        _close_services(shared, wait=completed)
-    results, causes = _point_dependencies(results, plugins)
-    results = [r for r in results if id(r) in causes or _selected(r, selection)]
-    if not any(result.status is not Status.SKIP for result in results):
-        results.append(_nothing_checked(results, not_run, manifests))
+    _teach_redactor(shared, manifests)
+    results = _plugin_errors(plugins) + execute(plan, plugins, shared, progress, bound)
     return RunReport(
         tool_version=__version__,
         command=options.command,
         manifests=tuple(m.path for m in manifests),
-        results=tuple(results),
-        checks_run=tuple(sorted(ran)),
-        checks_not_run={k: v for k, v in not_run.items() if k not in ran},
+        results=tuple(_finished(results, plan)),
+        checks_run=plan.checks_run,
+        checks_not_run=plan.not_run,
         plugins=plugin_infos(plugins),
         started_at=started_at,
         duration=time.perf_counter() - started,
@@ -362,6 +238,68 @@ def run(
         readiness=tuple(cast(Sequence[object], shared.get("readiness", ()))),
         unloaded=tuple(m.path for m in manifests if not m.loaded),
     )
+
+
+def _teach_redactor(services: Mapping[str, object], manifests: Sequence[Manifest]) -> None:
+    """Whichever check mentions a credential-shaped string, the output will not show it;
+    and what the manifest says is never taken for a fragment of a resolved secret."""
+    redactor = services.get("redactor")
+    if not isinstance(redactor, Redactor):
+        return
+    for manifest in manifests:
+        for _, _, secret in manifest.secret_runs():
+            redactor.add(secret)
+        redactor.secrets.add_manifest_text(_manifest_text(manifest))
+
+
+def _plugin_errors(plugins: PluginSet) -> list[Result]:
+    return [
+        Result(
+            check="plugins",
+            status=Status.ERROR,
+            message=f"plugin {plugin.label} left out: {plugin.error}",
+            reason="plugin_error",
+            hint=hint_for("plugin_error"),
+        )
+        for plugin in plugins.errors
+    ]
+
+
+def execute(
+    plan: Plan,
+    plugins: PluginSet,
+    services: dict[str, object],
+    progress: Progress | None = None,
+    bound: RunBound | None = None,
+) -> list[Result]:
+    """Run ``plan``, manifest after manifest; the per-run services are closed at the end."""
+    bound = bound or RunBound()
+    results: list[Result] = []
+    completed = False
+    try:
+        for manifest_plan in plan.manifests:
+            ctx = CheckContext(
+                manifest=manifest_plan.manifest,
+                options=plan.options,
+                schemes=plugins.schemes,
+                services=services,
+                entries=manifest_plan.entries,
+            )
+            stage = _StageRun(ctx, CheckGuard.for_run(ctx, plugins), progress, bound)
+            results.extend(_run_manifest(plan, manifest_plan, stage))
+        completed = not bound.cut_short
+    finally:
+        _close_services(services, wait=completed)
+    return results
+
+
+def _finished(results: list[Result], plan: Plan) -> list[Result]:
+    """Skips pointed at their failures, the ``--tenant``/``--env`` filter, ``nothing_checked``."""
+    results, causes = _point_dependencies(results, [step.id for step in plan.checks])
+    results = [r for r in results if id(r) in causes or _selected(r, plan.options)]
+    if not any(result.status is not Status.SKIP for result in results):
+        results.append(_nothing_checked(results, plan.not_run, plan.manifests))
+    return results
 
 
 def _manifest_text(manifest: Manifest) -> str:
@@ -403,7 +341,7 @@ def _close_services(services: dict[str, object], *, wait: bool = True) -> None:
 
 
 def _nothing_checked(
-    results: Sequence[Result], not_run: dict[str, str], manifests: Sequence[Manifest]
+    results: Sequence[Result], not_run: dict[str, str], manifests: Sequence[ManifestPlan]
 ) -> Result:
     """The run-level error of a run in which no selected check reached a verdict."""
     if not_run:
@@ -411,7 +349,7 @@ def _nothing_checked(
         detail = f"every result is a skip (not run: {why})"
     else:
         detail = "every result is a skip" if results else "no check produced a result"
-    location = Location(manifests[0].path) if len(manifests) == 1 else None
+    location = Location(manifests[0].manifest.path) if len(manifests) == 1 else None
     return Result(
         check=RUN_CHECK,
         status=Status.ERROR,
@@ -435,7 +373,9 @@ def _where(location: Location | None) -> str:
     return where
 
 
-def _point_dependencies(results: list[Result], plugins: PluginSet) -> tuple[list[Result], set[int]]:
+def _point_dependencies(
+    results: list[Result], check_order: Sequence[str]
+) -> tuple[list[Result], set[int]]:
     """Make each ``depends_on_failure`` skip name the failure it depends on.
 
     Returns the results (skips rewritten) and the ``id()`` of every failure so
@@ -446,7 +386,7 @@ def _point_dependencies(results: list[Result], plugins: PluginSet) -> tuple[list
     if not any(r.reason == "depends_on_failure" for r in results):
         return results, set()
     failures = [r for r in results if r.status.is_failure]
-    order = {check_id: index for index, check_id in enumerate(plugins.checks)}
+    order = {check_id: index for index, check_id in enumerate(check_order)}
     causes: set[int] = set()
     pointed: list[Result] = []
     for result in results:
@@ -518,73 +458,100 @@ def _cause(result: Result, failures: Sequence[Result], order: dict[str, int]) ->
     return min(ranked, key=lambda item: (item[0], item[1]))[2]
 
 
-def _selected(result: Result, selection: Selection) -> bool:
-    if selection.tenants and result.tenant and result.tenant not in selection.tenants:
+def _selected(result: Result, options: RunOptions) -> bool:
+    if options.tenants and result.tenant and result.tenant not in options.tenants:
         return False
     return not (
-        selection.environments
+        options.environments
         and result.environment
-        and result.environment not in selection.environments
+        and result.environment not in options.environments
     )
 
 
-def _run_manifest(
-    ctx: CheckContext,
-    plugins: PluginSet,
-    not_run: dict[str, str],
-    ran: set[str],
-    selection: Selection,
-    progress: Progress | None,
-    bound: RunBound,
-) -> list[Result]:
-    manifest = ctx.manifest
-    here = Location(manifest.path)
-    guard = CheckGuard.for_run(ctx, plugins)
-    results: list[Result] = []
-    checks = list(plugins.checks.values())
-    for check in checks:
-        reason = not_run.get(check.id)
-        if reason == "offline":
-            results.append(
-                _skip(
-                    check,
-                    reason,
-                    f"{check.id}: needs the network and secrets; this run is offline",
-                    here,
-                )
-            )
-        elif reason == "deselected":
-            results.append(_skip(check, reason, f"{check.id}: deselected", here))
-    runnable = [c for c in checks if c.id not in not_run]
-    if not manifest.loaded and not any(c.id == "schema" for c in runnable):
-        results.extend(_load_failures(manifest))  # loading is not a check one can deselect
-    for check in _ordered(runnable, "manifest"):
-        if not manifest.loaded and check.id != "schema":
-            results.append(_unloaded(check, here))
-            continue
-        ran.add(check.id)
-        results.extend(_bounded(bound, guard, check, lambda c=check: c.run(ctx), here))  # type: ignore[misc]
-    entry_checks = _ordered(runnable, "entry")
-    if entry_checks and manifest.loaded:
-        entries = [
-            e
-            for e in manifest.entries()
-            if (not selection.tenants or e.tenant in selection.tenants)
-            and (not selection.environments or e.environment in selection.environments)
-        ]
-        ctx.entries = entries
-        ran.update(check.id for check in entry_checks)
-        results.extend(_run_entries(ctx, entry_checks, entries, progress, bound, guard))
-    ctx.results = list(results)
-    for check in _ordered(runnable, "summary"):
-        if not manifest.loaded:
-            results.append(_unloaded(check, here))
-            continue
-        ran.add(check.id)
-        produced = _bounded(bound, guard, check, lambda c=check: c.run(ctx), here)  # type: ignore[misc]
-        results.extend(produced)
-        ctx.results.extend(produced)
+@dataclass(frozen=True)
+class _StageRun:
+    """What running the checks of one manifest needs: its context, guard, progress, deadline."""
+
+    ctx: CheckContext
+    guard: CheckGuard
+    progress: Progress | None
+    bound: RunBound
+
+    @property
+    def here(self) -> Location:
+        return Location(self.ctx.manifest.path)
+
+    def stage(self, stage: Stage, steps: Sequence[Step]) -> list[Result]:
+        """The results of one stage's steps over this manifest."""
+        if stage == "entry":  # an unloaded manifest has no entries: its skips would be per entry
+            return self.entries([step.check for step in steps if step.not_run is None])
+        results: list[Result] = []
+        for step in steps:
+            if step.not_run == "depends_on_failure":
+                results.append(_skip(step, self.here))
+            elif step.not_run is None:
+                call = functools.partial(step.check.run, self.ctx)
+                produced = _bounded(self.bound, self.guard, step.check, call, self.here)
+                results.extend(produced)
+                if stage == "summary":  # each summary check sees the ones before it
+                    self.ctx.results.extend(produced)
+        return results
+
+    def entries(self, checks: list[Check]) -> list[Result]:
+        if not checks:
+            return []
+        entries = list(self.ctx.entries)
+        return _run_entries(self.ctx, checks, entries, self.progress, self.bound, self.guard)
+
+
+_NOT_RUN = {
+    "deselected": "{}: deselected",
+    "offline": "{}: needs the network and secrets; this run is offline",
+    "depends_on_failure": "{}: the manifest could not be loaded",
+}
+"""The skip result a step that does not run leaves; a reason not here (``not_applicable``:
+not one of this command's checks) leaves none."""
+
+
+def _run_manifest(plan: Plan, manifest_plan: ManifestPlan, run: _StageRun) -> list[Result]:
+    """The results over one manifest: what does not run, then each stage in turn."""
+    results = [_skip(step, run.here) for step in plan.checks if step.not_run in _NOT_RUN]
+    if manifest_plan.load_failures_as is not None:
+        results.extend(_load_failures(manifest_plan.manifest, manifest_plan.load_failures_as))
+    for stage in STAGES:
+        if stage == "summary":
+            run.ctx.results = list(results)  # summary checks see every result so far
+        results.extend(run.stage(stage, manifest_plan.steps(stage)))
     return results
+
+
+def _skip(step: Step, location: Location) -> Result:
+    reason = step.not_run or "deselected"
+    return Result(
+        step.id,
+        Status.SKIP,
+        _NOT_RUN[reason].format(step.id),
+        reason=reason,
+        location=location,
+        hint=hint_for(reason),
+    )
+
+
+def _load_failures(manifest: Manifest, check_id: str) -> list[Result]:
+    """What the loader found fatal, reported whatever the selection (as ``check_id``)."""
+    return [
+        Result(
+            check=check_id,
+            status=Status.FAIL,
+            message=f"{problem.message} (the manifest could not be loaded;"
+            " loading is checked whatever --select/--skip say)",
+            reason=problem.reason,
+            location=Location(manifest.path, problem.line, problem.column, problem.pointer),
+            hint=hint_for(problem.reason),
+        )
+        for problem in manifest.problems
+        if problem.fatal
+    ]
 
 
 def _run_entries(
@@ -630,16 +597,28 @@ def _run_entries(
         if slots is not None and slots.finished[index] and slots.errors[index] is None:
             results.extend(slots.values[index] or ())
             continue
-        kept = list(finished[index])  # a snapshot: an abandoned worker may append later
-        location = ctx.locate(entry.pointer)
-        for _, produced in kept:
-            results.extend(produced)
-        reported = {check_id for check_id, _ in kept}
         error = slots.errors[index] if slots is not None else None
-        for check in checks:
-            if check.id in reported:
-                continue
-            if error is not None:
-                raise error  # an exception _guarded let through: as if run on this thread
-            results.append(_deadline(bound, check.id, location, entry.tenant, entry.environment))
+        kept = list(finished[index])  # a snapshot: an abandoned worker may append later
+        results.extend(_unfinished(ctx, checks, entry, kept, error, bound))
+    return results
+
+
+def _unfinished(
+    ctx: CheckContext,
+    checks: list[Check],
+    entry: Entry,
+    kept: list[tuple[str, list[Result]]],
+    error: BaseException | None,
+    bound: RunBound,
+) -> list[Result]:
+    """An entry the deadline cut short: what its checks finished, an error for each other one."""
+    results = [result for _, produced in kept for result in produced]
+    reported = {check_id for check_id, _ in kept}
+    location = ctx.locate(entry.pointer)
+    for check in checks:
+        if check.id in reported:
+            continue
+        if error is not None:
+            raise error  # an exception the guard let through: as if run on this thread
+        results.append(_deadline(bound, check.id, location, entry.tenant, entry.environment))
     return results

@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 
 from stcheck import __version__
-from stcheck import cli as cli_module
-from stcheck.api import Check, CheckContext
+from stcheck import app as app_module
+from stcheck.api import Check, CheckContext, RunOptions
 from stcheck.hookspecs import hookimpl
 from stcheck.manifest.schema import REPORT_SCHEMA, load_schema
 from stcheck.model import Result, Status
@@ -89,7 +89,7 @@ def test_exit_3_when_stcheck_itself_breaks(tmp_path: Path, monkeypatch) -> None:
     def broken_run(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli_module, "run", broken_run)
+    monkeypatch.setattr(app_module, "run", broken_run)
     result = run_cli("validate", str(write(tmp_path, VALID)))
     assert result.code == 3
     assert "internal error: RuntimeError: boom" in result.err
@@ -257,7 +257,7 @@ def test_crashing_check_is_an_error_result_and_the_run_goes_on(tmp_path: Path) -
     plugins = build_plugins(
         load_installed=False, extra=[("crashing", CrashingPlugin()), ("wrong", WrongTypePlugin())]
     )
-    report = run([str(write(tmp_path, VALID))], plugins, cli_module.RunOptions())
+    report = run([str(write(tmp_path, VALID))], plugins, RunOptions())
     by_check = {r.check: r for r in report.results}
     assert by_check["crashing"].status is Status.ERROR
     assert by_check["crashing"].reason == "check_crashed"

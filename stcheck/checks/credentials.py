@@ -51,7 +51,6 @@ class CredentialsCheck(Check):
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
         from stcheck.checks.support.secretstore import secret_store
-        from stcheck.checks.support.services import selected_entries
 
         store = secret_store(ctx)
         directory = ctx.manifest.directory
@@ -61,7 +60,7 @@ class CredentialsCheck(Check):
             resolved = store.resolve(directory, app_ref)
             results.append(self._result(ctx, [("app_key", "/app/app_key", resolved)], None))
         pairs: dict[str, dict[str, tuple[str | None, ...]]] = {}
-        for entry in selected_entries(ctx):
+        for entry in ctx.entries:
             fields = [
                 (name, child(entry.pointer, name), store.resolve(directory, ref))
                 for name, ref in (

@@ -36,9 +36,9 @@ class DnsCheck(Check):
     order = 50
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
-        from stcheck.checks.support.services import dns_store, net_config, selected_entries
+        from stcheck.checks.support.services import dns_store, net_config
 
-        entries = selected_entries(ctx)
+        entries = ctx.entries
         used = [env for env in ENVIRONMENTS if any(e.environment == env for e in entries)]
         if not used:
             return [

@@ -44,6 +44,7 @@ class SchemaCheck(Check):
     id = "schema"
     stage = "manifest"
     order = 10
+    reports_load_problems = True
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
         manifest = ctx.manifest

@@ -1,4 +1,11 @@
-"""Registers the built-in output formats through the same hook plugins use."""
+"""Registers the built-in output formats through the same hook plugins use.
+
+One module per format renders it, imported on first use. ``html`` (one
+self-contained page, :mod:`stcheck.reporters.html`) exists only for ``stcheck
+report``; there ``markdown`` is the readiness report
+(:mod:`stcheck.reporters.readiness_markdown`) and ``json`` carries the
+readiness in its ``readiness`` array.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ from stcheck.hookspecs import hookimpl
 from stcheck.model import RunReport
 
 ALL = frozenset({"validate", "check", "report"})
+REPORT = frozenset({"report"})
 
 
 def _lazy(module: str, function: str = "render"):  # type: ignore[no-untyped-def]
@@ -64,5 +72,11 @@ def stcheck_output_formats() -> list[OutputFormat]:
             " (in `report`: the readiness report)",
             _markdown,
             ALL,
+        ),
+        OutputFormat(
+            "html",
+            "the go-live readiness report as one self-contained, printable HTML page",
+            _lazy("stcheck.reporters.html"),
+            REPORT,
         ),
     ]

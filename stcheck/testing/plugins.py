@@ -96,7 +96,7 @@ def run_checks(
     .. versionadded:: 0.2
     """
     from stcheck.api import RunOptions
-    from stcheck.runner import Selection, run
+    from stcheck.runner import run
 
     chosen = frozenset(select) if select is not None else None
     skipped = set(skip)
@@ -110,11 +110,7 @@ def run_checks(
         command=command,
         offline=not resolve,
         extra=argparse.Namespace(**(extra or {})),
+        select=chosen,
+        skip=frozenset(skipped),
     )
-    return run(
-        list(manifests),
-        plugins,
-        options,
-        Selection(select=chosen, skip=frozenset(skipped)),
-        default_off=frozenset() if command == "report" else frozenset({"golive"}),
-    )
+    return run(list(manifests), plugins, options)

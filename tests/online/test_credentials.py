@@ -147,7 +147,6 @@ def test_each_reference_is_resolved_once_per_run(harness: Harness, tmp_path: Pat
             concurrency=4,
         ),
         services={"redactor": redactor},
-        default_off=frozenset({"golive"}),
     )
     assert not report.failed, [r for r in report.results if r.status.is_failure]
     assert scheme.calls == {"app": 1, "id": 1, "secret": 1}
@@ -180,7 +179,6 @@ def test_a_resolver_exception_never_shows_its_text(harness: Harness) -> None:
             ca_bundle=harness.fake.ca_bundle,
             resolve=tuple(harness.fake.resolve),
         ),
-        default_off=frozenset({"golive"}),
     )
     text = "\n".join(r.message for r in report.results)
     assert "s3cr3t-vault-token" not in text

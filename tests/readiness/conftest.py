@@ -259,7 +259,7 @@ def run_report(monkeypatch: pytest.MonkeyPatch) -> RunReportFn:
             seen.append(report)
             return report
 
-        monkeypatch.setattr("stcheck.cli.run", spy)
+        monkeypatch.setattr("stcheck.app.run", spy)
         argv = [command, *args]
         if today is not None:
             argv += ["--today", today]

@@ -62,6 +62,7 @@ class GoLiveCheck(Check):
     stage = "summary"
     network = False
     order = 90
+    commands = frozenset({"report"})
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
         from stcheck.checks.golive.assess import Evidence, assess, today_of

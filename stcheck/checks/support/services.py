@@ -72,18 +72,6 @@ def register_secret(ctx: CheckContext, value: str | None) -> None:
         redactor.add_secret(value)
 
 
-def selected_entries(ctx: CheckContext) -> list[Entry]:
-    """The manifest's entries that ``--tenant``/``--env`` select (for manifest-stage checks)."""
-    tenants = ctx.options.tenants
-    environments = ctx.options.environments
-    return [
-        entry
-        for entry in ctx.manifest.entries()
-        if (not tenants or entry.tenant in tenants)
-        and (not environments or entry.environment in environments)
-    ]
-
-
 def token_tenant(entry: Entry) -> int | None:
     """The tenant a token is requested for: the tenant ID of an Enterprise Hub entry, else None."""
     return entry.tenant_id if entry.enterprise_group is not None else None

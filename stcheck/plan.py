@@ -1,0 +1,224 @@
+"""The plan of a run: per manifest and stage, each check and why it will not run; the entries.
+
+Built by :func:`build_plan` from the loaded manifests, the plugins' checks and
+the :class:`~stcheck.api.RunOptions` before any check runs, frozen, then
+executed by :mod:`stcheck.runner`. What a check needs from the core is a
+property of the check (:class:`~stcheck.api.Check`): its ``stage`` and
+``order``, ``network`` (not run offline), ``commands`` (run by default only
+there) and ``reports_load_problems`` (runs on a manifest that did not load) —
+the plan never names a particular check.
+
+A step's ``not_run`` is a reason word of :mod:`stcheck.reasons`:
+``deselected`` (``--select``/``--skip``), ``offline``, ``not_applicable`` (not
+one of the command's checks, and not named in ``--select``) or
+``depends_on_failure`` (the manifest could not be loaded).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import overload
+
+from stcheck.api import Check, RunOptions, Stage
+from stcheck.exitcodes import UsageError
+from stcheck.manifest import Entry, Manifest
+
+STAGES: tuple[Stage, ...] = ("manifest", "entry", "summary")
+"""The stages in the order they run, each over every manifest in turn."""
+
+RUN_CHECK = "run"
+"""The ``check`` of results about the run as a whole (``nothing_checked``), and of a manifest's
+loading failures when no check that reports them is installed."""
+
+
+def not_run_reason(check: Check, options: RunOptions) -> str | None:
+    """Why ``check`` does not run at all in a run with ``options``; None when it runs."""
+    elsewhere = check.commands is not None and options.command not in check.commands
+    if (
+        check.id in options.skip
+        or (options.select is not None and check.id not in options.select)
+        or (options.select is None and elsewhere)
+    ):
+        return "not_applicable" if elsewhere else "deselected"
+    if check.network and options.offline:
+        return "offline"
+    return None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One check of a stage: it runs (``not_run`` None), or the reason word why not."""
+
+    check: Check
+    not_run: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.check.id
+
+    def __repr__(self) -> str:
+        return self.id if self.not_run is None else f"{self.id}({self.not_run})"
+
+
+class SelectedEntries(Sequence[Entry]):
+    """The manifest's entries that ``--tenant``/``--env`` select, in manifest order.
+
+    Listed on first use, once (from any thread): ``validate`` never needs them,
+    and at 10,000 tenants building them costs more than some checks.
+    """
+
+    def __init__(
+        self, manifest: Manifest, tenants: Sequence[str] = (), environments: Sequence[str] = ()
+    ) -> None:
+        self._manifest = manifest
+        self._tenants = tuple(tenants)
+        self._environments = tuple(environments)
+        self._lock = threading.Lock()
+        self._items: tuple[Entry, ...] | None = None
+
+    def _listed(self) -> tuple[Entry, ...]:
+        with self._lock:
+            if self._items is None:
+                self._items = tuple(self._select()) if self._manifest.loaded else ()
+            return self._items
+
+    def _select(self) -> Iterator[Entry]:
+        for entry in self._manifest.entries():
+            if self._tenants and entry.tenant not in self._tenants:
+                continue
+            if self._environments and entry.environment not in self._environments:
+                continue
+            yield entry
+
+    @overload
+    def __getitem__(self, index: int) -> Entry: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Entry, ...]: ...
+    def __getitem__(self, index: int | slice) -> Entry | tuple[Entry, ...]:
+        return self._listed()[index]
+
+    def __len__(self) -> int:
+        return len(self._listed())
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._listed())
+
+    def __repr__(self) -> str:
+        chosen = [f"tenant={name}" for name in self._tenants]
+        chosen += [f"env={name}" for name in self._environments]
+        which = " ".join(chosen) if chosen else "all"
+        count = "not listed yet" if self._items is None else f"{len(self._items)}"
+        return f"<entries {which}: {count}>"
+
+
+@dataclass(frozen=True)
+class ManifestPlan:
+    """What runs over one manifest: the steps of each stage, the selected entries.
+
+    ``load_failures_as`` is set when the manifest could not be loaded and no
+    check that runs reports that: the ``check`` id under which the runner
+    reports the loader's fatal problems itself (loading is not something a
+    selection can turn off).
+    """
+
+    manifest: Manifest
+    stages: tuple[tuple[Stage, tuple[Step, ...]], ...]
+    entries: SelectedEntries
+    load_failures_as: str | None = None
+
+    def steps(self, stage: Stage) -> tuple[Step, ...]:
+        return next((steps for name, steps in self.stages if name == stage), ())
+
+    def runs(self, stage: Stage) -> list[Check]:
+        """The checks of ``stage`` that run on this manifest, in order."""
+        return [step.check for step in self.steps(stage) if step.not_run is None]
+
+    def __repr__(self) -> str:
+        stages = " ".join(f"{name}={list(steps)!r}" for name, steps in self.stages if steps)
+        state = "" if self.manifest.loaded else " (not loaded)"
+        loading = f" load_failures_as={self.load_failures_as}" if self.load_failures_as else ""
+        return f"<{self.manifest.path}{state}: {stages}{loading} {self.entries!r}>"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A run, before it runs: every check (plugin order) with its run-wide reason, per manifest."""
+
+    options: RunOptions
+    checks: tuple[Step, ...]
+    manifests: tuple[ManifestPlan, ...]
+
+    @property
+    def not_run(self) -> dict[str, str]:
+        """Check id → why it runs nowhere in this run (the report's ``checks_not_run``)."""
+        return {step.id: step.not_run for step in self.checks if step.not_run is not None}
+
+    @property
+    def checks_run(self) -> tuple[str, ...]:
+        """The ids of the checks that run on at least one manifest, sorted."""
+        ran = {c.id for m in self.manifests for stage in STAGES for c in m.runs(stage)}
+        return tuple(sorted(ran))
+
+    def __repr__(self) -> str:
+        manifests = "\n  ".join(repr(m) for m in self.manifests)
+        return f"Plan({self.options.command}, checks={list(self.checks)!r},\n  {manifests})"
+
+
+def build_plan(
+    manifests: Sequence[Manifest], checks: Mapping[str, Check], options: RunOptions
+) -> Plan:
+    """The plan of a run; :class:`UsageError` for an unknown check id or tenant name."""
+    check_selection(options, checks, manifests)
+    steps = tuple(Step(check, not_run_reason(check, options)) for check in checks.values())
+    reporter = next((c.id for c in checks.values() if c.reports_load_problems), RUN_CHECK)
+    return Plan(
+        options=options,
+        checks=steps,
+        manifests=tuple(_manifest_plan(m, steps, options, reporter) for m in manifests),
+    )
+
+
+def _manifest_plan(
+    manifest: Manifest, steps: Iterable[Step], options: RunOptions, reporter: str
+) -> ManifestPlan:
+    stages: list[tuple[Stage, tuple[Step, ...]]] = []
+    for stage in STAGES:
+        mine = sorted((s for s in steps if s.check.stage == stage), key=lambda s: s.check.order)
+        stages.append((stage, tuple(_on(manifest, step) for step in mine)))
+    reported = any(
+        step.not_run is None and step.check.reports_load_problems
+        for _, stage_steps in stages
+        for step in stage_steps
+    )
+    return ManifestPlan(
+        manifest,
+        tuple(stages),
+        SelectedEntries(manifest, options.tenants, options.environments),
+        None if manifest.loaded or reported else reporter,
+    )
+
+
+def _on(manifest: Manifest, step: Step) -> Step:
+    """``step`` on ``manifest``: on one that did not load, only load-problem reporters run."""
+    if step.not_run is None and not manifest.loaded and not step.check.reports_load_problems:
+        return Step(step.check, "depends_on_failure")
+    return step
+
+
+def check_selection(
+    options: RunOptions, checks: Mapping[str, Check], manifests: Sequence[Manifest]
+) -> None:
+    """Refuse (:class:`UsageError`) check ids no plugin provides and tenants no manifest has."""
+    unknown = (set(options.select or ()) | options.skip) - set(checks)
+    if unknown:
+        raise UsageError(
+            f"unknown check id {', '.join(sorted(unknown))} (known: {', '.join(sorted(checks))})"
+        )
+    if options.tenants:
+        names = {tenant.get("name") for manifest in manifests for _, tenant in manifest.tenants()}
+        missing = [name for name in options.tenants if name not in names]
+        loaded = all(manifest.loaded for manifest in manifests)
+        if missing and loaded:
+            raise UsageError(f"no tenant named {', '.join(missing)} in the manifest")
