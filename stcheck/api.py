@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import stat
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -30,6 +29,7 @@ from stcheck.reasons import hint_for
 
 if TYPE_CHECKING:
     from stcheck.manifest.model import Entry, Manifest
+    from stcheck.runstate import RunState
     from stcheck.testing.plugins import plugin_set, run_checks
 
 __all__ = [
@@ -75,12 +75,17 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _run_state() -> RunState:
+    from stcheck.runstate import RunState
+
+    return RunState()
+
+
 Stage = Literal["manifest", "entry", "summary"]
 """When a check runs: once per manifest, once per (tenant, environment) entry, or last.
 
 .. versionadded:: 0.1
 """
-_SERVICE_LOCK = threading.RLock()
 
 
 class ResolveReferenceError(Exception):
@@ -343,30 +348,31 @@ class RunOptions:
 class CheckContext:
     """Everything a check may use during one run over one manifest.
 
-    ``services`` is per-run shared state keyed by name (the HTTP client, the
-    token cache, resolved secrets); checks create what they need lazily with
-    :meth:`service`. ``results`` holds the results produced so far (complete
+    ``run`` is the state the run's checks share (:class:`stcheck.runstate.RunState`):
+    the redactor, the go-live verdicts and a registry keyed by type of what
+    checks create lazily (the HTTP client, the token cache, resolved secrets),
+    reached with :meth:`service`. ``results`` holds the results produced so far (complete
     for ``summary``-stage checks). ``entries`` are the manifest's (tenant,
     environment) entries that ``--tenant``/``--env`` select, in manifest order
     (none when the manifest could not be loaded): work on these, not on
     ``manifest.entries()``, which ignores the selection.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+       ``services`` (a dict keyed by strings) became ``run``, typed.
     """
 
     manifest: Manifest
     options: RunOptions
     schemes: Mapping[str, ReferenceScheme]
     results: list[Result] = field(default_factory=list)
-    services: dict[str, Any] = field(default_factory=dict)
+    run: RunState = field(default_factory=_run_state)
     entries: Sequence[Entry] = ()
 
-    def service(self, name: str, factory: Callable[[], Any]) -> Any:
-        """Return the shared per-run object ``name``, creating it with ``factory`` once."""
-        with _SERVICE_LOCK:  # entry checks run on worker threads
-            if name not in self.services:
-                self.services[name] = factory()
-            return self.services[name]
+    def service(self, key: Any, factory: Callable[[], Any]) -> Any:
+        """The run's shared object for ``key`` — its type, or a plugin's own string —
+        created with ``factory`` once, whichever worker thread asks first."""
+        return self.run.registry.get_named(key, factory)
 
     def locate(self, pointer: str) -> Location:
         """The file, line and column of JSON ``pointer`` in the manifest."""

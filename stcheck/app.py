@@ -22,6 +22,7 @@ from stcheck.model import RunReport
 from stcheck.plan import not_run_reason
 from stcheck.plugins import PluginSet
 from stcheck.runner import RUN_FAILURES, run
+from stcheck.runstate import RunState
 from stcheck.secrets import Redactor
 
 DEFAULT_MANIFEST = "stcheck.yaml"
@@ -106,7 +107,6 @@ def run_command(
     plugins: PluginSet,
     writer: Writer,
     redactor: Redactor,
-    services: dict[str, Any] | None = None,
 ) -> int:
     """Run ``validate``, ``check`` or ``report`` as parsed into ``args``; the exit status."""
     paths = args.manifests or [DEFAULT_MANIFEST]
@@ -116,12 +116,12 @@ def run_command(
     except outputs.OutputSetupError as exc:
         raise UsageError(str(exc)) from None
     options = options_from(args)
-    shared: dict[str, Any] = services if services is not None else {}
-    shared["redactor"] = redactor
+    state = RunState(redactor=redactor)
     if _uses_network(plugins, options):
-        shared.setdefault("netconfig", _network_config(options))
+        config = _network_config(options)  # a malformed proxy is exit 2 before anything runs
+        state.registry.get(type(config), lambda: config)
     bound = RunBound(_deadline_for(options.command, getattr(args, "deadline", None)))
-    report = _run(paths, plugins, options, shared, writer, bound)
+    report = _run(paths, plugins, options, state, writer, bound)
     if write_outputs(args, plugins, report, writer):
         return ExitCode.INTERNAL  # the verdict exists but did not reach every output asked for
     return exit_status(report, strict=bool(getattr(args, "strict", False)))
@@ -146,7 +146,7 @@ def _run(
     paths: Sequence[str],
     plugins: PluginSet,
     options: RunOptions,
-    services: dict[str, Any],
+    state: RunState,
     writer: Writer,
     bound: RunBound,
 ) -> RunReport:
@@ -155,7 +155,7 @@ def _run(
         _progress(writer) if writer.stderr.isatty() and options.command != "validate" else None
     )
     try:
-        report = run(paths, plugins, options, services=services, progress=progress, bound=bound)
+        report = run(paths, plugins, options, state=state, progress=progress, bound=bound)
     finally:
         bound.close()
     if progress is not None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from stcheck.exitcodes import ExitCode
 from stcheck.model import RunReport, Status
+from stcheck.runstate import RunState
 
 if TYPE_CHECKING:
     import argparse
@@ -210,7 +211,7 @@ def run_demo(
             ):
                 args = parser.parse_args(["check", manifest, *net_args])
                 report = run(
-                    [manifest], plugins, options_from(args), services={"redactor": redactor}
+                    [manifest], plugins, options_from(args), state=RunState(redactor=redactor)
                 )
                 writer.out(render(report))
                 requests = fake.token_requests()

@@ -11,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from stcheck.text import bound_fields
+
+if TYPE_CHECKING:
+    from stcheck.readiness import TenantReadiness
 
 
 class Status(str, Enum):
@@ -171,7 +175,8 @@ class RunReport:
     started_at: str = ""
     duration: float = 0.0
     check_docs: Mapping[str, str] = field(default_factory=dict)
-    readiness: tuple[object, ...] = ()
+    readiness: tuple[TenantReadiness, ...] = ()
+    """The go-live check's verdicts, one per tenant (``report`` runs)."""
     unloaded: tuple[str, ...] = ()
     """Manifests that could not be loaded (each has a ``fail`` result saying why)."""
 

@@ -255,8 +255,8 @@ def verdict_of(items: Iterable[ReadinessItem]) -> Verdict:
 
 
 def readiness_of(report: RunReport) -> list[TenantReadiness]:
-    """The tenants' readiness carried by ``report`` (other objects in the slot are ignored)."""
-    return [item for item in report.readiness if isinstance(item, TenantReadiness)]
+    """The tenants' readiness carried by ``report``."""
+    return list(report.readiness)
 
 
 def worst_first(tenants: Sequence[TenantReadiness]) -> list[TenantReadiness]:

@@ -21,16 +21,13 @@ The gate fails closed (see docs/online.md, "What the gate guarantees"):
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import os
 import re
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import cast
 
 from stcheck import __version__
 from stcheck.api import Check, CheckContext, RunOptions, Stage
@@ -43,6 +40,7 @@ from stcheck.model import Location, PluginInfo, Result, RunReport, Status
 from stcheck.plan import RUN_CHECK, STAGES, ManifestPlan, Plan, Step, build_plan
 from stcheck.plugins import LoadedPlugin, PluginSet
 from stcheck.reasons import hint_for
+from stcheck.runstate import RunState
 from stcheck.secrets import Redactor
 
 __all__ = ["RUN_CHECK", "RUN_FAILURES", "Plan", "UsageError", "build_plan", "execute", "run"]
@@ -112,8 +110,8 @@ class CheckGuard:
 
     @classmethod
     def for_run(cls, ctx: CheckContext, plugins: PluginSet) -> CheckGuard:
-        redactor = ctx.services.get("redactor")
-        scrub = redactor.secrets.mask if isinstance(redactor, Redactor) else _unscrubbed
+        redactor = ctx.run.redactor
+        scrub = redactor.secrets.mask if redactor is not None else _unscrubbed
         providers = {p_check: p for p in plugins.plugins for p_check in p.checks}
         return cls(scrub, providers)
 
@@ -208,7 +206,7 @@ def run(
     plugins: PluginSet,
     options: RunOptions,
     *,
-    services: dict[str, object] | None = None,
+    state: RunState | None = None,
     progress: Progress | None = None,
     bound: RunBound | None = None,
 ) -> RunReport:
@@ -221,9 +219,9 @@ def run(
     started = time.perf_counter()
     manifests = load_all(paths)
     plan = build_plan(manifests, plugins.checks, options)
-    shared: dict[str, object] = services if services is not None else {}
-    _teach_redactor(shared, manifests)
-    results = _plugin_errors(plugins) + execute(plan, plugins, shared, progress, bound)
+    state = state if state is not None else RunState()
+    _teach_redactor(state.redactor, manifests)
+    results = _plugin_errors(plugins) + execute(plan, plugins, state, progress, bound)
     return RunReport(
         tool_version=__version__,
         command=options.command,
@@ -235,16 +233,15 @@ def run(
         started_at=started_at,
         duration=time.perf_counter() - started,
         check_docs={check_id: check.summary() for check_id, check in plugins.checks.items()},
-        readiness=tuple(cast(Sequence[object], shared.get("readiness", ()))),
+        readiness=tuple(state.readiness),
         unloaded=tuple(m.path for m in manifests if not m.loaded),
     )
 
 
-def _teach_redactor(services: Mapping[str, object], manifests: Sequence[Manifest]) -> None:
+def _teach_redactor(redactor: Redactor | None, manifests: Sequence[Manifest]) -> None:
     """Whichever check mentions a credential-shaped string, the output will not show it;
     and what the manifest says is never taken for a fragment of a resolved secret."""
-    redactor = services.get("redactor")
-    if not isinstance(redactor, Redactor):
+    if redactor is None:
         return
     for manifest in manifests:
         for _, _, secret in manifest.secret_runs():
@@ -268,11 +265,11 @@ def _plugin_errors(plugins: PluginSet) -> list[Result]:
 def execute(
     plan: Plan,
     plugins: PluginSet,
-    services: dict[str, object],
+    state: RunState,
     progress: Progress | None = None,
     bound: RunBound | None = None,
 ) -> list[Result]:
-    """Run ``plan``, manifest after manifest; the per-run services are closed at the end."""
+    """Run ``plan``, manifest after manifest; the run's registry is closed at the end."""
     bound = bound or RunBound()
     results: list[Result] = []
     completed = False
@@ -282,14 +279,14 @@ def execute(
                 manifest=manifest_plan.manifest,
                 options=plan.options,
                 schemes=plugins.schemes,
-                services=services,
+                run=state,
                 entries=manifest_plan.entries,
             )
             stage = _StageRun(ctx, CheckGuard.for_run(ctx, plugins), progress, bound)
             results.extend(_run_manifest(plan, manifest_plan, stage))
         completed = not bound.cut_short
     finally:
-        _close_services(services, wait=completed)
+        state.registry.close(wait=completed)
     return results
 
 
@@ -316,28 +313,6 @@ def _manifest_text(manifest: Manifest) -> str:
         elif isinstance(value, list):
             stack.extend(value)
     return "\n".join(parts)
-
-
-def _close_services(services: dict[str, object], *, wait: bool = True) -> None:
-    """Close per-run objects (the HTTP client's connections) when the run ends.
-
-    After a deadline or an interrupt, abandoned workers may still hold what
-    ``close`` needs: then it runs on a daemon thread, given at most a second.
-    """
-
-    def close_all() -> None:
-        for name, service in list(services.items()):
-            close = getattr(service, "close", None)
-            if name != "redactor" and callable(close):
-                with contextlib.suppress(Exception):
-                    close()
-
-    if wait:
-        close_all()
-        return
-    closer = threading.Thread(target=close_all, name="stcheck-close", daemon=True)
-    closer.start()
-    closer.join(1.0)
 
 
 def _nothing_checked(

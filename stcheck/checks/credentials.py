@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -59,35 +60,30 @@ class CredentialsCheck(Check):
         if app_ref is not None:
             resolved = store.resolve(directory, app_ref)
             results.append(self._result(ctx, [("app_key", "/app/app_key", resolved)], None))
-        pairs: dict[str, dict[str, tuple[str | None, ...]]] = {}
-        for entry in ctx.entries:
-            fields = [
-                (name, child(entry.pointer, name), store.resolve(directory, ref))
-                for name, ref in (
-                    ("client_id", entry.client_id_ref),
-                    ("client_secret", entry.client_secret_ref),
-                )
-            ]
-            results.append(self._result(ctx, fields, entry))
-            pairs.setdefault(entry.tenant, {})[entry.environment] = tuple(
-                resolved.value for _, _, resolved in fields
+        resolved_entries = [
+            (
+                entry,
+                [
+                    (name, child(entry.pointer, name), store.resolve(directory, ref))
+                    for name, ref in (
+                        ("client_id", entry.client_id_ref),
+                        ("client_secret", entry.client_secret_ref),
+                    )
+                ],
             )
-        self._publish_distinct(ctx, pairs)
+            for entry in ctx.entries
+        ]
+        distinct = _distinct_values(resolved_entries)
+        for entry, fields in resolved_entries:
+            result = self._result(ctx, fields, entry)
+            flag = distinct.get(entry.tenant) if entry.environment == "production" else None
+            if flag is not None and result.status in (Status.PASS, Status.WARN):
+                result = dataclasses.replace(
+                    result, facts={**result.facts, "values_distinct": "yes" if flag else "no"}
+                )
+            results.append(result)
         store.mark_checked(ctx.manifest.path)
         return results
-
-    @staticmethod
-    def _publish_distinct(
-        ctx: CheckContext, pairs: dict[str, dict[str, tuple[str | None, ...]]]
-    ) -> None:
-        """For golive: does production use its own values? Only the yes/no leaves this check."""
-        distinct: dict[object, bool] = ctx.services.setdefault("credentials.distinct_values", {})
-        for tenant, by_env in pairs.items():
-            production, integration = by_env.get("production"), by_env.get("integration")
-            if production and integration and None not in production + integration:
-                distinct[(ctx.manifest.path, tenant)] = all(
-                    mine != other for mine, other in zip(production, integration, strict=True)
-                )
 
     def _result(
         self,
@@ -141,3 +137,26 @@ class CredentialsCheck(Check):
 @hookimpl
 def stcheck_checks() -> list[Check]:
     return [CredentialsCheck()]
+
+
+def _distinct_values(
+    resolved_entries: list[tuple[Entry, list[tuple[str, str, Resolved]]]],
+) -> dict[str, bool]:
+    """Per tenant with both environments resolved: do production's values differ from integration's?
+
+    Only this yes/no leaves the check, as the ``values_distinct`` fact of the production
+    result; the go-live rules read it.
+    """
+    values: dict[str, dict[str, tuple[str | None, ...]]] = {}
+    for entry, fields in resolved_entries:
+        values.setdefault(entry.tenant, {})[entry.environment] = tuple(
+            resolved.value for _, _, resolved in fields
+        )
+    distinct = {}
+    for tenant, by_env in values.items():
+        production, integration = by_env.get("production"), by_env.get("integration")
+        if production and integration and None not in production + integration:
+            distinct[tenant] = all(
+                mine != other for mine, other in zip(production, integration, strict=True)
+            )
+    return distinct

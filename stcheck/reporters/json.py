@@ -39,9 +39,8 @@ def as_document(report: RunReport) -> dict[str, Any]:
         "summary": report.summary,
         "results": [result.as_dict() for result in report.results],
     }
-    readiness = [getattr(item, "as_dict", None) for item in report.readiness]
-    if readiness:
-        document["readiness"] = [to_dict() for to_dict in readiness if to_dict is not None]
+    if report.readiness:
+        document["readiness"] = [tenant.as_dict() for tenant in report.readiness]
     return document
 
 

@@ -12,6 +12,7 @@ from stcheck.api import ReferenceScheme, ResolveContext, RunOptions
 from stcheck.hookspecs import hookimpl
 from stcheck.plugins import build_plugins
 from stcheck.runner import run
+from stcheck.runstate import RunState
 from stcheck.secrets import Redactor
 
 from .conftest import Harness
@@ -146,7 +147,7 @@ def test_each_reference_is_resolved_once_per_run(harness: Harness, tmp_path: Pat
             resolve=tuple(harness.fake.resolve),
             concurrency=4,
         ),
-        services={"redactor": redactor},
+        state=RunState(redactor=redactor),
     )
     assert not report.failed, [r for r in report.results if r.status.is_failure]
     assert scheme.calls == {"app": 1, "id": 1, "secret": 1}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -169,14 +169,15 @@ class ScriptedNetwork:
                         pointer="/app/app_key",
                     )
                 ]
-                flags: dict[str, bool] = ctx.services.setdefault("credentials.distinct_values", {})
                 for entry in ctx.manifest.entries():
-                    results.extend(script.answer(ctx, "credentials", entry))
+                    answers = script.answer(ctx, "credentials", entry)
                     if entry.environment == "production" and script.report_distinct:
                         default = True
                         if script.distinct is not None:
                             default = script.distinct.get(entry.tenant, True)
-                        flags[entry.tenant] = default
+                        fact = {"values_distinct": "yes" if default else "no"}
+                        answers = [replace(r, facts={**r.facts, **fact}) for r in answers]
+                    results.extend(answers)
                 return results
 
         class Token(Check):

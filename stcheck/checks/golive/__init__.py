@@ -70,7 +70,7 @@ class GoLiveCheck(Check):
         today = today_of(ctx.options)
         evidence = Evidence(ctx.results, ctx.options)
         selected = set(ctx.options.tenants)
-        sink: list[TenantReadiness] = ctx.services.setdefault("readiness", [])
+        sink = ctx.run.readiness
         results: list[Result] = []
         entries = {entry.pointer: entry for entry in ctx.manifest.entries()}
         for position, tenant in ctx.manifest.tenants():

@@ -5,7 +5,7 @@ The attestation items are in :mod:`stcheck.checks.golive.attestations`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from stcheck.checks.golive.evidence import MAX_MESSAGES, Subject, hint, messages, where
 from stcheck.checks.golive.items import (
@@ -28,10 +28,10 @@ from stcheck.readiness import ReadinessItem
 MANIFEST_CHECKS = ("schema", "references", "unique")
 """The offline checks whose passing proves ``manifest_valid``: all must have run."""
 
-DISTINCT_VALUES_SERVICE = "credentials.distinct_values"
-"""``ctx.services`` key the ``credentials`` check fills: a mapping from the tenant name (or
-``(manifest path, tenant name)``) to True when the resolved production client ID and
-secret both differ from the integration ones, False when either is the same."""
+DISTINCT_VALUES_FACT = "values_distinct"
+"""Fact of the ``credentials`` check's production result: ``yes`` when the resolved
+production client ID and secret both differ from the integration ones, ``no`` when
+either is the same (absent when either environment did not resolve)."""
 
 NO_INTEGRATION = "no integration entry to mix up with"
 
@@ -120,13 +120,13 @@ def _values_distinct(subject: Subject) -> bool | None:
         for result in subject.results("credentials", "production")
         if result.reason == "same_reference_both_environments" and result.status.is_failure
     ]
-    flags = subject.ctx.services.get(DISTINCT_VALUES_SERVICE)
-    flag: object = None
-    if isinstance(flags, Mapping):
-        flag = flags.get((subject.ctx.manifest.path, subject.name), flags.get(subject.name))
-    if same or flag is False:
+    flags = {
+        result.facts.get(DISTINCT_VALUES_FACT)
+        for result in subject.results("credentials", "production")
+    }
+    if same or "no" in flags:
         return False
-    return True if flag is True else None
+    return True if "yes" in flags else None
 
 
 def _why_values_unchecked(subject: Subject) -> str:

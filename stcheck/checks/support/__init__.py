@@ -1,7 +1,8 @@
 """What the online checks share; not checks, and not plugins.
 
 * :mod:`stcheck.checks.support.services` — the per-run shared objects in
-  ``CheckContext.services`` (network settings, HTTP client, token cache, host
+  the run's registry, ``CheckContext.run`` (network settings, HTTP client,
+  token cache, host
   lookups) and the entry selection of manifest-stage checks;
 * :mod:`stcheck.checks.support.secretstore` — credential references resolved
   once per run through their scheme plugins, in memory, registered with the

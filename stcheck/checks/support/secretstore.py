@@ -275,12 +275,12 @@ def env_policy(options: tuple[str, ...], environ: Mapping[str, str]) -> tuple[st
 
 def secret_store(ctx: CheckContext) -> SecretStore:
     """The run's :class:`SecretStore` (created on first use)."""
-    redactor: Any = ctx.services.get("redactor")
-    on_secret = getattr(redactor, "add_secret", None)
-    scrub = getattr(getattr(redactor, "secrets", None), "mask", None)
+    redactor = ctx.run.redactor
+    on_secret = redactor.add_secret if redactor is not None else None
+    scrub = redactor.secrets.mask if redactor is not None else None
     allow = env_policy(ctx.options.allow_env, os.environ)
     return shared(
         ctx,
-        "secrets",
+        SecretStore,
         lambda: SecretStore(ctx.schemes, on_secret=on_secret, env_allow=allow, scrub=scrub),
     )

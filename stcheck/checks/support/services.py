@@ -1,24 +1,18 @@
-"""Per-run shared objects of the online checks, kept in ``CheckContext.services``.
+"""Per-run shared objects of the online checks, in the run's registry keyed by type.
 
-=================  ==========================================================
-``netconfig``      :class:`stcheck.net.config.NetConfig`, read once per run
-``http``           :class:`stcheck.net.http.HttpClient`, one session per run
-``tokens``         :class:`stcheck.net.tokens.TokenCache`, one request per client
-``secrets``        :class:`stcheck.checks.support.secretstore.SecretStore`
-``dns``            :class:`stcheck.net.lookup.DnsStore`
-``redactor``       :class:`stcheck.secrets.Redactor` (set by the CLI)
-=================  ==========================================================
-
-Entry checks run on worker threads and create these lazily, so creation is
-serialised here (``CheckContext.service`` alone is check-then-set). Also here:
-the entry selection of manifest-stage checks.
+:class:`stcheck.net.config.NetConfig` (read once per run),
+:class:`stcheck.net.http.HttpClient` (one session per run),
+:class:`stcheck.net.tokens.TokenCache` (one request per client),
+:class:`stcheck.checks.support.secretstore.SecretStore` and
+:class:`stcheck.net.lookup.DnsStore`. Entry checks run on worker threads and
+create these lazily; the registry (:class:`stcheck.runstate.Registry`)
+creates each once and closes it when the run ends.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from stcheck.net.config import NetConfig
 from stcheck.net.lookup import DnsStore, HostLookup
@@ -29,24 +23,20 @@ if TYPE_CHECKING:
     from stcheck.manifest import Entry
     from stcheck.net.http import HttpClient
 
+
 T = TypeVar("T")
-_CREATE = threading.RLock()
 
 
-def shared(ctx: CheckContext, name: str, factory: Callable[[], T]) -> T:
-    """``ctx.service(name, factory)``, safe to call from several worker threads at once."""
-    existing = ctx.services.get(name)
-    if existing is not None:
-        return existing  # type: ignore[no-any-return]
-    with _CREATE:
-        return ctx.service(name, factory)  # type: ignore[no-any-return]
+def shared(ctx: CheckContext, kind: type[T], factory: Callable[[], T]) -> T:
+    """The run's ``kind`` object, created with ``factory`` once (thread-safe)."""
+    return ctx.run.registry.get(kind, factory)
 
 
 def net_config(ctx: CheckContext) -> NetConfig:
     options = ctx.options
     return shared(
         ctx,
-        "netconfig",
+        NetConfig,
         lambda: NetConfig.from_options(
             timeout=options.timeout,
             concurrency=options.concurrency,
@@ -60,15 +50,15 @@ def http_client(ctx: CheckContext) -> HttpClient:
     from stcheck.net.http import HttpClient  # requests is imported by online runs only
 
     config = net_config(ctx)
-    redactor: Any = ctx.services.get("redactor")
-    scrubber = getattr(redactor, "secrets", None)
-    return shared(ctx, "http", lambda: HttpClient(config, scrubber))
+    redactor = ctx.run.redactor
+    scrubber = redactor.secrets if redactor is not None else None
+    return shared(ctx, HttpClient, lambda: HttpClient(config, scrubber))
 
 
 def register_secret(ctx: CheckContext, value: str | None) -> None:
     """Tell the run's scrubber about a secret value or token (scrubbed from all outside text)."""
-    redactor: Any = ctx.services.get("redactor")
-    if value and redactor is not None and hasattr(redactor, "add_secret"):
+    redactor = ctx.run.redactor
+    if value and redactor is not None:
         redactor.add_secret(value)
 
 
@@ -86,7 +76,7 @@ def token_grant(
     tenant) for Enterprise Hub entries, which send ``tenant=<tenant_id>``.
     Returns the grant and whether this call made the request.
     """
-    cache = shared(ctx, "tokens", TokenCache)
+    cache = shared(ctx, TokenCache, TokenCache)
     return cache.grant(
         lambda: http_client(ctx),
         entry.environment,
@@ -99,13 +89,13 @@ def token_grant(
 
 
 def dns_store(ctx: CheckContext) -> DnsStore:
-    return shared(ctx, "dns", DnsStore)
+    return shared(ctx, DnsStore, DnsStore)
 
 
 def host_problem(ctx: CheckContext, host: str) -> HostLookup | None:
     """The failed lookup of ``host`` if the ``dns`` check ran and the host did not resolve."""
-    store = ctx.services.get("dns")
-    if not isinstance(store, DnsStore):
+    store = ctx.run.registry.peek(DnsStore)
+    if store is None:
         return None
     lookup = store.get(host)
     return lookup if lookup is not None and not lookup.ok else None
