@@ -31,10 +31,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import codecs
+import html
+import quopri
 import re
 import threading
+import unicodedata
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import unquote_plus
 
 from stcheck.secrets import _ANY_SHAPE, REDACTED
@@ -134,6 +138,52 @@ class _WindowSet:
                 slots[index] = key
 
 
+_BASE32 = re.compile(r"[A-Z2-7]{8,}=*")
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
+
+
+def _variants(text: str) -> Iterator[str]:
+    """``text`` and the transformations a server (or a proxy) might apply to what it echoes.
+
+    For server-provided fields, which are withheld whole on a hit: Unicode
+    compatibility forms (full-width letters), HTML entities, quoted-printable,
+    the text reversed and ROT13, and the text with every separator removed
+    (``Zq-7W.m3`` or spaced hex such as ``5a 71 37``), plus base32 runs.
+    """
+    yield text
+    normal = unicodedata.normalize("NFKC", text)
+    yield normal
+    if "&" in normal:
+        yield html.unescape(normal)
+    if "=" in normal:
+        yield quopri.decodestring(normal.encode("utf-8", "ignore")).decode("latin-1")
+    yield normal[::-1]
+    yield codecs.encode(normal, "rot13")
+    compact = _NOT_ALNUM.sub("", html.unescape(normal))
+    yield compact
+    yield compact[::-1]
+    for match in _BASE32.finditer(normal.upper()):
+        run = match.group().rstrip("=")
+        for offset in range(8):
+            part = run[offset:]
+            part = part[: len(part) - len(part) % 8] if len(part) % 8 else part
+            if len(part) < 8:
+                break
+            try:
+                yield base64.b32decode(part).decode("latin-1")
+            except (binascii.Error, ValueError):
+                continue
+
+
+def _field_decodings(text: str) -> Iterator[str]:
+    """The decodings of every variant of ``text`` (see :func:`_variants`), lower-cased,
+    each also reversed (a reversed value, then encoded)."""
+    for variant in _variants(text):
+        for decoded in _decodings(variant):
+            yield decoded
+            yield decoded[::-1]
+
+
 def _grams(value: str, size: int) -> set[str]:
     lowered = value.lower()
     return {lowered[i : i + size] for i in range(len(lowered) - size + 1)}
@@ -156,7 +206,16 @@ class _ManifestText:
         known = self._seen.get(fragment)
         if known is None:
             if self._blob is None:
-                self._blob = "\n".join(self._parts).lower()
+                # Every decoding stcheck applies to outside text, applied to the manifest
+                # too: a path written percent-encoded or in base64 and echoed back must
+                # not become a hit once decoded (that was an oracle). Built on the first
+                # potential hit only, line by line.
+                self._blob = "\n".join(
+                    decoded
+                    for part in self._parts
+                    for line in part.splitlines()
+                    for decoded in _field_decodings(line)
+                )
             known = self._seen[fragment] = fragment in self._blob
         return known
 
@@ -193,8 +252,14 @@ class SecretScrubber:
         with self._lock:
             self._manifest.add(text)
 
-    def _hit(self, text: str, windows: _WindowSet | set[str], size: int) -> bool:
-        for decoded in _decodings(text):
+    def _hit(
+        self,
+        text: str,
+        windows: _WindowSet | set[str],
+        size: int,
+        decoder: Callable[[str], Iterator[str]] = _decodings,
+    ) -> bool:
+        for decoded in decoder(text):
             for i in range(len(decoded) - size + 1):
                 window = decoded[i : i + size]
                 if window in windows and not self._manifest.holds(window):
@@ -216,7 +281,11 @@ class SecretScrubber:
             for value in literal:
                 if value in text.lower() and not self._manifest.holds(value):
                     text = re.sub(re.escape(value), REDACTED, text, flags=re.IGNORECASE)
-            hits = {run for run in set(_RUN.findall(text)) if self._hit(run, windows, MASK_WINDOW)}
+            hits = {
+                run
+                for run in set(_RUN.findall(text))
+                if self._hit(run, windows, MASK_WINDOW) and not self._manifest.holds(run.lower())
+            }
         if not hits:
             return text
         return _RUN.sub(lambda m: REDACTED if m.group() in hits else m.group(), text)
@@ -239,12 +308,12 @@ class SecretScrubber:
                 grams |= _grams(value, FIELD_WINDOW)
         with self._lock:
             short |= self._short
-            if grams and self._hit(text, grams, FIELD_WINDOW):
+            if grams and self._hit(text, grams, FIELD_WINDOW, _field_decodings):
                 return True
-            if self._windows and self._hit(text, self._windows, MASK_WINDOW):
+            if self._windows and self._hit(text, self._windows, MASK_WINDOW, _field_decodings):
                 return True
             if short or self._literal:
-                decoded = list(_decodings(text))
+                decoded = list(_field_decodings(text))
                 for value in (*short, *self._literal):
                     if any(value in d for d in decoded) and not self._manifest.holds(value):
                         return True

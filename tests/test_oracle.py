@@ -66,3 +66,51 @@ def test_a_round_of_62_candidates_gives_62_identical_outputs(
     assert "[REDACTED]" not in right
     different = [c for c, text in outputs.items() if text != right]
     assert not different, f"candidates {different} changed the output"
+
+
+def _percent(text: str) -> str:
+    return "".join(f"%{ord(ch):02x}" for ch in text)
+
+
+def _base64_name(text: str) -> str:
+    import base64
+
+    return base64.b64encode(text.encode()).decode().rstrip("=")
+
+
+ENCODED = MANIFEST.replace("env:{guess}", "env:{name}").replace("file:{guess}", "file:{path}")
+
+
+@pytest.mark.parametrize(
+    ("encode", "index"),
+    [
+        pytest.param(lambda known, c: _percent(known) + c, 7, id="percent-encoded-path"),
+        pytest.param(
+            lambda known, c: _percent(known[:1]) + known[1:] + c, 7, id="one-char-encoded"
+        ),
+        pytest.param(lambda known, c: _base64_name(known + c), 7, id="base64-env-name"),
+    ],
+)
+def test_candidates_written_encoded_give_identical_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encode: object, index: int
+) -> None:
+    """The red team's second round: the candidate percent-encoded or in base64, so that only
+    the scrubber's decoding could match it with the secret."""
+    monkeypatch.setenv("CI_TOKEN", SECRET)
+    outputs = {}
+    for candidate in CANDIDATES:
+        guess = encode(KNOWN, candidate)  # type: ignore[operator]
+        name = guess if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", guess) else "UNSET_NAME"
+        manifest = tmp_path / "stcheck.yaml"
+        manifest.write_text(ENCODED.format(name=name, path=guess), encoding="utf-8")
+        stdout, stderr = io.StringIO(), io.StringIO()
+        main(
+            ["check", str(manifest), "--select", "credentials", "--format", "json"],
+            stdout=stdout,
+            stderr=stderr,
+        )
+        text = (stdout.getvalue() + stderr.getvalue()).replace(guess, "<GUESS>")
+        outputs[candidate] = re.sub(r"\d+\.\d+(?:e-?\d+)?|\d{4}-\d\d-\d\dT[\d:+]+", "N", text)
+    right = outputs[SECRET[index]]
+    assert "[REDACTED]" not in right
+    assert not [c for c, text in outputs.items() if text != right]

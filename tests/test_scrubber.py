@@ -94,3 +94,37 @@ def test_every_fragment_of_many_values_is_found_after_the_index_grows() -> None:
     for value in values[::97]:
         assert scrub.mask(f"echo {value[4:14]} end") == f"echo {REDACTED} end"
     assert scrub.mask("echo QwErTyUiOp-ZxCv end") == "echo QwErTyUiOp-ZxCv end"
+
+
+APP_KEY = "Zq7Wm3Rt9Lp2Xv8Nk4Hs6Jd1"
+
+
+def _encodings(value: str) -> dict[str, str]:
+    import codecs
+
+    data = value.encode()
+    return {
+        "dash-chunks": "-".join(value[i : i + 5] for i in range(0, len(value), 5)),
+        "interleaved": " ".join(value),
+        "dotted": ".".join(value),
+        "reversed": value[::-1],
+        "base32": base64.b32encode(data).decode(),
+        "html-entities": "".join(f"&#{ord(c)};" for c in value),
+        "quoted-printable": "".join(f"={b:02X}" for b in data),
+        "spaced-hex": " ".join(f"{b:02x}" for b in data),
+        "full-width": "".join(chr(ord(c) + 0xFEE0) for c in value),
+        "rot13": codecs.encode(value, "rot13"),
+        "base64-reversed": base64.b64encode(value[::-1].encode()).decode(),
+    }
+
+
+@pytest.mark.parametrize("style", list(_encodings(APP_KEY)))
+def test_a_server_field_echoing_a_sent_value_in_another_encoding_is_withheld(style: str) -> None:
+    """The red team's second round of server echoes (each showed the whole app key)."""
+    echoed = f"bad {_encodings(APP_KEY)[style]}"
+    assert SecretScrubber().shown(echoed, sent=[APP_KEY]) is None
+
+
+def test_ordinary_server_titles_are_still_shown() -> None:
+    title = "The application is not authorized for this tenant. (traceId 00-7bc698af0cd3-00)"
+    assert SecretScrubber().shown(title, sent=[APP_KEY, "cid.abc", "s3cret-Value-9"]) == title
