@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -73,15 +72,12 @@ class CredentialsCheck(Check):
             )
             for entry in ctx.entries
         ]
-        distinct = _distinct_values(resolved_entries)
-        for entry, fields in resolved_entries:
-            result = self._result(ctx, fields, entry)
-            flag = distinct.get(entry.tenant) if entry.environment == "production" else None
-            if flag is not None and result.status in (Status.PASS, Status.WARN):
-                result = dataclasses.replace(
-                    result, facts={**result.facts, "values_distinct": "yes" if flag else "no"}
-                )
-            results.append(result)
+        from stcheck.checks.support.services import DistinctValues
+
+        distinct = ctx.run.registry.get(DistinctValues, DistinctValues)
+        for tenant, flag in _distinct_values(resolved_entries).items():
+            distinct[(ctx.manifest.path, tenant)] = flag
+        results.extend(self._result(ctx, fields, entry) for entry, fields in resolved_entries)
         store.mark_checked(ctx.manifest.path)
         return results
 
@@ -144,8 +140,8 @@ def _distinct_values(
 ) -> dict[str, bool]:
     """Per tenant with both environments resolved: do production's values differ from integration's?
 
-    Only this yes/no leaves the check, as the ``values_distinct`` fact of the production
-    result; the go-live rules read it.
+    Only this yes/no leaves the check, in the run's registry
+    (:class:`stcheck.checks.support.services.DistinctValues`), never in an output.
     """
     values: dict[str, dict[str, tuple[str | None, ...]]] = {}
     for entry, fields in resolved_entries:

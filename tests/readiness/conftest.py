@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -169,15 +169,16 @@ class ScriptedNetwork:
                         pointer="/app/app_key",
                     )
                 ]
+                from stcheck.checks.support.services import DistinctValues
+
+                distinct = ctx.run.registry.get(DistinctValues, DistinctValues)
                 for entry in ctx.manifest.entries():
-                    answers = script.answer(ctx, "credentials", entry)
+                    results.extend(script.answer(ctx, "credentials", entry))
                     if entry.environment == "production" and script.report_distinct:
                         default = True
                         if script.distinct is not None:
                             default = script.distinct.get(entry.tenant, True)
-                        fact = {"values_distinct": "yes" if default else "no"}
-                        answers = [replace(r, facts={**r.facts, **fact}) for r in answers]
-                    results.extend(answers)
+                        distinct[(ctx.manifest.path, entry.tenant)] = default
                 return results
 
         class Token(Check):

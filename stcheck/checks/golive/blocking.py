@@ -5,7 +5,7 @@ The attestation items are in :mod:`stcheck.checks.golive.attestations`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from stcheck.checks.golive.evidence import MAX_MESSAGES, Subject, hint, messages, where
 from stcheck.checks.golive.items import (
@@ -28,10 +28,6 @@ from stcheck.readiness import ReadinessItem
 MANIFEST_CHECKS = ("schema", "references", "unique")
 """The offline checks whose passing proves ``manifest_valid``: all must have run."""
 
-DISTINCT_VALUES_FACT = "values_distinct"
-"""Fact of the ``credentials`` check's production result: ``yes`` when the resolved
-production client ID and secret both differ from the integration ones, ``no`` when
-either is the same (absent when either environment did not resolve)."""
 
 NO_INTEGRATION = "no integration entry to mix up with"
 
@@ -110,6 +106,13 @@ def distinct_values(subject: Subject) -> ReadinessItem:
         return DISTINCT_VALUES.passes(
             "the resolved production client ID and secret differ from the integration ones"
         )
+    if not _integration_pair_real(subject) and _production_pair_real(subject):
+        # ServiceTitan rejects an integration pair in production, so a production token
+        # settles it without comparing values nobody vouched for.
+        return DISTINCT_VALUES.passes(
+            "the production pair got a production token, so it is not the integration pair"
+            " (values not compared: the integration pair has no token)"
+        )
     return DISTINCT_VALUES.not_checked(_why_values_unchecked(subject))
 
 
@@ -120,18 +123,35 @@ def _values_distinct(subject: Subject) -> bool | None:
         for result in subject.results("credentials", "production")
         if result.reason == "same_reference_both_environments" and result.status.is_failure
     ]
-    flags = {
-        result.facts.get(DISTINCT_VALUES_FACT)
-        for result in subject.results("credentials", "production")
-    }
-    if same or "no" in flags:
+    if same:
         return False
-    return True if "yes" in flags else None
+    if not _integration_pair_real(subject):
+        return None  # comparing with values nobody vouched for would test guesses
+    from stcheck.checks.support.services import DistinctValues
+
+    flags: Mapping[tuple[str, str], bool] = subject.ctx.run.registry.peek(DistinctValues) or {}
+    return flags.get((subject.ctx.manifest.path, subject.name))
+
+
+def _production_pair_real(subject: Subject) -> bool:
+    tokens = subject.results("token", "production")
+    return bool(tokens) and all(r.status in (Status.PASS, Status.WARN) for r in tokens)
+
+
+def _integration_pair_real(subject: Subject) -> bool:
+    """The integration pair got a token: its values are ServiceTitan credentials, not guesses."""
+    tokens = subject.results("token", "integration")
+    return bool(tokens) and all(r.status in (Status.PASS, Status.WARN) for r in tokens)
 
 
 def _why_values_unchecked(subject: Subject) -> str:
     if subject.ctx.options.offline:
         return "not checked: this run is offline (values are compared online)"
+    if subject.results("credentials", "production") and not _integration_pair_real(subject):
+        return (
+            "not checked: the integration pair has no token, so its values are not known to be"
+            " ServiceTitan credentials (comparing them could only test guesses)"
+        )
     if subject.results("credentials", "production"):
         return "not checked: the credentials check did not report whether the values differ"
     return subject.evidence.why_unchecked("credentials", "production")

@@ -27,6 +27,17 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+class DistinctValues(dict[tuple[str, str], bool]):
+    """Per (manifest path, tenant): do production's resolved client ID and secret both differ
+    from integration's? Filled by the ``credentials`` check, read by ``golive``.
+
+    Kept in the run's registry, never in a result or an output: an equality test of two
+    values a pull request chooses is an oracle (a guess in a file beside the manifest
+    against any variable the runner holds), so the go-live rules also use it only once
+    the integration pair has proved to be real ServiceTitan credentials.
+    """
+
+
 def shared(ctx: CheckContext, kind: type[T], factory: Callable[[], T]) -> T:
     """The run's ``kind`` object, created with ``factory`` once (thread-safe)."""
     return ctx.run.registry.get(kind, factory)
