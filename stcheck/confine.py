@@ -142,6 +142,14 @@ def confined_path(root: str, base: str, path: str, shown: str) -> str:
     joined = os.path.join(base, path)
     real = os.path.realpath(joined)
     if _inside(real, root):
+        if ".git" in os.path.relpath(real, root).split(os.sep):
+            # git's own files (config with the checkout's auth header, hooks, objects)
+            # are never a credential of this manifest.
+            raise FileRefused(
+                "not_allowed",
+                f"{shown} is inside the repository's .git directory;"
+                " file references may not read git's own files",
+            )
         return real
     # Only say whether a link was involved: where it leads is the runner's business.
     lexical = os.path.normpath(os.path.join(os.path.realpath(base), path))

@@ -9,6 +9,7 @@ file's content) is what a regression would look like.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -222,6 +223,17 @@ def test_a_file_in_the_git_work_tree_above_the_manifest_resolves(harness: Harnes
     # Without the work tree, the manifest's directory is the repository.
     (harness.dir / ".git").rmdir()
     refused(harness.run())
+
+
+def test_files_of_the_git_directory_are_refused(harness: Harness) -> None:
+    """The red team's route to the checkout's token: ``.git/config`` holds actions/checkout's
+    ``extraheader``; git's own files are never a credential, even one line long."""
+    (harness.dir / ".git").mkdir()
+    (harness.dir / ".git" / "token").write_text("AUTHORIZATION: basic Zm9vOmJhcg==\n")
+    use_file(harness, "file:.git/token")
+    result = refused(harness.run())
+    assert ".git directory" in result["message"]
+    assert "Zm9v" not in json.dumps(result)
 
 
 # --- env: the operator's allow-list ---------------------------------------------------------
