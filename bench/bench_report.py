@@ -25,7 +25,7 @@ same load.
 
 Phases (one in-process run per tree, in a subprocess of its own): the run
 itself (loading, checks, ``golive``), then each renderer and the output
-redactor (``stcheck.secrets.Redactor``, as the CLI applies it) over its text,
+redactor (``stcheck.redact.Redactor``, as the CLI applies it) over its text,
 and the JSON document encoded with ``indent=2`` (the pure-Python encoder)
 against the reporter's own encoding.
 
@@ -123,9 +123,9 @@ def run_once(path: Path, scenario: str, tree: Path | None, sample: Sample) -> No
 def phases(path: Path) -> dict[str, float]:
     """Seconds per phase of one in-process report run (call in a fresh interpreter)."""
     from stcheck import app, cli
+    from stcheck.redact import Redactor
     from stcheck.reporters import html, readiness_markdown
     from stcheck.reporters import json as json_reporter
-    from stcheck.secrets import Redactor
 
     seen = []
     real_run = app.run

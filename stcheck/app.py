@@ -21,9 +21,9 @@ from stcheck.exitcodes import ExitCode, UsageError
 from stcheck.model import RunReport
 from stcheck.plan import not_run_reason
 from stcheck.plugins import PluginSet
+from stcheck.redact import Redactor
 from stcheck.runner import RUN_FAILURES, run
 from stcheck.runstate import RunState
-from stcheck.secrets import Redactor
 
 DEFAULT_MANIFEST = "stcheck.yaml"
 MAX_DEADLINE = 86_400.0

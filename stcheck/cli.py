@@ -28,7 +28,7 @@ from stcheck.boundary import describe
 from stcheck.exitcodes import ExitCode, UsageError
 from stcheck.plugin_io import PluginStreams
 from stcheck.plugins import PluginSet, build_plugins
-from stcheck.secrets import Redactor
+from stcheck.redact import Redactor
 from stcheck.signals import Interrupted, stop_on_signals
 
 ENVIRONMENTS = ("integration", "production")

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from stcheck.app import Writer
     from stcheck.plugins import PluginSet
-    from stcheck.secrets import Redactor
+    from stcheck.redact import Redactor
     from stcheck.testing.fake import FakeServiceTitan
 
 REPORT_FILE = "stcheck-demo-report.html"

@@ -40,8 +40,8 @@ from stcheck.model import Location, PluginInfo, Result, RunReport, Status
 from stcheck.plan import RUN_CHECK, STAGES, ManifestPlan, Plan, Step, build_plan
 from stcheck.plugins import LoadedPlugin, PluginSet
 from stcheck.reasons import hint_for
+from stcheck.redact import Redactor
 from stcheck.runstate import RunState
-from stcheck.secrets import Redactor
 
 __all__ = ["RUN_CHECK", "RUN_FAILURES", "Plan", "UsageError", "build_plan", "execute", "run"]
 

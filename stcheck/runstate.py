@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from stcheck.readiness import TenantReadiness
-    from stcheck.secrets import Redactor
+    from stcheck.redact import Redactor
 
 T = TypeVar("T")
 

@@ -3,7 +3,7 @@
 Where redaction acts, and where it must not:
 
 - **Text the manifest wrote** (references, paths, names, keys) is echoed as
-  written, masked only by *shape* (:class:`stcheck.secrets.Redactor`: ``cid.``,
+  written, masked only by *shape* (:class:`stcheck.redact.Redactor`: ``cid.``,
   ``cs1.``, ``ak1.``, JWTs and the credential-shaped strings the manifest
   itself holds). Shape masking depends on the text alone, so the same manifest
   text gives the same output whether or not it matches a secret: a pull
@@ -41,7 +41,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import unquote_plus
 
-from stcheck.secrets import _ANY_SHAPE, REDACTED
+from stcheck.redact import _ANY_SHAPE, REDACTED
 
 MASK_WINDOW = 8
 """Fragments of this many characters of a resolved value are masked in free text."""

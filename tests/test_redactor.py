@@ -15,7 +15,7 @@ import time
 import pytest
 
 from stcheck.net.servicetitan import NOT_SHOWN, scrub
-from stcheck.secrets import (
+from stcheck.redact import (
     REDACT_MIN,
     REDACTED,
     Redactor,

@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 import pytest
 
+from stcheck.redact import REDACTED
 from stcheck.scrubber import SecretScrubber
-from stcheck.secrets import REDACTED
 
 SECRET = "Zq8rT2vLm9Xc4Wb7Nf1Kp6Hs3"
 SYMBOLS = "p@ss/w+rd=&%?#Zq8 rT2v!L;"

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from stcheck.api import Check, CheckContext, Result, Status, hookimpl
+from stcheck.checks.support.preconditions import EntryCheck
 from stcheck.net import API_HOSTS, AUTH_HOSTS
 
 if TYPE_CHECKING:
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from stcheck.net.servicetitan import TokenOutcome
 
 
-class ApiCheck(Check):
+class ApiCheck(EntryCheck):
     """The app key, the entry's token and its tenant ID work together on one low-PII API read.
 
     Sends ``GET https://{api host}/{module}/v2/tenant/{tenant_id}/{resource}?pageSize=1``
@@ -52,6 +53,7 @@ class ApiCheck(Check):
     """
 
     id = "api"
+    located_at = "tenant_id"
     stage = "entry"
     network = True
     order = 70
@@ -160,19 +162,6 @@ class ApiCheck(Check):
         elif reason == "forbidden":
             message = f"{answer.message}: {choice.forbidden(entry.tenant_id)}"
         return self._result(ctx, entry, status, message, reason, choice.facts)
-
-    def _result(
-        self,
-        ctx: CheckContext,
-        entry: Entry,
-        status: Status,
-        message: str,
-        reason: str | None,
-        facts: dict[str, str | tuple[str, ...]] | None = None,
-    ) -> Result:
-        return self.entry_result(
-            ctx, entry, status, message, reason=reason, field="tenant_id", facts=facts
-        )
 
 
 @hookimpl

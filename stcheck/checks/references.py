@@ -9,7 +9,7 @@ from typing import Any
 from stcheck.api import Check, CheckContext, Result, Status, hookimpl
 from stcheck.listing import Listing
 from stcheck.manifest import pointer as jsonpointer
-from stcheck.secrets import shown_scheme, suggested_scheme
+from stcheck.redact import shown_scheme, suggested_scheme
 from stcheck.text import shown
 
 REFERENCE = re.compile(r"([a-z][a-z0-9+.-]*):(.*)\Z", re.DOTALL)

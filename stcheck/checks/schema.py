@@ -11,7 +11,7 @@ from stcheck.manifest import MAX_TENANT_ID, Manifest
 from stcheck.manifest import pointer as jsonpointer
 from stcheck.manifest.explain import DATE_FIELDS, explain_window, where
 from stcheck.manifest.schema import load_schema, validator
-from stcheck.secrets import credential_kind
+from stcheck.redact import credential_kind
 from stcheck.servicetitan_scopes import MODULE_ABBREVIATIONS, scope_module, suggest_scope
 from stcheck.text import shown
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from stcheck.api import Check, CheckContext, Result, Status, hookimpl
+from stcheck.checks.support.preconditions import EntryCheck
 from stcheck.net import AUTH_HOSTS
 from stcheck.servicetitan_scopes import safe_scopes
 
@@ -25,7 +26,7 @@ def required_scopes(ctx: CheckContext) -> list[str]:
     return [scope for scope in scopes if isinstance(scope, str)]
 
 
-class TokenCheck(Check):
+class TokenCheck(EntryCheck):
     """Each client pair obtains a token from its own environment's token endpoint.
 
     POSTs the OAuth 2.0 client-credentials grant (form-encoded ``grant_type``,
@@ -102,19 +103,6 @@ class TokenCheck(Check):
         message = f"{outcome.message}: Bearer, expires in {EXPECTED_EXPIRES_IN} s"
         note = _scope_note(required_scopes(ctx), outcome.scopes)
         return [self._result(ctx, entry, Status.PASS, message + note + shared, None, facts)]
-
-    def _result(
-        self,
-        ctx: CheckContext,
-        entry: Entry,
-        status: Status,
-        message: str,
-        reason: str | None,
-        facts: dict[str, str | tuple[str, ...]] | None = None,
-    ) -> Result:
-        return self.entry_result(
-            ctx, entry, status, message, reason=reason, field="client_id", facts=facts
-        )
 
 
 Finding = tuple[Status, str, str]

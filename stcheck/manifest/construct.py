@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from stcheck.secrets import credential_kind
+from stcheck.redact import credential_kind
 from stcheck.text import shown as quote
 
 MAX_NUMBER_DIGITS = 40

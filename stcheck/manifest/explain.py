@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from stcheck.manifest import pointer as jsonpointer
 from stcheck.manifest.model import ENVIRONMENTS, MAX_TENANT_ID
 from stcheck.manifest.schema import Violation
-from stcheck.secrets import credential_kind
+from stcheck.redact import credential_kind
 from stcheck.text import clipped, shown
 
 __all__ = ["DATE_FIELDS", "ENVIRONMENTS", "Explanation", "explain", "explain_window", "where"]

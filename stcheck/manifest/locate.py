@@ -16,7 +16,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from stcheck.manifest import pointer as jsonpointer
 from stcheck.model import Location
-from stcheck.secrets import credential_kind
+from stcheck.redact import credential_kind
 
 # Collections up to this many items are scanned; wider ones are indexed once.
 _SCAN_WIDTH = 32

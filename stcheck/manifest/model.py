@@ -16,7 +16,7 @@ from yaml.nodes import Node
 from stcheck.manifest import locate as _locate
 from stcheck.manifest import pointer as jsonpointer
 from stcheck.model import Location
-from stcheck.secrets import scan_text
+from stcheck.redact import scan_text
 
 ENVIRONMENTS = ("integration", "production")
 MAX_TENANT_ID = 2**63 - 1

@@ -113,7 +113,7 @@ def test_example_manifest_passes_validate() -> None:
     ],
 )
 def test_paths_names_and_slugs_are_not_secrets(text: str) -> None:
-    from stcheck.secrets import scan_text
+    from stcheck.redact import scan_text
 
     assert scan_text(f"key: {text}  # {text}\n") == []
 

@@ -11,9 +11,9 @@ import pytest
 from stcheck.api import ReferenceScheme, ResolveContext, RunOptions
 from stcheck.hookspecs import hookimpl
 from stcheck.plugins import build_plugins
+from stcheck.redact import Redactor
 from stcheck.runner import run
 from stcheck.runstate import RunState
-from stcheck.secrets import Redactor
 
 from .conftest import Harness
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from stcheck.secrets import REDACTED
+from stcheck.redact import REDACTED
 
 from .conftest import Harness, Outcome
 

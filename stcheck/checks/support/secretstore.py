@@ -21,7 +21,7 @@ from stcheck.checks.support.services import shared
 from stcheck.confine import has_control, repository_root
 from stcheck.net.singleflight import SingleFlight
 from stcheck.reasons import REASONS
-from stcheck.secrets import shown_scheme, suggested_scheme
+from stcheck.redact import shown_scheme, suggested_scheme
 from stcheck.text import clipped
 
 RESOLVER_MESSAGE_CHARS = 300
