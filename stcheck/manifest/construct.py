@@ -134,6 +134,9 @@ class Constructor:
         self.path: list[str | int] = []
         self.in_secret_field = False
         self.keys: dict[str, str] = {}  # one str object per distinct key text
+        # Strings the document decodes to that its text does not hold as written (escapes,
+        # folded lines, block scalars): the redactor must know them as manifest text too.
+        self.decoded: list[str] = []
 
     def problem(self, reason: str, message: str, mark: Any, segment: Any = None) -> None:
         """Record a problem at ``mark``; its pointer is the current path (+ ``segment``)."""
@@ -154,7 +157,10 @@ class Constructor:
         before = self.values
         if kind is ScalarEvent:
             self.values += 1
-            slot = self.positions.add(event.start_mark.index, event.end_mark.index)
+            start, end = event.start_mark, event.end_mark
+            slot = self.positions.add(start.index, end.index)
+            if not _verbatim(event.value, event.style, start, end):
+                self.decoded.append(event.value)
             value = self.scalar(event)
         elif kind is AliasEvent:
             return self.alias(event)
@@ -225,10 +231,11 @@ class Constructor:
         result: dict[str, Any] = {}
         written: Written | None = None  # the pairs as written, once a key repeats
         positions = self.positions
-        path = self.path
+        extend = positions.slots.extend
+        next_event = self.next_event
         keys = self.keys
         while True:
-            event = self.next_event()
+            event = next_event()
             kind = event.__class__
             if kind is MappingEndEvent:
                 if written is not None:
@@ -238,9 +245,9 @@ class Constructor:
             if text is None:
                 self.problem("wrong_type", "mapping keys must be plain text", event.start_mark)
                 self.discard(event, depth + 1)
-                self.discard(self.next_event(), depth + 1)
+                self.discard(next_event(), depth + 1)
                 continue
-            mark = event.start_mark
+            mark, end = event.start_mark, event.end_mark
             if text == "<<" and not style:
                 self.problem(
                     "unsupported_tag",
@@ -248,9 +255,11 @@ class Constructor:
                     mark,
                     text,
                 )
-                self.discard(self.next_event(), depth + 1)
+                self.discard(next_event(), depth + 1)
                 continue
             key = keys.setdefault(text, text)
+            if kind is ScalarEvent and not _verbatim(key, style, mark, end):
+                self.decoded.append(key)
             if key in result:
                 if written is None:
                     key_slots = positions.key_slots(result, slot)
@@ -258,12 +267,20 @@ class Constructor:
                         (k, s - slot, s + 1 - slot) for k, s in zip(result, key_slots, strict=False)
                     ]
                 self.duplicate(key, slot, written, mark)
-            key_slot = positions.add(mark.index, event.end_mark.index)
-            path.append(key)
-            self.in_secret_field = key in SECRET_FIELDS
-            result[key] = self.node(self.next_event(), depth + 1)
-            self.in_secret_field = False
-            path.pop()
+            key_slot = len(positions.slots) // 3
+            extend((mark.index, end.index, 1))
+            event = next_event()
+            value = _plain_text(event)
+            if value is not None:  # most values: text as written, no tag, anchor or trap
+                extend((event.start_mark.index, event.end_mark.index, 1))
+                self.values += 1
+                result[key] = value
+            else:
+                self.path.append(key)
+                self.in_secret_field = key in SECRET_FIELDS
+                result[key] = self.node(event, depth + 1)
+                self.in_secret_field = False
+                self.path.pop()
             if written is not None:
                 written.append((key, key_slot - slot, key_slot + 1 - slot))
 
@@ -348,6 +365,42 @@ class Constructor:
                 )
             return float(text)
         return SPECIAL_FLOAT.get(text.lower(), text)
+
+
+def _plain_text(event: Any) -> str | None:
+    """The text of a scalar event that needs none of :meth:`Constructor.scalar`'s rules, or None.
+
+    That is one without a tag or anchor, written out verbatim on one line
+    (:func:`_verbatim`), that is not empty, does not start like a number and is
+    not a YAML constant (``null``, ``true``, …): most of a manifest's values.
+    """
+    if event.__class__ is not ScalarEvent or event.tag is not None or event.anchor is not None:
+        return None
+    text: str = event.value
+    start: Any = event.start_mark
+    end: Any = event.end_mark
+    if not text or start.line != end.line:
+        return None
+    span = end.index - start.index
+    if event.style:
+        return text if event.style in "'\"" and span - 2 == len(text) else None
+    if span != len(text) or text[0].isdigit() or text[0] in "+-." or text in PLAIN_CONSTANTS:
+        return None
+    return text
+
+
+def _verbatim(value: str, style: str | None, start: Any, end: Any) -> bool:
+    """Whether the scalar between the marks is ``value`` as written, character for character.
+
+    Only a scalar on one line can be: a plain one always is, a quoted one when
+    it holds no escape (each escape is longer than what it stands for).
+    """
+    if start.line != end.line:
+        return False
+    span: int = end.index - start.index
+    if not style:
+        return span == len(value)
+    return style in "'\"" and span - 2 == len(value)
 
 
 def _shown_tag(tag: str) -> str:

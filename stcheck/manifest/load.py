@@ -163,7 +163,7 @@ def _build(raw: bytes, path: str, text: str) -> Manifest:
         problems.append(
             LoadProblem("not_a_mapping", message, mark.line + 1, mark.column + 1, "", True)
         )
-    return Manifest(path, data, positions, problems)
+    return Manifest(path, data, positions, problems, decoded=constructor.decoded)
 
 
 def _reader_problem(exc: yaml.YAMLError) -> str:

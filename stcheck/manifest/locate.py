@@ -26,6 +26,7 @@ their number, not quadratic.
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from array import array
 from typing import Any
@@ -36,6 +37,9 @@ from stcheck.model import Location
 # Collections up to this many items are scanned; wider ones are indexed once.
 _SCAN_WIDTH = 32
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_ODD_BREAK = re.compile("[\r\x85\u2028\u2029]")  # line breaks other than LF
+# Lines and columns are counted directly for this many lookups, then through a table.
+_DIRECT_LOOKUPS = 16
 
 # (pointer segment, key slot or None for a list item, value slot, value or None when the
 # value written there is not the one the data holds: an overwritten duplicate)
@@ -47,12 +51,24 @@ Written = list[tuple[str, int, int]]
 class Positions:
     """Where each key and value of a loaded document was written (see the module docstring)."""
 
-    __slots__ = ("_children", "_items", "_keys", "_lines", "_starts", "slots", "written")
+    __slots__ = (
+        "_children",
+        "_direct",
+        "_items",
+        "_keys",
+        "_lines",
+        "_plain",
+        "_starts",
+        "slots",
+        "written",
+    )
 
     def __init__(self) -> None:
         self.slots = array("i")
         self.written: dict[int, Written] = {}
         self._lines: array[int] | None = None
+        self._direct = 0
+        self._plain: bool | None = None  # whether LF is the text's only line break
         self._keys: dict[int, dict[str, int]] = {}
         self._items: dict[int, array[int]] = {}
         self._starts: dict[int, list[int]] = {}
@@ -110,8 +126,14 @@ class Positions:
     def line_column(self, text: str, offset: int) -> tuple[int, int]:
         """1-based line and column of character ``offset`` of ``text``."""
         if self._lines is None:
-            self._lines = array("i", [0])
-            self._lines.extend(match.end() for match in _LINE_BREAK.finditer(text))
+            if self._plain is None:
+                self._plain = not _ODD_BREAK.search(text)
+            if self._plain and self._direct < _DIRECT_LOOKUPS:
+                # A few lookups (a valid manifest's) cost less than the table of every line.
+                self._direct += 1
+                start = text.rfind("\n", 0, offset) + 1
+                return text.count("\n", 0, offset) + 1, offset - start + 1
+            self._lines = _line_starts(text)
         line = bisect.bisect_right(self._lines, offset) - 1
         return line + 1, offset - self._lines[line] + 1
 
@@ -222,6 +244,17 @@ class Positions:
         if len(value) > _SCAN_WIDTH:
             self._items[slot] = found
         return found
+
+
+def _line_starts(text: str) -> array[int]:
+    """The offset of each line's first character: after each line break YAML counts."""
+    starts = array("i", [0])
+    if _ODD_BREAK.search(text):
+        starts.extend(match.end() for match in _LINE_BREAK.finditer(text))
+    else:
+        starts.extend(itertools.accumulate(len(line) + 1 for line in text.split("\n")))
+        starts.pop()  # the end of the text, after its last line
+    return starts
 
 
 def locate(

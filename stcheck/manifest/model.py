@@ -63,6 +63,7 @@ class Manifest:
     positions: _locate.Positions | None = field(default=None, repr=False)
     problems: list[LoadProblem] = field(default_factory=list)
     text: str = ""
+    decoded: list[str] = field(default_factory=list, repr=False)
     _secret_runs: list[tuple[int, str, str]] | None = field(default=None, repr=False)
 
     def secret_runs(self) -> list[tuple[int, str, str]]:
@@ -70,6 +71,23 @@ class Manifest:
         if self._secret_runs is None:
             self._secret_runs = scan_text(self.text)
         return self._secret_runs
+
+    def texts(self) -> tuple[str, ...]:
+        """What the manifest says, for the redactor: its path, its text as written, and the
+        strings it decodes to that the text does not hold as written (escapes, folded lines)."""
+        return (self.path, self.text, "\n".join(self.decoded))
+
+    def release(self) -> None:
+        """Drop the data, text and positions once the manifest is checked; path and problems stay.
+
+        A run over several manifests loads and checks them one at a time, so it
+        holds the largest, not the sum.
+        """
+        self.data = None
+        self.positions = None
+        self.text = ""
+        self.decoded = []
+        self._secret_runs = None
 
     @property
     def directory(self) -> str:
