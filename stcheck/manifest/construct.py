@@ -128,7 +128,6 @@ class Constructor:
         self.problems: list[Problem] = []
         self.unlisted = 0
         self.expanded = 0
-        self.values = 0  # values built (keys not counted): an anchor's expansion size
         self.quiet = 0  # > 0 while building what the data will not hold
         self.anchors: dict[str, _Anchor] = {}
         self.path: list[str | int] = []
@@ -154,9 +153,7 @@ class Constructor:
     def node(self, event: Any, depth: int) -> Any:
         """The value of the node ``event`` starts (reading the events up to its end)."""
         kind = event.__class__
-        before = self.values
         if kind is ScalarEvent:
-            self.values += 1
             start, end = event.start_mark, event.end_mark
             slot = self.positions.add(start.index, end.index)
             if not _verbatim(event.value, event.style, start, end):
@@ -171,7 +168,6 @@ class Constructor:
                     f"the document nests deeper than {MAX_DEPTH} levels",
                     event.start_mark,
                 )
-            self.values += 1
             slot = self.positions.add(event.start_mark.index, event.start_mark.index)
             tag = event.tag
             if tag is not None and tag != "!" and tag not in ACCEPTED_TAGS:
@@ -194,8 +190,10 @@ class Constructor:
                 )
             text = event.value if kind is ScalarEvent else None
             segment = self.positions.segment(slot)
+            sizes = segment[0][2::3]
+            values = len(sizes) - sizes.count(0)  # key slots have size 0
             line = event.start_mark.line + 1
-            self.anchors[anchor] = _Anchor(value, text, segment, self.values - before, line)
+            self.anchors[anchor] = _Anchor(value, text, segment, values, line)
         return value
 
     def alias(self, event: Any) -> Any:
@@ -205,7 +203,6 @@ class Constructor:
                 "invalid_yaml", f"found undefined alias {quote(event.anchor)}", event.start_mark
             )
         self.expanded += anchor.values
-        self.values += anchor.values
         if self.expanded > MAX_ALIAS_EXPANSION:
             raise Fatal(
                 "alias_expansion",
@@ -228,38 +225,42 @@ class Constructor:
             items.append(self.node(event, depth + 1))
 
     def mapping(self, slot: int, depth: int) -> tuple[dict[str, Any], Any]:
+        """A mapping's values, up to its end event. Hot: most of a manifest is read here."""
         result: dict[str, Any] = {}
         written: Written | None = None  # the pairs as written, once a key repeats
         positions = self.positions
-        extend = positions.slots.extend
+        slots = positions.slots
+        extend = slots.extend
         next_event = self.next_event
         keys = self.keys
+        decoded = self.decoded
+        mark: Any
+        end: Any
         while True:
             event = next_event()
             kind = event.__class__
-            if kind is MappingEndEvent:
+            if kind is ScalarEvent:
+                text, style = event.value, event.style
+                mark, end = event.start_mark, event.end_mark
+                if style or mark.line != end.line or end.index - mark.index != len(text):
+                    if not _verbatim(text, style, mark, end):
+                        decoded.append(text)
+                elif text == "<<":
+                    self.merge_key(mark, depth)
+                    continue
+            elif kind is MappingEndEvent:
                 if written is not None:
                     positions.written[slot] = written
                 return result, event
-            text, style = self.key_text(event)
-            if text is None:
-                self.problem("wrong_type", "mapping keys must be plain text", event.start_mark)
-                self.discard(event, depth + 1)
-                self.discard(next_event(), depth + 1)
-                continue
-            mark, end = event.start_mark, event.end_mark
-            if text == "<<" and not style:
-                self.problem(
-                    "unsupported_tag",
-                    "merge keys ('<<') are not supported: write the keys out",
-                    mark,
-                    text,
-                )
-                self.discard(next_event(), depth + 1)
-                continue
+            else:
+                text, style = self.key_text(event)
+                mark, end = event.start_mark, event.end_mark
+                if text is None:
+                    self.problem("wrong_type", "mapping keys must be plain text", mark)
+                    self.discard(event, depth + 1)
+                    self.discard(next_event(), depth + 1)
+                    continue
             key = keys.setdefault(text, text)
-            if kind is ScalarEvent and not _verbatim(key, style, mark, end):
-                self.decoded.append(key)
             if key in result:
                 if written is None:
                     key_slots = positions.key_slots(result, slot)
@@ -267,22 +268,44 @@ class Constructor:
                         (k, s - slot, s + 1 - slot) for k, s in zip(result, key_slots, strict=False)
                     ]
                 self.duplicate(key, slot, written, mark)
-            key_slot = len(positions.slots) // 3
-            extend((mark.index, end.index, 1))
-            event = next_event()
-            value = _plain_text(event)
-            if value is not None:  # most values: text as written, no tag, anchor or trap
-                extend((event.start_mark.index, event.end_mark.index, 1))
-                self.values += 1
-                result[key] = value
-            else:
-                self.path.append(key)
-                self.in_secret_field = key in SECRET_FIELDS
-                result[key] = self.node(event, depth + 1)
-                self.in_secret_field = False
-                self.path.pop()
             if written is not None:
+                key_slot = len(slots) // 3
                 written.append((key, key_slot - slot, key_slot + 1 - slot))
+            # A key's slot has size 0 (a value's is at least 1): an anchor counts its values.
+            extend((mark.index, end.index, 0))
+            event = next_event()
+            if event.__class__ is ScalarEvent and event.tag is None and event.anchor is None:
+                value: str = event.value
+                mark, end = event.start_mark, event.end_mark
+                span = end.index - mark.index
+                style = event.style
+                if (
+                    value
+                    and mark.line == end.line
+                    and (
+                        ((style == "'" or style == '"') and span - 2 == len(value))
+                        or (
+                            not style
+                            and span == len(value)
+                            and not (value[0].isdigit() or value[0] in "+-.")
+                            and value not in PLAIN_CONSTANTS
+                        )
+                    )
+                ):  # most values: text as written on one line, no tag, anchor or trap
+                    extend((mark.index, end.index, 1))
+                    result[key] = value
+                    continue
+            self.path.append(key)
+            self.in_secret_field = key in SECRET_FIELDS
+            result[key] = self.node(event, depth + 1)
+            self.in_secret_field = False
+            self.path.pop()
+
+    def merge_key(self, mark: Any, depth: int) -> None:
+        self.problem(
+            "unsupported_tag", "merge keys ('<<') are not supported: write the keys out", mark, "<<"
+        )
+        self.discard(self.next_event(), depth + 1)
 
     def key_text(self, event: Any) -> tuple[str | None, str | None]:
         """(text, style) of a mapping key: a scalar, or an alias of one; (None, None) otherwise."""
@@ -365,28 +388,6 @@ class Constructor:
                 )
             return float(text)
         return SPECIAL_FLOAT.get(text.lower(), text)
-
-
-def _plain_text(event: Any) -> str | None:
-    """The text of a scalar event that needs none of :meth:`Constructor.scalar`'s rules, or None.
-
-    That is one without a tag or anchor, written out verbatim on one line
-    (:func:`_verbatim`), that is not empty, does not start like a number and is
-    not a YAML constant (``null``, ``true``, …): most of a manifest's values.
-    """
-    if event.__class__ is not ScalarEvent or event.tag is not None or event.anchor is not None:
-        return None
-    text: str = event.value
-    start: Any = event.start_mark
-    end: Any = event.end_mark
-    if not text or start.line != end.line:
-        return None
-    span = end.index - start.index
-    if event.style:
-        return text if event.style in "'\"" and span - 2 == len(text) else None
-    if span != len(text) or text[0].isdigit() or text[0] in "+-." or text in PLAIN_CONSTANTS:
-        return None
-    return text
 
 
 def _verbatim(value: str, style: str | None, start: Any, end: Any) -> bool:

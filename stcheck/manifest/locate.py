@@ -4,7 +4,7 @@ No YAML node tree is kept. While loading, :mod:`.construct` writes one *slot*
 per mapping key and per value (scalar, mapping or list) into one flat
 ``array('i')``, three integers each: where it starts and ends (character
 offsets into the decoded text) and how many slots its subtree takes (1 for a
-key or a scalar). Slots follow the data in pre-order — a mapping's slot, then
+scalar, 0 for a key). Slots follow the data in pre-order — a mapping's slot, then
 for each key in the dict's order its key slot and its value's subtree; a list's
 slot, then each item's subtree — so a walk of the data along a JSON pointer
 finds each value's slot by skipping the subtrees of the siblings before it.
