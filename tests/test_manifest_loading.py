@@ -284,3 +284,41 @@ def test_a_duplicate_anchor_is_invalid_yaml() -> None:
     loaded = load_bytes(b"a: &x 1\nb: &x 2\n", "m.yaml")
     assert [(p.reason, p.line) for p in loaded.problems] == [("invalid_yaml", 2)]
     assert "first at line 1" in loaded.problems[0].message
+
+
+def test_dropped_pairs_leave_the_other_keys_located() -> None:
+    """A merge key or a non-text key is not in the data; the keys after it keep their lines."""
+    text = "base: &b {x: 1}\nother:\n  <<: *b\n  ? [a, b]\n  : {deep: 1}\n  y: two\n"
+    loaded = load_bytes(text.encode(), "m.yaml")
+    assert loaded.data == {"base": {"x": 1}, "other": {"y": "two"}}
+    assert loaded.locate("/other/y") == Location("m.yaml", 6, 6, "/other/y")
+    assert loaded.locate("/other", key="y").line == 6
+    location, what = loaded.at_offset(text.index("two"))
+    assert (what, location.pointer) == ("value", "/other/y")
+    assert loaded.at_offset(text.index("deep"))[1] == "other"
+
+
+def test_an_alias_of_a_mapping_with_a_duplicate_key_is_located_like_its_anchor() -> None:
+    text = "a: &m\n  k: 1\n  j: 2\n  k: {z: 3}\nlist:\n  - *m\n  - *m\n"
+    loaded = load_bytes(text.encode(), "m.yaml")
+    assert loaded.data["list"][1] == {"k": {"z": 3}, "j": 2}
+    assert loaded.locate("/list/1/k/z").line == 4
+    assert loaded.locate("/list/1/j").line == 3
+    assert loaded.locate("/list/1", key="k").line == 2
+
+
+def test_nested_anchors_do_not_copy_their_positions() -> None:
+    """64 anchors around 20,000 values: an anchor's slots are copied only where an alias repeats
+    them (copied per anchor, they took 64 times the positions)."""
+    import tracemalloc
+
+    inner = "{" + ", ".join(f"k{i}: v" for i in range(20_000)) + "}"
+    text = "".join(f"{'  ' * i}l{i}: &a{i}\n" for i in range(60)) + "  " * 60 + f"x: {inner}\n"
+    tracemalloc.start()
+    try:
+        loaded = load_bytes(text.encode(), "m.yaml")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert loaded.problems == []
+    assert peak < 12 * 1024 * 1024, peak

@@ -98,15 +98,18 @@ class Fatal(Exception):
 
 
 class _Anchor:
-    """What an alias repeats: the anchored value, its slots, and how many values it expands to."""
+    """What an alias repeats: the anchored value and where its slots are (copied per alias)."""
 
-    __slots__ = ("line", "segment", "text", "value", "values")
+    __slots__ = ("line", "slot", "text", "value", "values", "written")
 
-    def __init__(self, value: Any, text: str | None, segment: Any, values: int, line: int) -> None:
+    def __init__(
+        self, value: Any, text: str | None, slot: int, written: dict[int, Written], line: int
+    ) -> None:
         self.value = value
         self.text = text  # a scalar's text as written (an alias of it can be a key)
-        self.segment = segment
-        self.values = values
+        self.slot = slot
+        self.written = written
+        self.values: int | None = None  # how many values an alias expands to, counted once used
         self.line = line
 
 
@@ -153,6 +156,7 @@ class Constructor:
     def node(self, event: Any, depth: int) -> Any:
         """The value of the node ``event`` starts (reading the events up to its end)."""
         kind = event.__class__
+        log_start = len(self.positions.written_log)
         if kind is ScalarEvent:
             start, end = event.start_mark, event.end_mark
             slot = self.positions.add(start.index, end.index)
@@ -185,23 +189,26 @@ class Constructor:
             if first is not None:
                 raise Fatal(
                     "invalid_yaml",
-                    f"the anchor {quote(anchor)} is defined twice (first at line {first.line})",
+                    f"the anchor {_shown_tag(anchor)} is defined twice"
+                    f" (first at line {first.line})",
                     event.start_mark,
                 )
             text = event.value if kind is ScalarEvent else None
-            segment = self.positions.segment(slot)
-            sizes = segment[0][2::3]
-            values = len(sizes) - sizes.count(0)  # key slots have size 0
+            written = self.positions.inner_written(slot, log_start)
             line = event.start_mark.line + 1
-            self.anchors[anchor] = _Anchor(value, text, segment, values, line)
+            self.anchors[anchor] = _Anchor(value, text, slot, written, line)
         return value
 
     def alias(self, event: Any) -> Any:
         anchor = self.anchors.get(event.anchor)
         if anchor is None:
             raise Fatal(
-                "invalid_yaml", f"found undefined alias {quote(event.anchor)}", event.start_mark
+                "invalid_yaml",
+                f"found undefined alias {_shown_tag(event.anchor)}",
+                event.start_mark,
             )
+        if anchor.values is None:
+            anchor.values = self.positions.values_in(anchor.slot)
         self.expanded += anchor.values
         if self.expanded > MAX_ALIAS_EXPANSION:
             raise Fatal(
@@ -209,7 +216,7 @@ class Constructor:
                 f"aliases expand to more than {MAX_ALIAS_EXPANSION} values (an alias bomb?)",
                 event.start_mark,
             )
-        self.positions.replay(anchor.segment)
+        self.positions.replay(anchor.slot, anchor.written)
         return anchor.value
 
     def sequence(self, depth: int) -> tuple[list[Any], Any]:
@@ -246,27 +253,25 @@ class Constructor:
                     if not _verbatim(text, style, mark, end):
                         decoded.append(text)
                 elif text == "<<":
+                    written = self.as_written(result, slot) if written is None else written
                     self.merge_key(mark, depth)
                     continue
             elif kind is MappingEndEvent:
                 if written is not None:
-                    positions.written[slot] = written
+                    positions.keep_written(slot, written)
                 return result, event
             else:
                 text, style = self.key_text(event)
                 mark, end = event.start_mark, event.end_mark
                 if text is None:
                     self.problem("wrong_type", "mapping keys must be plain text", mark)
+                    written = self.as_written(result, slot) if written is None else written
                     self.discard(event, depth + 1)
                     self.discard(next_event(), depth + 1)
                     continue
             key = keys.setdefault(text, text)
             if key in result:
-                if written is None:
-                    key_slots = positions.key_slots(result, slot)
-                    written = [
-                        (k, s - slot, s + 1 - slot) for k, s in zip(result, key_slots, strict=False)
-                    ]
+                written = self.as_written(result, slot) if written is None else written
                 self.duplicate(key, slot, written, mark)
             if written is not None:
                 key_slot = len(slots) // 3
@@ -301,6 +306,11 @@ class Constructor:
             self.in_secret_field = False
             self.path.pop()
 
+    def as_written(self, result: dict[str, Any], slot: int) -> Written:
+        """The pairs of the mapping at ``slot`` so far (in the dict's order: none was dropped)."""
+        key_slots = self.positions.key_slots(result, slot)
+        return [(k, s - slot, s + 1 - slot) for k, s in zip(result, key_slots, strict=True)]
+
     def merge_key(self, mark: Any, depth: int) -> None:
         self.problem(
             "unsupported_tag", "merge keys ('<<') are not supported: write the keys out", mark, "<<"
@@ -331,14 +341,15 @@ class Constructor:
         )
 
     def discard(self, event: Any, depth: int) -> None:
-        """Read one node's events for what the data will not hold (its anchors still count)."""
-        count = len(self.positions)
+        """Read one node's events for what the data will not hold (its anchors still count).
+
+        Its slots stay where they are, unused: the mapping holding it keeps its pairs as written.
+        """
         self.quiet += 1
         try:
             self.node(event, depth)
         finally:
             self.quiet -= 1
-        self.positions.truncate(count)
 
     def scalar(self, event: Any) -> Any:
         text: str = event.value

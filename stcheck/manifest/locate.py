@@ -4,19 +4,22 @@ No YAML node tree is kept. While loading, :mod:`.construct` writes one *slot*
 per mapping key and per value (scalar, mapping or list) into one flat
 ``array('i')``, three integers each: where it starts and ends (character
 offsets into the decoded text) and how many slots its subtree takes (1 for a
-scalar, 0 for a key). Slots follow the data in pre-order — a mapping's slot, then
-for each key in the dict's order its key slot and its value's subtree; a list's
+scalar, 0 for a key). Slots follow the data in pre-order — a mapping's slot,
+then for each key in the dict's order its key slot and its value's subtree; a list's
 slot, then each item's subtree — so a walk of the data along a JSON pointer
 finds each value's slot by skipping the subtrees of the siblings before it.
 About 12 bytes per key or value, where PyYAML's nodes took ~600 (two ``Mark``
 objects each).
 
 The data cannot show what YAML wrote but a dict does not hold: a mapping with
-a duplicate key keeps its pairs in the order written, with relative slots, in
+a duplicate key, or a pair the data drops (a merge key, a key that is not
+text), keeps its pairs in the order written, with relative slots, in
 :attr:`Positions.written` (the key is the one written first, the value the one
-written last, as the data has it). Lines and columns are computed from offsets
-through a table of line starts, built on first use; YAML's line breaks (CRLF,
-CR, LF, NEL, LS, PS) count as libyaml counts them.
+written last, as the data has it); the slots of a dropped pair stay, unused.
+
+Lines and columns are computed from offsets (a few directly, then through a
+table of line starts built on first need); YAML's line breaks (CRLF, CR, LF,
+NEL, LS, PS) count as libyaml counts them.
 
 Wide collections (a 10,000-tenant ``tenants`` list) are indexed the first time
 a walk passes through them, so locating many problems costs time linear in
@@ -61,11 +64,13 @@ class Positions:
         "_starts",
         "slots",
         "written",
+        "written_log",
     )
 
     def __init__(self) -> None:
         self.slots = array("i")
         self.written: dict[int, Written] = {}
+        self.written_log: list[int] = []  # mapping slots in the order their pairs were kept
         self._lines: array[int] | None = None
         self._direct = 0
         self._plain: bool | None = None  # whether LF is the text's only line break
@@ -90,26 +95,27 @@ class Positions:
         self.slots[3 * slot + 1] = end
         self.slots[3 * slot + 2] = len(self.slots) // 3 - slot
 
-    def segment(self, slot: int) -> tuple[array[int], dict[int, Written]]:
-        """A copy of ``slot``'s subtree (for an anchor: an alias repeats it)."""
-        base = 3 * slot
-        size = self.slots[base + 2]
-        written = {k - slot: v for k, v in self.written.items() if slot <= k < slot + size}
-        return self.slots[base : base + 3 * size], written
+    def keep_written(self, slot: int, pairs: Written) -> None:
+        """The pairs of the mapping at ``slot`` as written (it repeats a key or drops a pair)."""
+        self.written[slot] = pairs
+        self.written_log.append(slot)
 
-    def replay(self, segment: tuple[array[int], dict[int, Written]]) -> None:
-        """Append a copy of an anchor's subtree where an alias repeats it (sizes are relative)."""
-        slot = len(self.slots) // 3
-        slots, written = segment
-        self.slots.extend(slots)
+    def inner_written(self, slot: int, since: int) -> dict[int, Written]:
+        """The written-order pairs kept inside ``slot``'s subtree (since log entry ``since``),
+        by slot relative to it."""
+        return {m - slot: self.written[m] for m in self.written_log[since:] if m in self.written}
+
+    def replay(self, slot: int, written: dict[int, Written]) -> None:
+        """Append a copy of ``slot``'s subtree where an alias repeats it (sizes are relative)."""
+        base = len(self.slots) // 3
+        self.slots.extend(self.slots[3 * slot : 3 * (slot + self.size(slot))])
         for relative, pairs in written.items():
-            self.written[slot + relative] = pairs
+            self.keep_written(base + relative, pairs)
 
-    def truncate(self, count: int) -> None:
-        """Forget every slot from ``count`` on (a subtree that is not part of the data)."""
-        del self.slots[3 * count :]
-        for slot in [k for k in self.written if k >= count]:
-            del self.written[slot]
+    def values_in(self, slot: int) -> int:
+        """Values (not keys: their slots have size 0) in ``slot``'s subtree."""
+        sizes = self.slots[3 * slot + 2 : 3 * (slot + self.size(slot)) : 3]
+        return len(sizes) - sizes.count(0)
 
     # --- reading ---------------------------------------------------------------
 
