@@ -1,4 +1,4 @@
-"""Several manifests are loaded and checked one at a time; a bad file still stops the run first."""
+"""Several manifests: each is released once checked; a bad file still stops the run first."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from stcheck.hookspecs import hookimpl
 from stcheck.manifest import Manifest, load_bytes
 from stcheck.model import Result, Status
 from stcheck.plugins import build_plugins
-from stcheck.runner import Selection, UsageError, run
+from stcheck.exitcodes import UsageError
+from stcheck.runner import run
+from stcheck.runstate import RunState
 from stcheck.secrets import Redactor
 from tests.conftest import VALID
 
@@ -56,7 +58,7 @@ def test_each_manifest_is_released_before_the_next_is_checked(tmp_path: Path) ->
     recorder = RecorderPlugin()
     plugins = build_plugins(load_installed=False, extra=[("recorder", recorder)])
     paths = manifests(tmp_path, 3)
-    report = run(paths, plugins, RunOptions(), services={"redactor": Redactor()})
+    report = run(paths, plugins, RunOptions(), state=RunState(redactor=Redactor()))
     assert recorder.check.earlier_held == [False, False, False]
     assert [m.path for m in recorder.check.seen] == paths
     assert report.manifests == tuple(paths)
@@ -78,11 +80,10 @@ def test_a_bad_file_anywhere_is_a_usage_error_before_any_check_runs(tmp_path: Pa
 def test_selected_tenants_are_looked_up_in_every_manifest(tmp_path: Path) -> None:
     paths = manifests(tmp_path, 3)
     plugins = build_plugins(load_installed=False)
-    only = Selection(tenants=("tenant-of-file-2",))
-    report = run(paths, plugins, RunOptions(), only, default_off=frozenset({"golive"}))
+    report = run(paths, plugins, RunOptions(tenants=("tenant-of-file-2",)))
     assert not report.failed
     with pytest.raises(UsageError, match="no tenant named nobody"):
-        run(paths, plugins, RunOptions(), Selection(tenants=("tenant-of-file-1", "nobody")))
+        run(paths, plugins, RunOptions(tenants=("tenant-of-file-1", "nobody")))
 
 
 TRICKY = """\
