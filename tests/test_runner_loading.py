@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from stcheck.api import Check, CheckContext, RunOptions
+from stcheck.exitcodes import UsageError
 from stcheck.hookspecs import hookimpl
 from stcheck.manifest import Manifest, load_bytes
 from stcheck.model import Result, Status
 from stcheck.plugins import build_plugins
-from stcheck.exitcodes import UsageError
 from stcheck.runner import run
 from stcheck.runstate import RunState
 from stcheck.secrets import Redactor
