@@ -12,6 +12,7 @@ file in a cold process:
 
 - ``stcheck validate FILE`` (the console script next to this Python)
 - ``check-jsonschema --schemafile schemas/manifest-v1.schema.json FILE``
+- ``python bench/floor.py FILE``: the physical floor (see that script)
 
 One untimed warm-up run of each comes first, with ``PYTHONDONTWRITEBYTECODE``
 unset so that bytecode caches exist (as they do after ``pip install``). Wall
@@ -83,10 +84,15 @@ class Row:
     stcheck: Timing
     cjs: Timing
     target: float | None
+    floor: Timing = field(default_factory=Timing)
 
     @property
     def ratio(self) -> float:
         return self.stcheck.median / self.cjs.median
+
+    @property
+    def over_floor(self) -> float:
+        return self.stcheck.median / self.floor.median
 
 
 def bench_env() -> dict[str, str]:
@@ -133,22 +139,29 @@ def commands(path: Path) -> tuple[list[str], list[str]]:
     return stcheck, cjs
 
 
+def floor_command(path: Path) -> list[str]:
+    """The physical floor (bench/floor.py): imports, libyaml's events, the data, one validation."""
+    return [sys.executable, str(ROOT / "bench" / "floor.py"), str(path)]
+
+
 def compare(
     label: str, path: Path, tenants: int, runs: int, target: float | None, expect: int
 ) -> Row:
     stcheck_cmd, cjs_cmd = commands(path)
     row = Row(label, tenants, path.stat().st_size, runs, Timing(), Timing(), target)
+    floor_cmd = floor_command(path)
     timed(stcheck_cmd, {expect})  # warm-up: bytecode caches, file cache
     timed(cjs_cmd, {expect})
+    timed(floor_cmd, {expect})
     for index in range(runs):
-        pairs = [(stcheck_cmd, row.stcheck), (cjs_cmd, row.cjs)]
+        pairs = [(stcheck_cmd, row.stcheck), (cjs_cmd, row.cjs), (floor_cmd, row.floor)]
         for command, timing in pairs if index % 2 == 0 else reversed(pairs):
             seconds, rss, _ = timed(command, {expect})
             timing.seconds.append(seconds)
             timing.max_rss_kib.append(rss)
         print(
             f"  {label}: run {index + 1}/{runs}: stcheck {row.stcheck.seconds[-1]:.3f} s,"
-            f" check-jsonschema {row.cjs.seconds[-1]:.3f} s",
+            f" check-jsonschema {row.cjs.seconds[-1]:.3f} s, floor {row.floor.seconds[-1]:.3f} s",
             file=sys.stderr,
         )
     return row
@@ -306,8 +319,9 @@ def render(
         "Wall time of a cold process, median of the runs; ratio = stcheck / check-jsonschema."
         + (f" Load average (1 min) before and after: {load}." if load else ""),
         "",
-        "| manifest | size | runs | stcheck validate | check-jsonschema | ratio | target | met |",
-        "|---|--:|--:|--:|--:|--:|--:|:-:|",
+        "| manifest | size | runs | stcheck validate | check-jsonschema | ratio | target | met"
+        " | floor | × floor |",
+        "|---|--:|--:|--:|--:|--:|--:|:-:|--:|--:|",
     ]
     for row in rows:
         target = f"≤ {row.target:.2f}" if row.target is not None else ""
@@ -317,9 +331,14 @@ def render(
             f" {ms(row.stcheck.median)} ({row.stcheck.rss / 1024:,.0f} MiB) |"
             f" {ms(row.cjs.median)} ({row.cjs.rss / 1024:,.0f} MiB) |"
             f" {row.ratio:.3f} ({1 / row.ratio:.1f}× faster) | {target} | {met} |"
+            f" {ms(row.floor.median)} ({row.floor.rss / 1024:,.0f} MiB) | {row.over_floor:.2f} |"
         )
     out.append("")
-    out.append("Peak RSS of the process in parentheses.")
+    out.append(
+        "Peak RSS of the process in parentheses. Floor: `python bench/floor.py FILE`"
+        " (interpreter, PyYAML and jsonschema-rs imports, libyaml's events with their"
+        " positions, the plainest build of the data, one validation); target ≤ 1.3 × floor."
+    )
     if errors is not None:
         total, located, seconds, cjs_seconds = errors
         out += [

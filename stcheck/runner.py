@@ -246,7 +246,9 @@ def _teach_redactor(redactor: Redactor | None, manifests: Sequence[Manifest]) ->
     for manifest in manifests:
         for _, _, secret in manifest.secret_runs():
             redactor.add(secret)
-        redactor.secrets.add_manifest_text(_manifest_text(manifest))
+        # its text, and only the decoded strings the text does not hold as written
+        for text in manifest.texts():
+            redactor.secrets.add_manifest_text(text)
 
 
 def _plugin_errors(plugins: PluginSet) -> list[Result]:
@@ -284,6 +286,8 @@ def execute(
             )
             stage = _StageRun(ctx, CheckGuard.for_run(ctx, plugins), progress, bound)
             results.extend(_run_manifest(plan, manifest_plan, stage))
+            # Checked: drop its data, text and positions (path and load problems stay).
+            manifest_plan.manifest.release()
         completed = not bound.cut_short
     finally:
         state.registry.close(wait=completed)
@@ -297,22 +301,6 @@ def _finished(results: list[Result], plan: Plan) -> list[Result]:
     if not any(result.status is not Status.SKIP for result in results):
         results.append(_nothing_checked(results, plan.not_run, plan.manifests))
     return results
-
-
-def _manifest_text(manifest: Manifest) -> str:
-    """The manifest as written and every string it decodes to (escapes resolved), and its path."""
-    parts = [manifest.path, manifest.text]
-    stack: list[object] = [manifest.data]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, str):
-            parts.append(value)
-        elif isinstance(value, dict):
-            parts.extend(str(key) for key in value)
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-    return "\n".join(parts)
 
 
 def _nothing_checked(

@@ -219,3 +219,106 @@ def test_too_many_items_are_refused_before_parsing() -> None:
     loaded = load_bytes(b"t: [" + b"1," * (manifest_module.MAX_ITEMS + 1) + b"]\n", "big.yaml")
     assert [p.reason for p in loaded.problems] == ["too_large"]
     assert "lines and items" in loaded.problems[0].message
+
+
+PARSER_CASES = [
+    "a: 1\nb: 2\na: {x: 0123}\n",
+    "tenants:\n  - name: a\n    owner: x\n    name: b\n",
+    "base: &b {x: 1}\nother:\n  <<: *b\n  y: *b\n",
+    "? [a]\n: 1\nk: 'v'\nl: |\n  text\n",
+    "a: 1\n---\nb: 2\n",
+    "a: [1, 2\n",
+    'a: !!binary aGVsbG8=\n# ké\nb: "\\u00e9"\n',
+    "x: *nowhere\n",
+    "- a\n- b\n",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", PARSER_CASES)
+def test_pure_python_parser_loads_what_libyaml_loads(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without libyaml the pure-Python parser's events build the same data, problems, positions."""
+    from stcheck.manifest import load as load_module
+
+    def answers() -> tuple[object, ...]:
+        loaded = load_bytes(text.encode(), "m.yaml")
+        offsets = range(0, len(loaded.text), 3)
+        pointers = ["/a", "/a/x", "/tenants/0/name", "/other/y/x", "/k", "/l", "/b", "/1"]
+        return (
+            loaded.data,
+            # the parsers word their syntax errors differently; the rest is stcheck's
+            [p if p.reason != "invalid_yaml" else p._replace(message="") for p in loaded.problems],
+            [loaded.locate(p) for p in pointers],
+            [loaded.at_offset(o) for o in offsets],
+        )
+
+    native = answers()
+    monkeypatch.setattr(load_module, "_Parser", load_module.PurePythonParser)
+    assert answers() == native
+
+
+def test_duplicate_keys_locate_the_first_key_and_the_last_value() -> None:
+    text = "app:\n  name: a\n  owner: o\n  name: {deep: b}\nafter: 1\n"
+    loaded = load_bytes(text.encode(), "m.yaml")
+    assert loaded.data["app"] == {"name": {"deep": "b"}, "owner": "o"}
+    assert loaded.locate("/app", key="name").line == 2
+    assert loaded.locate("/app/name/deep").line == 4
+    assert loaded.locate("/app/owner").line == 3
+    assert loaded.locate("/after").line == 5
+    assert loaded.at_offset(text.index("deep"))[0].pointer == "/app/name"
+    assert loaded.at_offset(text.index(": a") + 2)[1] == "value"  # the overwritten scalar
+
+
+def test_an_alias_repeats_its_anchors_positions_and_value() -> None:
+    text = "anchor: &a {deep: 0123, k: v}\nlist: [*a, *a]\nnext: x\n"
+    loaded = load_bytes(text.encode(), "m.yaml")
+    assert loaded.data["list"] == [{"deep": "0123", "k": "v"}] * 2
+    assert [p.pointer for p in loaded.problems] == ["/anchor/deep"]  # reported once, where written
+    assert loaded.locate("/list/1/k") == Location("m.yaml", 1, 28, "/list/1/k")
+    assert loaded.locate("/next").line == 3
+
+
+def test_a_duplicate_anchor_is_invalid_yaml() -> None:
+    loaded = load_bytes(b"a: &x 1\nb: &x 2\n", "m.yaml")
+    assert [(p.reason, p.line) for p in loaded.problems] == [("invalid_yaml", 2)]
+    assert "first at line 1" in loaded.problems[0].message
+
+
+def test_dropped_pairs_leave_the_other_keys_located() -> None:
+    """A merge key or a non-text key is not in the data; the keys after it keep their lines."""
+    text = "base: &b {x: 1}\nother:\n  <<: *b\n  ? [a, b]\n  : {deep: 1}\n  y: two\n"
+    loaded = load_bytes(text.encode(), "m.yaml")
+    assert loaded.data == {"base": {"x": 1}, "other": {"y": "two"}}
+    assert loaded.locate("/other/y") == Location("m.yaml", 6, 6, "/other/y")
+    assert loaded.locate("/other", key="y").line == 6
+    location, what = loaded.at_offset(text.index("two"))
+    assert (what, location.pointer) == ("value", "/other/y")
+    assert loaded.at_offset(text.index("deep"))[1] == "other"
+
+
+def test_an_alias_of_a_mapping_with_a_duplicate_key_is_located_like_its_anchor() -> None:
+    text = "a: &m\n  k: 1\n  j: 2\n  k: {z: 3}\nlist:\n  - *m\n  - *m\n"
+    loaded = load_bytes(text.encode(), "m.yaml")
+    assert loaded.data["list"][1] == {"k": {"z": 3}, "j": 2}
+    assert loaded.locate("/list/1/k/z").line == 4
+    assert loaded.locate("/list/1/j").line == 3
+    assert loaded.locate("/list/1", key="k").line == 2
+
+
+def test_nested_anchors_do_not_copy_their_positions() -> None:
+    """64 anchors around 20,000 values: an anchor's slots are copied only where an alias repeats
+    them (copied per anchor, they took 64 times the positions)."""
+    import tracemalloc
+
+    inner = "{" + ", ".join(f"k{i}: v" for i in range(20_000)) + "}"
+    text = "".join(f"{'  ' * i}l{i}: &a{i}\n" for i in range(60)) + "  " * 60 + f"x: {inner}\n"
+    tracemalloc.start()
+    try:
+        loaded = load_bytes(text.encode(), "m.yaml")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert loaded.problems == []
+    assert peak < 12 * 1024 * 1024, peak

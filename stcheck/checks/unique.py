@@ -66,9 +66,11 @@ class _Scan:
         self.ctx = ctx
         self.check = check
         self.listing = Listing()
+        # Where each thing was first written, as (label, tenant index[, group]): the pointer
+        # is built only for a finding (10,000 tenants: 60,000 pointers never needed).
         self.names: dict[str, int] = {}
-        self.tenant_ids: dict[tuple[str, int], tuple[str, str]] = {}
-        self.clients: dict[tuple[str, str, str], tuple[str, str, str | None]] = {}
+        self.tenant_ids: dict[tuple[str, int], tuple[str, int]] = {}
+        self.clients: dict[tuple[str, str, str], tuple[str, int, str | None]] = {}
 
     def tenant(self, index: int, tenant: dict[str, Any]) -> None:
         name = tenant.get("name")
@@ -83,9 +85,8 @@ class _Scan:
         refs_by_env: dict[str, dict[str, str]] = {}
         for env_name, env in environments.items():
             if isinstance(env, dict):
-                at = child(this.pointer, "environments", env_name)
-                self.tenant_id(this, env_name, at, env)
-                refs_by_env[env_name] = self.client_references(this, env_name, at, env)
+                self.tenant_id(this, index, env_name, env)
+                refs_by_env[env_name] = self.client_references(this, index, env_name, env)
         self.same_in_both(this, refs_by_env)
 
     def tenant_name(self, index: int, name: str, this: _Tenant) -> None:
@@ -100,25 +101,25 @@ class _Scan:
                 name,
             )
 
-    def tenant_id(self, this: _Tenant, env_name: str, at: str, env: dict[str, Any]) -> None:
+    def tenant_id(self, this: _Tenant, index: int, env_name: str, env: dict[str, Any]) -> None:
         """Rule 2: a tenant ID appears once per environment."""
         tenant_id = parse_tenant_id(env.get("tenant_id"))
         if tenant_id is None:
             return
-        pointer = child(at, "tenant_id")
-        first = self.tenant_ids.setdefault((env_name, tenant_id), (this.label, pointer))
-        if first[1] != pointer and self.listing.room():
+        first = self.tenant_ids.setdefault((env_name, tenant_id), (this.label, index))
+        if first[1] != index and self.listing.room():
+            at = _field(first[1], env_name, "tenant_id")
             self.fail(
                 f"{clipped(env_name)} tenant ID {tenant_id} of {shown(this.label)} is already"
-                f" used by {shown(first[0])} (at {self.first_line(first[1])})",
+                f" used by {shown(first[0])} (at {self.first_line(at)})",
                 "duplicate_tenant_id",
-                pointer,
+                _field(index, env_name, "tenant_id"),
                 this.label,
                 env_name,
             )
 
     def client_references(
-        self, this: _Tenant, env_name: str, at: str, env: dict[str, Any]
+        self, this: _Tenant, index: int, env_name: str, env: dict[str, Any]
     ) -> dict[str, str]:
         """Rule 3: no two tenants share a client reference, unless one enterprise_group says so.
 
@@ -132,17 +133,17 @@ class _Scan:
             if not isinstance(ref, str):
                 continue
             refs[field] = ref
-            pointer = child(at, field)
-            owner = self.clients.setdefault((env_name, field, ref), (this.label, pointer, group))
+            owner = self.clients.setdefault((env_name, field, ref), (this.label, index, group))
             shared = owner[0] != this.label and not (group and owner[2] == group)
             if shared and self.listing.room():
+                at = _field(owner[1], env_name, field)
                 self.fail(
                     f"{shown(this.label)} {clipped(env_name)} {field} references the same"
-                    f" credential as {shown(owner[0])} (at {self.first_line(owner[1])});"
+                    f" credential as {shown(owner[0])} (at {self.first_line(at)});"
                     " declare the same enterprise_group on both if they share an"
                     " Enterprise Hub pair",
                     "shared_client_reference",
-                    pointer,
+                    _field(index, env_name, field),
                     this.label,
                     env_name,
                 )
@@ -180,6 +181,10 @@ class _Scan:
                 environment=environment,
             )
         )
+
+
+def _field(index: int, env_name: str, field: str) -> str:
+    return join(("tenants", index, "environments", env_name, field))
 
 
 @hookimpl

@@ -2,10 +2,10 @@
 
 The modules follow the data, each with one job::
 
-    load       bytes (confined, bounded) → YAML node tree → Manifest
-    construct  node tree → plain values, YAML's traps reported
+    load       bytes (confined, bounded) → parser events → Manifest
+    construct  parser events → plain values and their positions, YAML's traps reported
     model      Manifest, Entry, LoadProblem: what the checks read
-    locate     node tree ↔ positions: pointer → line/column, offset → pointer
+    locate     compact positions: pointer → line/column, offset → pointer
     pointer    JSON pointers (RFC 6901): the one place they are built and split
     schema     the published JSON Schemas and validation against them
     explain    schema violations → reason words and sentences about the manifest
@@ -24,7 +24,7 @@ from stcheck.manifest.construct import (
     SECRET_FIELDS,
 )
 from stcheck.manifest.load import HAVE_LIBYAML, MAX_BYTES, MAX_ITEMS, load_bytes, load_manifest
-from stcheck.manifest.locate import pointers_of
+from stcheck.manifest.locate import Positions
 from stcheck.manifest.model import MAX_TENANT_ID, Entry, LoadProblem, Manifest, parse_tenant_id
 
 __all__ = [
@@ -39,8 +39,8 @@ __all__ = [
     "Entry",
     "LoadProblem",
     "Manifest",
+    "Positions",
     "load_bytes",
     "load_manifest",
     "parse_tenant_id",
-    "pointers_of",
 ]

@@ -1,11 +1,11 @@
-"""Read a manifest and load it with source positions: bytes → YAML node tree → Manifest.
+"""Read a manifest and load it with source positions: bytes → parser events → Manifest.
 
 The file is read confined to its repository and bounded in size
 (:mod:`stcheck.confine`); libyaml (through PyYAML's C parser when present)
-composes the node tree, with no implicit typing; :mod:`.construct` turns the
-nodes into plain values and reports YAML's traps. The node tree is kept on the
-:class:`~stcheck.manifest.model.Manifest` so errors can be located later
-(:mod:`.locate`).
+parses it, and :mod:`.construct` builds the values from the parser's events in
+one pass, with a compact index of where each key and value was written
+(:class:`~stcheck.manifest.locate.Positions`) and YAML's traps reported. No
+node tree is composed: PyYAML's took ~37 times the file's size in memory.
 """
 
 from __future__ import annotations
@@ -14,45 +14,39 @@ import gc
 from typing import Any
 
 import yaml
-from yaml.nodes import Node
-from yaml.resolver import BaseResolver
+from yaml.events import DocumentEndEvent, StreamEndEvent
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.scanner import Scanner
 
 from stcheck.confine import FileRefused, confined_manifest, read_regular
-from stcheck.manifest.construct import Abort, Constructor
-from stcheck.manifest.locate import pointers_of
+from stcheck.manifest.construct import Constructor, Fatal
+from stcheck.manifest.locate import Positions
 from stcheck.manifest.model import LoadProblem, Manifest
 
+
+class PurePythonParser(Reader, Scanner, Parser):
+    """PyYAML's pure-Python reader, scanner and parser: the same events as libyaml's, slower."""
+
+    def __init__(self, stream: bytes) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+
+_Parser: Any
 try:  # libyaml's C parser: ~4x faster than the pure-Python one
     from yaml._yaml import CParser as _Parser
 
     HAVE_LIBYAML = True
 except ImportError:  # pragma: no cover - exercised only without libyaml
-    from yaml.composer import Composer
-    from yaml.parser import Parser
-    from yaml.reader import Reader
-    from yaml.scanner import Scanner
-
-    class _Parser(Reader, Scanner, Parser, Composer):  # type: ignore[no-redef]
-        def __init__(self, stream: bytes) -> None:
-            Reader.__init__(self, stream)
-            Scanner.__init__(self)
-            Parser.__init__(self)
-            Composer.__init__(self)
-
+    _Parser = PurePythonParser
     HAVE_LIBYAML = False
 
 MAX_BYTES = 20 * 1024 * 1024
 # Lines plus flow-collection items: bounds the node tree libyaml builds before
 # stcheck sees any of it (a 10,000-tenant manifest has about 180,000 lines).
 MAX_ITEMS = 1_000_000
-
-
-class _Loader(_Parser, BaseResolver):  # type: ignore[misc, valid-type]
-    """libyaml parser + composer with no implicit typing: every scalar arrives as text."""
-
-    def __init__(self, stream: bytes) -> None:
-        _Parser.__init__(self, stream)
-        BaseResolver.__init__(self)
 
 
 def load_manifest(path: str, *, max_bytes: int = MAX_BYTES) -> Manifest:
@@ -96,10 +90,10 @@ def load_bytes(raw: bytes, path: str) -> Manifest:
             f" {MAX_ITEMS:,} (10,000 tenants take about 180,000)",
         )
     gc_was_enabled = gc.isenabled()
-    gc.disable()  # composing allocates many small objects; collections only slow it
+    gc.disable()  # loading allocates many small objects; collections only slow it
     try:
         manifest = _load(raw, path)
-        # The loaded tree lives for the whole run: keep later collections from re-scanning it.
+        # The loaded data lives while its manifest is checked: keep collections from re-scanning it.
         gc.freeze()
         return manifest
     finally:
@@ -114,59 +108,54 @@ def _decode(raw: bytes) -> str:
 
 
 def _load(raw: bytes, path: str) -> Manifest:
-    manifest = _load_nodes(raw, path)
-    manifest.text = _decode(raw)
-    return manifest
-
-
-def _load_nodes(raw: bytes, path: str) -> Manifest:
-    composed = _compose(raw, path)
-    if isinstance(composed, Manifest):
-        return composed
-    return _construct(composed, path)
-
-
-def _compose(raw: bytes, path: str) -> Node | Manifest:
-    """The document's root node, or a manifest holding the one fatal problem that stopped it."""
-    loader = _Loader(raw)
+    text = _decode(raw)
     try:
-        root: Node | None = loader.get_single_node()
+        manifest = _build(raw, path, text)
+    except Fatal as fatal:
+        manifest = _fatal(path, fatal.reason, fatal.message, fatal.mark)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        if "expected a single document" in f"{exc.context} {exc.problem}":
-            return _fatal(
-                path, "multi_document", "the file holds more than one YAML document", mark
-            )
         problem = exc.problem or "malformed YAML"
         if exc.context:
             problem = f"{problem} ({exc.context})"
-        return _fatal(path, "invalid_yaml", problem, mark)
+        manifest = _fatal(path, "invalid_yaml", problem, exc.problem_mark or exc.context_mark)
     except yaml.YAMLError as exc:
         # Reader errors (bad encoding) carry a position but no mark object.
-        return _fatal(path, "invalid_yaml", _reader_problem(exc))
-    except RecursionError:
-        return _fatal(path, "too_deep", "the document nests too deeply to parse")
+        manifest = _fatal(path, "invalid_yaml", _reader_problem(exc))
+    manifest.text = text
+    return manifest
+
+
+def _build(raw: bytes, path: str, text: str) -> Manifest:
+    """The manifest of the single document in ``raw``: values, positions, what building found."""
+    parser = _Parser(raw)
+    try:
+        next_event: Any = parser.get_event
+        next_event()  # StreamStartEvent
+        event = next_event()
+        if event.__class__ is StreamEndEvent:
+            return _fatal(path, "empty", "the file holds no YAML document")
+        positions = Positions()
+        constructor = Constructor(next_event, positions, text)
+        root = next_event()
+        data = constructor.node(root, 0)
+        if next_event().__class__ is not DocumentEndEvent:  # pragma: no cover - the parser's rule
+            raise Fatal("invalid_yaml", "malformed YAML", root.start_mark)
+        event = next_event()
+        if event.__class__ is not StreamEndEvent:
+            raise Fatal(
+                "multi_document", "the file holds more than one YAML document", event.start_mark
+            )
     finally:
-        dispose = getattr(loader, "dispose", None)
+        dispose = getattr(parser, "dispose", None)
         if dispose is not None:
             dispose()
-    if root is None:
-        return _fatal(path, "empty", "the file holds no YAML document")
-    return root
-
-
-def _construct(root: Node, path: str) -> Manifest:
-    """The manifest of a composed document: its values and every problem constructing found."""
-    constructor = Constructor()
-    try:
-        data = constructor.construct(root)
-    except Abort as abort:
-        mark = abort.node.start_mark
-        aborted = LoadProblem(abort.reason, abort.message, mark.line + 1, mark.column + 1, "", True)
-        return Manifest(path, None, root, [aborted])
-    except RecursionError:
-        return _fatal(path, "too_deep", "the document nests too deeply to load")
-    problems = _problems(constructor, root)
+    problems = [
+        LoadProblem(reason, message, line, column, pointer)
+        for reason, message, line, column, pointer in constructor.problems
+    ]
+    if constructor.unlisted:
+        more = f"and {constructor.unlisted} more problems of this kind not listed"
+        problems.append(LoadProblem("invalid_yaml", more, None, None))
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
         mark = root.start_mark
@@ -174,27 +163,7 @@ def _construct(root: Node, path: str) -> Manifest:
         problems.append(
             LoadProblem("not_a_mapping", message, mark.line + 1, mark.column + 1, "", True)
         )
-    return Manifest(path, data, root, problems)
-
-
-def _problems(constructor: Constructor, root: Node) -> list[LoadProblem]:
-    """What constructing found, located (pointers from one walk of the tree)."""
-    pointers = pointers_of(root, {id(node) for _, _, node, _ in constructor.problems})
-    problems = [
-        LoadProblem(
-            reason,
-            message,
-            node.start_mark.line + 1,
-            node.start_mark.column + 1,
-            pointers.get(id(node), ""),
-            fatal,
-        )
-        for reason, message, node, fatal in constructor.problems
-    ]
-    if constructor.unlisted:
-        more = f"and {constructor.unlisted} more problems of this kind not listed"
-        problems.append(LoadProblem("invalid_yaml", more, None, None))
-    return problems
+    return Manifest(path, data, positions, problems, decoded=constructor.decoded)
 
 
 def _reader_problem(exc: yaml.YAMLError) -> str:

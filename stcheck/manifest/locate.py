@@ -1,202 +1,334 @@
-"""Positions in the composed YAML node tree: pointer → line and column, offset → pointer.
+"""Positions of the loaded values: pointer → line and column, offset → pointer.
 
-Positions are not copied onto every loaded value: the node tree libyaml
-composed is kept, and walked for the one pointer an error needs. Wide
-collections (a 10,000-tenant ``tenants`` list) are indexed the first time a
-walk passes through them, so locating many problems costs time linear in
+No YAML node tree is kept. While loading, :mod:`.construct` writes one *slot*
+per mapping key and per value (scalar, mapping or list) into one flat
+``array('i')``, three integers each: where it starts and ends (character
+offsets into the decoded text) and how many slots its subtree takes (1 for a
+scalar, 0 for a key). Slots follow the data in pre-order — a mapping's slot,
+then for each key in the dict's order its key slot and its value's subtree; a list's
+slot, then each item's subtree — so a walk of the data along a JSON pointer
+finds each value's slot by skipping the subtrees of the siblings before it.
+About 12 bytes per key or value, where PyYAML's nodes took ~600 (two ``Mark``
+objects each).
+
+The data cannot show what YAML wrote but a dict does not hold: a mapping with
+a duplicate key, or a pair the data drops (a merge key, a key that is not
+text), keeps its pairs in the order written, with relative slots, in
+:attr:`Positions.written` (the key is the one written first, the value the one
+written last, as the data has it); the slots of a dropped pair stay, unused.
+
+Lines and columns are computed from offsets (a few directly, then through a
+table of line starts built on first need); YAML's line breaks (CRLF, CR, LF,
+NEL, LS, PS) count as libyaml counts them.
+
+Wide collections (a 10,000-tenant ``tenants`` list) are indexed the first time
+a walk passes through them, so locating many problems costs time linear in
 their number, not quadratic.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
+import re
+from array import array
 from typing import Any
-
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from stcheck.manifest import pointer as jsonpointer
 from stcheck.model import Location
-from stcheck.redact import credential_kind
 
 # Collections up to this many items are scanned; wider ones are indexed once.
 _SCAN_WIDTH = 32
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_ODD_BREAK = re.compile("[\r\x85\u2028\u2029]")  # line breaks other than LF
+# Lines and columns are counted directly for this many lookups, then through a table.
+_DIRECT_LOOKUPS = 16
 
-Pair = tuple[Node, Node]
+# (pointer segment, key slot or None for a list item, value slot, value or None when the
+# value written there is not the one the data holds: an overwritten duplicate)
+Child = tuple[str | int, int | None, int, Any]
+# A mapping's pairs in the order written: (key, key slot, value slot), slots relative to it.
+Written = list[tuple[str, int, int]]
 
 
-class TreeIndex:
-    """Indexes of a tree's wide collections, built on first use and kept for the run."""
+class Positions:
+    """Where each key and value of a loaded document was written (see the module docstring)."""
+
+    __slots__ = (
+        "_children",
+        "_direct",
+        "_items",
+        "_keys",
+        "_lines",
+        "_plain",
+        "_starts",
+        "slots",
+        "written",
+        "written_log",
+    )
 
     def __init__(self) -> None:
-        self._keys: dict[int, dict[str, Pair]] = {}
+        self.slots = array("i")
+        self.written: dict[int, Written] = {}
+        self.written_log: list[int] = []  # mapping slots in the order their pairs were kept
+        self._lines: array[int] | None = None
+        self._direct = 0
+        self._plain: bool | None = None  # whether LF is the text's only line break
+        self._keys: dict[int, dict[str, int]] = {}
+        self._items: dict[int, array[int]] = {}
         self._starts: dict[int, list[int]] = {}
+        self._children: dict[int, list[Child]] = {}
 
-    def child(self, node: Node, segment: str) -> Pair | None:
-        """(key node, value node) of ``segment`` in ``node``: the first key, the last value."""
-        if isinstance(node, MappingNode) and len(node.value) > _SCAN_WIDTH:
-            index = self._keys.get(id(node))
-            if index is None:
-                index = self._keys[id(node)] = _key_index(node)
-            return index.get(segment)
-        return _child(node, segment)
+    def __len__(self) -> int:
+        return len(self.slots) // 3
 
-    def candidate(self, node: Node, pairs: list[Any], offset: int) -> tuple[int, bool]:
-        """(first pair to look at, whether it is the only one that can span ``offset``).
+    # --- building (used by the constructor) ------------------------------------
 
-        In a wide collection whose items are in document order, one bisection
-        finds the only candidate; narrow or out-of-order ones (aliases) are scanned.
+    def add(self, start: int, end: int) -> int:
+        """A new slot of one key or scalar: its number."""
+        slot = len(self.slots) // 3
+        self.slots.extend((start, end, 1))
+        return slot
+
+    def close(self, slot: int, end: int) -> None:
+        """A collection's slot ends here: its subtree is every slot added since."""
+        self.slots[3 * slot + 1] = end
+        self.slots[3 * slot + 2] = len(self.slots) // 3 - slot
+
+    def keep_written(self, slot: int, pairs: Written) -> None:
+        """The pairs of the mapping at ``slot`` as written (it repeats a key or drops a pair)."""
+        self.written[slot] = pairs
+        self.written_log.append(slot)
+
+    def inner_written(self, slot: int, since: int) -> dict[int, Written]:
+        """The written-order pairs kept inside ``slot``'s subtree (since log entry ``since``),
+        by slot relative to it."""
+        return {m - slot: self.written[m] for m in self.written_log[since:] if m in self.written}
+
+    def replay(self, slot: int, written: dict[int, Written]) -> None:
+        """Append a copy of ``slot``'s subtree where an alias repeats it (sizes are relative)."""
+        base = len(self.slots) // 3
+        self.slots.extend(self.slots[3 * slot : 3 * (slot + self.size(slot))])
+        for relative, pairs in written.items():
+            self.keep_written(base + relative, pairs)
+
+    def values_in(self, slot: int) -> int:
+        """Values (not keys: their slots have size 0) in ``slot``'s subtree."""
+        sizes = self.slots[3 * slot + 2 : 3 * (slot + self.size(slot)) : 3]
+        return len(sizes) - sizes.count(0)
+
+    # --- reading ---------------------------------------------------------------
+
+    def start(self, slot: int) -> int:
+        return self.slots[3 * slot]
+
+    def end(self, slot: int) -> int:
+        """Where ``slot`` ends (at least one character after its start, as a span)."""
+        return max(self.slots[3 * slot + 1], self.slots[3 * slot] + 1)
+
+    def size(self, slot: int) -> int:
+        return self.slots[3 * slot + 2]
+
+    def line_column(self, text: str, offset: int) -> tuple[int, int]:
+        """1-based line and column of character ``offset`` of ``text``."""
+        if self._lines is None:
+            if self._plain is None:
+                self._plain = not _ODD_BREAK.search(text)
+            if self._plain and self._direct < _DIRECT_LOOKUPS:
+                # A few lookups (a valid manifest's) cost less than the table of every line.
+                self._direct += 1
+                start = text.rfind("\n", 0, offset) + 1
+                return text.count("\n", 0, offset) + 1, offset - start + 1
+            self._lines = _line_starts(text)
+        line = bisect.bisect_right(self._lines, offset) - 1
+        return line + 1, offset - self._lines[line] + 1
+
+    def child(self, value: Any, slot: int, segment: str) -> tuple[int, int, Any] | None:
+        """(key slot, value slot, value) of ``segment`` in the collection ``value`` at ``slot``.
+
+        For a mapping: the key written first and the value written last (what
+        the data holds); for a list item the key slot is the item's.
         """
-        if len(pairs) <= _SCAN_WIDTH:
-            return 0, False
-        starts = self._starts.get(id(node))
+        if isinstance(value, dict):
+            if segment not in value:
+                return None
+            pairs = self.written.get(slot)
+            if pairs is not None:
+                key_slot = next(k for key, k, _ in pairs if key == segment)
+                value_slot = next(v for key, _, v in reversed(pairs) if key == segment)
+                return slot + key_slot, slot + value_slot, value[segment]
+            if len(value) > _SCAN_WIDTH:
+                index = self._keys.get(slot)
+                if index is None:
+                    index = self._keys[slot] = dict(
+                        zip(value, self.key_slots(value, slot), strict=False)
+                    )
+                key_slot = index[segment]
+                return key_slot, key_slot + 1, value[segment]
+            for key, key_slot in zip(value, self.key_slots(value, slot), strict=False):
+                if key == segment:
+                    return key_slot, key_slot + 1, value[key]
+            return None  # pragma: no cover - the key is in the dict
+        if isinstance(value, list) and segment.isascii() and segment.isdigit():
+            position = int(segment)
+            if position >= len(value):
+                return None
+            item_slot = self._item_slots(value, slot)[position]
+            return item_slot, item_slot, value[position]
+        return None
+
+    def children(self, value: Any, slot: int) -> list[Child]:
+        """The collection's keys and values in the order written."""
+        cached = self._children.get(slot)
+        if cached is None:
+            cached = self._listed(value, slot)
+            if len(cached) > _SCAN_WIDTH:
+                self._children[slot] = cached
+        return cached
+
+    def _listed(self, value: Any, slot: int) -> list[Child]:
+        if isinstance(value, list):
+            return [
+                (i, None, s, item)
+                for i, (s, item) in enumerate(
+                    zip(self._item_slots(value, slot), value, strict=False)
+                )
+            ]
+        pairs = self.written.get(slot)
+        if pairs is None:
+            return [
+                (key, k, k + 1, value[key])
+                for key, k in zip(value, self.key_slots(value, slot), strict=False)
+            ]
+        last = {key: v for key, _, v in pairs}
+        return [
+            (key, slot + k, slot + v, value[key] if last[key] == v else None) for key, k, v in pairs
+        ]
+
+    def ordered_starts(self, value: Any, slot: int, children: list[Child]) -> list[int] | None:
+        """Start offsets of a wide collection's children when they lie in document order.
+
+        Then only the child starting last at or before an offset can span it.
+        An alias sends a value back to its anchor's place: such collections
+        (and narrow ones) are scanned (None).
+        """
+        if len(children) <= _SCAN_WIDTH:
+            return None
+        starts = self._starts.get(slot)
         if starts is None:
-            starts = self._starts[id(node)] = _ordered_starts(pairs)
-        if not starts:
-            return 0, False
-        return max(0, bisect.bisect_right(starts, offset) - 1), True
+            starts = []
+            previous_end = -1
+            for _, key_slot, value_slot, _ in children:
+                first = self.start(key_slot if key_slot is not None else value_slot)
+                if first < previous_end or self.start(value_slot) < first:
+                    starts = []
+                    break
+                starts.append(first)
+                previous_end = self.end(value_slot)
+            self._starts[slot] = starts
+        return starts or None
+
+    def key_slots(self, value: dict[str, Any], slot: int) -> list[int]:
+        slots = self.slots
+        found: list[int] = []
+        current = slot + 1
+        for _ in range(len(value)):
+            found.append(current)
+            current += 1 + slots[3 * (current + 1) + 2]
+        return found
+
+    def _item_slots(self, value: list[Any], slot: int) -> array[int]:
+        cached = self._items.get(slot)
+        if cached is not None:
+            return cached
+        slots = self.slots
+        found = array("i")
+        current = slot + 1
+        for _ in range(len(value)):
+            found.append(current)
+            current += slots[3 * current + 2]
+        if len(value) > _SCAN_WIDTH:
+            self._items[slot] = found
+        return found
+
+
+def _line_starts(text: str) -> array[int]:
+    """The offset of each line's first character: after each line break YAML counts."""
+    starts = array("i", [0])
+    if _ODD_BREAK.search(text):
+        starts.extend(match.end() for match in _LINE_BREAK.finditer(text))
+    else:
+        starts.extend(itertools.accumulate(len(line) + 1 for line in text.split("\n")))
+        starts.pop()  # the end of the text, after its last line
+    return starts
 
 
 def locate(
-    file: str, root: Node | None, index: TreeIndex, pointer: str, key: str | None = None
+    file: str,
+    data: Any,
+    positions: Positions | None,
+    text: str,
+    pointer: str,
+    key: str | None = None,
 ) -> Location:
     """Location of the value at ``pointer`` (or of the mapping key ``key`` inside it).
 
-    Falls back to the deepest node that exists, so every error gets a line.
+    Falls back to the deepest value that exists, so every error gets a line.
     """
-    if root is None:
+    if positions is None or not len(positions):
         return Location(file, None, None, pointer)
-    target: Node = root
+    value, slot = data, 0
     for segment in jsonpointer.split(pointer):
-        found = index.child(target, segment)
+        found = positions.child(value, slot, segment)
         if found is None:
             break
-        target = found[1]
-    if key is not None and isinstance(target, MappingNode):
-        found = index.child(target, key)
+        _, slot, value = found
+    if key is not None and isinstance(value, dict):
+        found = positions.child(value, slot, key)
         if found is not None:
-            target = found[0]
-    mark = target.start_mark
+            slot = found[0]
+    line, column = positions.line_column(text, positions.start(slot))
     full_pointer = pointer if key is None else jsonpointer.child(pointer, key)
-    return Location(file, mark.line + 1, mark.column + 1, full_pointer)
+    return Location(file, line, column, full_pointer)
 
 
 def at_offset(
-    file: str, root: Node | None, index: TreeIndex, text: str, offset: int
+    file: str, data: Any, positions: Positions | None, text: str, offset: int
 ) -> tuple[Location, str]:
     """Location of character ``offset`` of ``text``, and what is there: key, value or other.
 
     ``other`` is text outside any scalar: a comment, most likely.
     """
     pointer = ""
-    node = root
-    nearest: Any = None  # the last mark at or before offset: lines are counted from it
-    while node is not None and not isinstance(node, ScalarNode):
-        if node.start_mark.index <= offset:
-            nearest = node.start_mark
-        pairs = node.value if isinstance(node, MappingNode) else [(None, v) for v in node.value]
-        first, ordered = index.candidate(node, pairs, offset)
-        next_node = None
-        for position in range(first, len(pairs)):
-            key_node, value_node = pairs[position]
-            if key_node is not None and _spans(key_node, offset):
-                return _location_at(file, text, offset, key_node.start_mark, pointer), "key"
-            if _spans(value_node, offset):
-                segment = key_node.value if key_node is not None else position
-                pointer = jsonpointer.child(pointer, segment)
-                next_node = value_node
+
+    def where() -> Location:
+        if positions is None:
+            line = text.count("\n", 0, offset) + 1
+            return Location(file, line, offset - (text.rfind("\n", 0, offset) + 1) + 1, pointer)
+        line, column = positions.line_column(text, offset)
+        return Location(file, line, column, pointer)
+
+    if positions is None or not len(positions):
+        return where(), "other"
+    value, slot = data, 0
+    while isinstance(value, (dict, list)):
+        children = positions.children(value, slot)
+        starts = positions.ordered_starts(value, slot, children)
+        first = 0 if starts is None else max(0, bisect.bisect_right(starts, offset) - 1)
+        found: Child | None = None
+        for child in children[first:] if starts is None else children[first : first + 1]:
+            _, key_slot, value_slot, _ = child
+            if key_slot is not None and positions.start(key_slot) <= offset < positions.end(
+                key_slot
+            ):
+                return where(), "key"  # with the pointer of the mapping holding it
+            if positions.start(value_slot) <= offset < positions.end(value_slot):
+                found = child
                 break
-            if ordered:  # only the candidate can hold the offset
-                break
-        node = next_node
-    if isinstance(node, ScalarNode):
-        return _location_at(file, text, offset, node.start_mark, pointer), "value"
-    return _location_at(file, text, offset, nearest, pointer), "other"
-
-
-def pointers_of(root: Node, targets: set[int]) -> dict[int, str]:
-    """JSON pointers of the nodes whose ``id`` is in ``targets``, in one walk of the tree.
-
-    A key that looks like a credential stands as ``*`` in the pointers below it.
-    """
-    found: dict[int, str] = {}
-    stack: list[tuple[Node, str]] = [(root, "")]
-    seen: set[int] = set()
-    while stack and len(found) < len(targets):
-        node, path = stack.pop()
-        if id(node) in targets:
-            found.setdefault(id(node), path)
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, MappingNode):
-            for key_node, value_node in node.value:
-                name = key_node.value if isinstance(key_node, ScalarNode) else "?"
-                child = jsonpointer.child(path, "*" if credential_kind(name) else name)
-                if id(key_node) in targets:
-                    found.setdefault(id(key_node), child)
-                stack.append((value_node, child))
-        elif isinstance(node, SequenceNode):
-            for position, item in enumerate(node.value):
-                stack.append((item, jsonpointer.child(path, position)))
-    return found
-
-
-def _location_at(file: str, text: str, offset: int, mark: Any, pointer: str) -> Location:
-    """Line and column of ``offset``, counted from ``mark`` (at or before it) if given."""
-    if mark is None or mark.index > offset:
-        line = text.count("\n", 0, offset) + 1
-    else:
-        line = mark.line + 1 + text.count("\n", mark.index, offset)
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return Location(file, line, column, pointer)
-
-
-def _spans(node: Node, offset: int) -> bool:
-    return bool(
-        node.start_mark.index <= offset < max(node.end_mark.index, node.start_mark.index + 1)
-    )
-
-
-def _child(node: Node, segment: str) -> Pair | None:
-    if isinstance(node, MappingNode):
-        key_found: Node | None = None
-        value_found: Node | None = None
-        for key_node, value_node in node.value:
-            if isinstance(key_node, ScalarNode) and key_node.value == segment:
-                key_found = key_found or key_node
-                value_found = value_node
-        return None if key_found is None or value_found is None else (key_found, value_found)
-    if isinstance(node, SequenceNode) and segment.isdigit():
-        position = int(segment)
-        if position < len(node.value):
-            item: Node = node.value[position]
-            return item, item
-    return None
-
-
-def _key_index(node: MappingNode) -> dict[str, Pair]:
-    """Key text -> (first key node, last value node), as a scan of the mapping would find them."""
-    index: dict[str, Pair] = {}
-    for key_node, value_node in node.value:
-        if isinstance(key_node, ScalarNode):
-            seen = index.get(key_node.value)
-            index[key_node.value] = (seen[0] if seen else key_node, value_node)
-    return index
-
-
-def _ordered_starts(pairs: list[Any]) -> list[int]:
-    """Start offsets of each pair when every key and value lies between its neighbours, else [].
-
-    Then only the pair starting last at or before an offset can span it. An
-    alias sends a value back to its anchor's place: such collections are scanned.
-    """
-    starts: list[int] = []
-    previous_end = -1
-    for key_node, value_node in pairs:
-        first = key_node if key_node is not None else value_node
-        start = first.start_mark.index
-        if start < previous_end or value_node.start_mark.index < start:
-            return []
-        starts.append(start)
-        previous_end = max(value_node.end_mark.index, value_node.start_mark.index + 1)
-    return starts
+        if found is None:
+            return where(), "other"
+        segment, _, slot, value = found
+        pointer = jsonpointer.child(pointer, segment)
+        if value is None and positions.size(slot) > 1:
+            return where(), "other"  # inside a value a later duplicate key overwrote
+    return where(), "value"

@@ -1,4 +1,4 @@
-"""What a loaded manifest is: its data, its node tree (for positions), what loading found.
+"""What a loaded manifest is: its data, where each value was written, what loading found.
 
 The checks read a :class:`Manifest`; network checks work on its
 :class:`Entry` items, one per well-formed (tenant, environment).
@@ -10,8 +10,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-
-from yaml.nodes import Node
 
 from stcheck.manifest import locate as _locate
 from stcheck.manifest import pointer as jsonpointer
@@ -62,17 +60,34 @@ class Manifest:
 
     path: str
     data: Any
-    root: Node | None
+    positions: _locate.Positions | None = field(default=None, repr=False)
     problems: list[LoadProblem] = field(default_factory=list)
     text: str = ""
+    decoded: list[str] = field(default_factory=list, repr=False)
     _secret_runs: list[tuple[int, str, str]] | None = field(default=None, repr=False)
-    _index: _locate.TreeIndex = field(default_factory=_locate.TreeIndex, repr=False)
 
     def secret_runs(self) -> list[tuple[int, str, str]]:
         """(offset, kind, text) of every credential-shaped run in the file, computed once."""
         if self._secret_runs is None:
             self._secret_runs = scan_text(self.text)
         return self._secret_runs
+
+    def texts(self) -> tuple[str, ...]:
+        """What the manifest says, for the redactor: its path, its text as written, and the
+        strings it decodes to that the text does not hold as written (escapes, folded lines)."""
+        return (self.path, self.text, "\n".join(self.decoded))
+
+    def release(self) -> None:
+        """Drop the data, text and positions once the manifest is checked; path and problems stay.
+
+        A run over several manifests loads and checks them one at a time, so it
+        holds the largest, not the sum.
+        """
+        self.data = None
+        self.positions = None
+        self.text = ""
+        self.decoded = []
+        self._secret_runs = None
 
     @property
     def directory(self) -> str:
@@ -85,13 +100,13 @@ class Manifest:
     def locate(self, pointer: str, *, key: str | None = None) -> Location:
         """Location of the value at JSON ``pointer`` (or of the mapping key ``key`` inside it).
 
-        Falls back to the deepest node that exists, so every error gets a line.
+        Falls back to the deepest value that exists, so every error gets a line.
         """
-        return _locate.locate(self.path, self.root, self._index, pointer, key)
+        return _locate.locate(self.path, self.data, self.positions, self.text, pointer, key)
 
     def at_offset(self, offset: int) -> tuple[Location, str]:
         """Location of character ``offset`` of the text, and what is there: key, value or other."""
-        return _locate.at_offset(self.path, self.root, self._index, self.text, offset)
+        return _locate.at_offset(self.path, self.data, self.positions, self.text, offset)
 
     # --- convenient views of well-formed data ---------------------------------
 
