@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from stcheck.api import Check, CheckContext, Result, Status, hookimpl
-from stcheck.checks.support.preconditions import EntryCheck
+from stcheck.checks.support.entrycheck import EntryCheck
 from stcheck.net import API_HOSTS, AUTH_HOSTS
 
 if TYPE_CHECKING:

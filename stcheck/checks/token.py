@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from stcheck.api import Check, CheckContext, Result, Status, hookimpl
-from stcheck.checks.support.preconditions import EntryCheck
+from stcheck.checks.support.entrycheck import EntryCheck
 from stcheck.net import AUTH_HOSTS
 from stcheck.servicetitan_scopes import safe_scopes
 

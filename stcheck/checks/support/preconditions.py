@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
-from stcheck.api import Check
 from stcheck.checks.support.secretstore import Resolved, secret_store
 from stcheck.checks.support.services import host_problem, token_grant
 from stcheck.manifest.pointer import child
@@ -131,22 +130,3 @@ def unresolved_skip(
                 field=field,
             )
     return None
-
-
-class EntryCheck(Check):
-    """An ``entry`` check whose results point at one field of the entry (``located_at``)."""
-
-    located_at: ClassVar[str] = "client_id"
-
-    def _result(
-        self,
-        ctx: CheckContext,
-        entry: Entry,
-        status: Status,
-        message: str,
-        reason: str | None,
-        facts: dict[str, str | tuple[str, ...]] | None = None,
-    ) -> Result:
-        return self.entry_result(
-            ctx, entry, status, message, reason=reason, field=self.located_at, facts=facts
-        )
