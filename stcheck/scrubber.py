@@ -31,12 +31,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import codecs
-import html
-import quopri
 import re
 import threading
-import unicodedata
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import unquote_plus
@@ -150,6 +146,11 @@ def _variants(text: str) -> Iterator[str]:
     the text reversed and ROT13, and the text with every separator removed
     (``Zq-7W.m3`` or spaced hex such as ``5a 71 37``), plus base32 runs.
     """
+    import codecs  # imported here: validate never scrubs server text
+    import html
+    import quopri
+    import unicodedata
+
     yield text
     normal = unicodedata.normalize("NFKC", text)
     yield normal
