@@ -318,18 +318,24 @@ class SecretScrubber:
                 grams |= _grams(value, FIELD_WINDOW)
         with self._lock:
             short |= self._short
-            text = _RUN.sub(
-                lambda m: " " if self._manifest.holds_run(m.group()) else m.group(), text
+            if not self._reveals(text, grams, short):
+                return False
+            # Only now (a hit is rare) look whether the hit is manifest text echoed back.
+            held = self._manifest.holds_run
+            return self._reveals(
+                _RUN.sub(lambda m: " " if held(m.group()) else m.group(), text), grams, short
             )
-            if grams and self._hit(text, grams, FIELD_WINDOW, _field_decodings):
-                return True
-            if self._windows and self._hit(text, self._windows, MASK_WINDOW, _field_decodings):
-                return True
-            if short or self._literal:
-                decoded = list(_field_decodings(text))
-                for value in (*short, *self._literal):
-                    if any(value in d for d in decoded) and not self._manifest.holds(value):
-                        return True
+
+    def _reveals(self, text: str, grams: set[str], short: set[str]) -> bool:
+        if grams and self._hit(text, grams, FIELD_WINDOW, _field_decodings):
+            return True
+        if self._windows and self._hit(text, self._windows, MASK_WINDOW, _field_decodings):
+            return True
+        if short or self._literal:
+            decoded = list(_field_decodings(text))
+            for value in (*short, *self._literal):
+                if any(value in d for d in decoded) and not self._manifest.holds(value):
+                    return True
         return False
 
     def shown(self, text: str, sent: Iterable[str] = (), limit: int = 160) -> str | None:
