@@ -34,7 +34,7 @@ import binascii
 import re
 import threading
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from urllib.parse import unquote_plus
 
 from stcheck.redact import _ANY_SHAPE, REDACTED
@@ -179,7 +179,11 @@ def _variants(text: str) -> Iterator[str]:
 def _field_decodings(text: str) -> Iterator[str]:
     """The decodings of every variant of ``text`` (see :func:`_variants`), lower-cased,
     each also reversed (a reversed value, then encoded)."""
+    seen: set[str] = set()
     for variant in _variants(text):
+        if variant in seen:  # NFKC, unescaping, ... of plain ASCII change nothing
+            continue
+        seen.add(variant)
         for decoded in _decodings(variant):
             yield decoded
             yield decoded[::-1]
@@ -262,14 +266,11 @@ class SecretScrubber:
         with self._lock:
             self._manifest.add(text)
 
-    def _hit(
-        self,
-        text: str,
-        windows: _WindowSet | set[str],
-        size: int,
-        decoder: Callable[[str], Iterator[str]] = _decodings,
-    ) -> bool:
-        for decoded in decoder(text):
+    def _hit(self, text: str, windows: _WindowSet | set[str], size: int) -> bool:
+        return self._hit_in(_decodings(text), windows, size)
+
+    def _hit_in(self, decodings: Iterable[str], windows: _WindowSet | set[str], size: int) -> bool:
+        for decoded in decodings:
             for i in range(len(decoded) - size + 1):
                 window = decoded[i : i + size]
                 if window in windows and not self._manifest.holds(window):
@@ -327,15 +328,14 @@ class SecretScrubber:
             )
 
     def _reveals(self, text: str, grams: set[str], short: set[str]) -> bool:
-        if grams and self._hit(text, grams, FIELD_WINDOW, _field_decodings):
+        decoded = list(_field_decodings(text))  # once, for every kind of hit
+        if grams and self._hit_in(decoded, grams, FIELD_WINDOW):
             return True
-        if self._windows and self._hit(text, self._windows, MASK_WINDOW, _field_decodings):
+        if self._windows and self._hit_in(decoded, self._windows, MASK_WINDOW):
             return True
-        if short or self._literal:
-            decoded = list(_field_decodings(text))
-            for value in (*short, *self._literal):
-                if any(value in d for d in decoded) and not self._manifest.holds(value):
-                    return True
+        for value in (*short, *self._literal):
+            if any(value in d for d in decoded) and not self._manifest.holds(value):
+                return True
         return False
 
     def shown(self, text: str, sent: Iterable[str] = (), limit: int = 160) -> str | None:
