@@ -160,9 +160,9 @@ def _variants(text: str) -> Iterator[str]:
         yield quopri.decodestring(normal.encode("utf-8", "ignore")).decode("latin-1")
     yield normal[::-1]
     yield codecs.encode(normal, "rot13")
-    compact = _NOT_ALNUM.sub("", html.unescape(normal))
-    yield compact
-    yield compact[::-1]
+    for compact in _compacted(html.unescape(normal)):
+        yield compact
+        yield compact[::-1]
     for match in _BASE32.finditer(normal.upper()):
         run = match.group().rstrip("=")
         for offset in range(8):
@@ -174,6 +174,26 @@ def _variants(text: str) -> Iterator[str]:
                 yield base64.b32decode(part).decode("latin-1")
             except (binascii.Error, ValueError):
                 continue
+
+
+_SEP = r"[ .\-_:,;/|]{1,2}"
+_SPREAD = tuple(
+    re.compile(
+        rf"(?<![0-9A-Za-z])(?:[0-9A-Za-z]{{{n}}}{_SEP}){{2,}}[0-9A-Za-z]{{1,{n}}}(?![0-9A-Za-z])"
+    )
+    for n in range(1, 9)
+)
+_NOT_ALNUM_RUN = re.compile(r"[^0-9A-Za-z]+")
+
+
+def _compacted(text: str) -> Iterator[str]:
+    """Characters spread out by separators, joined: ``Z q 7 W``, ``5a 71 37`` or
+    ``Zq7Wm-3Rt9L-p2Xv8`` — pieces of one size (the last may be shorter). Ordinary
+    words joined (``ST-App-Key header``) would match English-looking fragments, so
+    uneven pieces are left alone."""
+    for pattern in _SPREAD:
+        for match in pattern.finditer(text):
+            yield _NOT_ALNUM_RUN.sub("", match.group())
 
 
 def _field_decodings(text: str) -> Iterator[str]:
