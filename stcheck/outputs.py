@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Iterable, Sequence
 
 
@@ -64,6 +63,8 @@ def prepare(targets: Iterable[tuple[str, str]], manifests: Sequence[str]) -> Non
         target = os.path.realpath(path)
         try:
             os.makedirs(os.path.dirname(target), exist_ok=True)
+            import tempfile  # only when there is an --output: not on the pre-commit path
+
             probe, probe_path = tempfile.mkstemp(
                 dir=os.path.dirname(target), prefix=".stcheck-", suffix=".tmp"
             )
@@ -99,6 +100,8 @@ def write(path: str, text: str) -> None:
     target = os.path.realpath(path)
     directory = os.path.dirname(target)
     temporary: str | None = None
+    import tempfile
+
     try:
         descriptor, temporary = tempfile.mkstemp(
             dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp"

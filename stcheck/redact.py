@@ -13,7 +13,6 @@ colon of a credential field may be named in a message.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import re
@@ -264,6 +263,8 @@ def suggested_scheme(scheme: str, known: Iterable[str]) -> str | None:
     characters longer or shorter. Only worth saying when :func:`shown_scheme`
     shows ``scheme``.
     """
+    import difflib  # only for a typo'd scheme
+
     candidates = sorted(name for name in known if abs(len(name) - len(scheme)) <= 2)
     matches = difflib.get_close_matches(scheme, candidates, n=1, cutoff=0.6)
     return matches[0] if matches else None

@@ -29,7 +29,6 @@ differ. Keep every row backed by a source above.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 
@@ -149,6 +148,8 @@ def suggest_scope(text: str) -> str | None:
         return f"tn.{lowered}{rest}"
     if lowered in _BY_PATH:
         return f"tn.{_BY_PATH[lowered]}{rest}"
+    import difflib
+
     close = difflib.get_close_matches(lowered, list(MODULE_ABBREVIATIONS), n=1, cutoff=0.6)
     return f"tn.{close[0]}{rest}" if close else None
 

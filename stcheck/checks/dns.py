@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from stcheck.api import Check, CheckContext, Result, Status, hookimpl
-from stcheck.net import API_HOSTS, AUTH_HOSTS, ENVIRONMENTS
 
 _STATUS_RANK = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.ERROR: 2, Status.FAIL: 3}
 
@@ -37,6 +36,7 @@ class DnsCheck(Check):
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
         from stcheck.checks.support.services import dns_store, net_config
+        from stcheck.net import API_HOSTS, AUTH_HOSTS, ENVIRONMENTS
 
         entries = ctx.entries
         used = [env for env in ENVIRONMENTS if any(e.environment == env for e in entries)]

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from stcheck.api import Check, CheckContext, Result, Status, hookimpl
 from stcheck.checks.support.entrycheck import EntryCheck
-from stcheck.net import API_HOSTS, AUTH_HOSTS
 
 if TYPE_CHECKING:
     from stcheck.manifest import Entry
@@ -62,6 +61,7 @@ class ApiCheck(EntryCheck):
         self, ctx: CheckContext, entry: Entry, prior: Sequence[Result]
     ) -> Iterable[Result]:
         from stcheck.checks.support.preconditions import entry_token
+        from stcheck.net import API_HOSTS, AUTH_HOSTS
         from stcheck.net.servicetitan import probe_path
 
         configured = ctx.manifest.app.get("probe")

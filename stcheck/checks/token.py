@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from stcheck.api import Check, CheckContext, Result, Status, hookimpl
 from stcheck.checks.support.entrycheck import EntryCheck
-from stcheck.net import AUTH_HOSTS
 from stcheck.servicetitan_scopes import safe_scopes
 
 if TYPE_CHECKING:
@@ -74,6 +73,7 @@ class TokenCheck(EntryCheck):
         self, ctx: CheckContext, entry: Entry, prior: Sequence[Result]
     ) -> Iterable[Result]:
         from stcheck.checks.support.preconditions import entry_token
+        from stcheck.net import AUTH_HOSTS
 
         host = AUTH_HOSTS[entry.environment]
         ready = entry_token(ctx, self.id, entry, hosts=(host,), field="client_id")
