@@ -14,9 +14,10 @@ The gate fails closed (see docs/online.md, "What the gate guarantees"):
   an ``error`` result ``nothing_checked``;
 - a ``depends_on_failure`` skip names the failure it depends on, and that
   failure stays in the output whatever ``--tenant``/``--env`` filter away;
-- every check runs on a daemon thread within the run's ``--deadline``; one
+- with a ``--deadline``, every check runs on a daemon thread within it; one
   that has not finished when it passes is an ``error`` ``deadline_exceeded``
-  and is abandoned, never waited for.
+  and is abandoned, never waited for (without one, plugin and network checks
+  still run on daemon threads; built-in offline checks run inline).
 """
 
 from __future__ import annotations
@@ -151,6 +152,11 @@ class CheckGuard:
             results = [self._scrubbed(result) for result in results]
         return _stamp(results, time.perf_counter() - started)
 
+    def inline(self, check: Check) -> bool:
+        """Whether ``check`` is a built-in that needs no network (see :func:`_bounded`)."""
+        provider = self.providers.get(check.id)
+        return provider is not None and provider.builtin and not check.network
+
     def _scrubbed(self, result: Result) -> Result:
         """A plugin's result with the run's resolved values masked in its message and hint."""
         hint = self.scrub(result.hint) if result.hint else result.hint
@@ -169,7 +175,15 @@ def _bounded(
     tenant: str | None = None,
     environment: str | None = None,
 ) -> list[Result]:
-    """``guard`` on a daemon thread; not finished within the run's deadline: an error."""
+    """``guard`` on a daemon thread; not finished within the run's deadline: an error.
+
+    A built-in offline check of a run without a deadline runs on this thread
+    instead: with nothing to abandon it at, the thread would only be waited
+    for, and such a check neither blocks nor waits (its input is bounded by
+    the manifest size cap), so a signal stops it here just as it stops the wait.
+    """
+    if bound.deadline is None and guard.inline(check):
+        return guard(check, call, location, tenant, environment)
     if bound.expired:
         bound.cut_short = True
         return [_deadline(bound, check.id, location, tenant, environment)]

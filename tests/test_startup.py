@@ -1,0 +1,148 @@
+"""The validate path stays cheap: what it imports, which threads it starts, no plugin manager.
+
+These are behaviour, not timing: a module that is not imported costs nothing,
+whatever the machine's load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from types import FrameType, SimpleNamespace
+from typing import Any
+
+from stcheck.api import Check, CheckContext, Result, Status, hookimpl, plugin_set, run_checks
+from stcheck.bounded import RunBound
+from stcheck.plugins import build_plugins
+from tests.conftest import VALID
+
+NEVER_ON_VALIDATE = ("requests", "urllib3", "jinja2", "ssl", "http.client", "stcheck.net")
+
+
+def test_validate_never_imports_the_network_stack_or_the_templates(tmp_path: Path) -> None:
+    """A whole ``stcheck validate`` run (the pre-commit hook) in a fresh interpreter."""
+    manifest = tmp_path / "stcheck.yaml"
+    manifest.write_text(VALID, encoding="utf-8")
+    script = (
+        "import json, sys\n"
+        "from stcheck.cli import main\n"
+        f"code = main(['validate', {str(manifest)!r}])\n"
+        "print(json.dumps([code, sorted(sys.modules)]), file=sys.__stderr__)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STCHECK_", "PYTHONPATH"))}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+    )
+    code, modules = json.loads(done.stderr.strip().splitlines()[-1])
+    assert code == 0, done
+    assert "stcheck.checks.schema" in modules  # the run did happen, with the built-in checks
+    assert [name for name in NEVER_ON_VALIDATE if name in modules] == []
+
+
+def test_only_builtins_build_no_plugin_manager_and_provide_what_the_manager_would() -> None:
+    """The direct path over the built-in modules and pluggy's manager give the same plugin set."""
+    direct = build_plugins(load_installed=False)
+    assert direct.manager is None
+    managed = build_plugins(load_installed=False, extra=[("nothing", SimpleNamespace())])
+    assert managed.manager is not None
+    assert not direct.errors and not managed.errors
+    for kind in ("checks", "schemes", "formats"):
+        assert list(getattr(direct, kind)) == list(getattr(managed, kind)), kind
+        assert [type(v) for v in getattr(direct, kind).values()] == [
+            type(v) for v in getattr(managed, kind).values()
+        ], kind
+    assert [(p.name, p.checks, p.schemes, p.formats) for p in direct.plugins] == [
+        (p.name, p.checks, p.schemes, p.formats) for p in managed.plugins[:-1]
+    ]
+    for command in ("validate", "check", "report"):
+        assert _options(direct, command) == _options(managed, command), command
+
+
+def _options(plugins: Any, command: str) -> list[str]:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    plugins.add_options(parser, command)
+    return sorted(option for action in parser._actions for option in action.option_strings)
+
+
+class _Threads:
+    """The names of the threads started while it is installed (``threading.setprofile``)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def __enter__(self) -> _Threads:
+        threading.setprofile(self._started)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        threading.setprofile(None)  # type: ignore[arg-type]
+
+    def _started(self, frame: FrameType, event: str, arg: object) -> None:
+        sys.setprofile(None)  # once per thread: it has started, that is all we want to know
+        self.names.append(threading.current_thread().name)
+
+
+class WhereItRuns(Check):
+    """Records the thread it runs on."""
+
+    id = "where_it_runs"
+    threads: list[str] = []
+
+    def run(self, ctx: CheckContext) -> Iterable[Result]:
+        self.threads.append(threading.current_thread().name)
+        return [self.result(ctx, Status.PASS, "ran")]
+
+
+class _Plugin:
+    @hookimpl
+    def stcheck_checks(self) -> list[Check]:
+        return [WhereItRuns()]
+
+
+def test_builtin_offline_checks_run_inline_and_plugin_checks_on_a_worker(tmp_path: Path) -> None:
+    manifest = tmp_path / "stcheck.yaml"
+    manifest.write_text(VALID, encoding="utf-8")
+    builtins_only = plugin_set()
+    with _Threads() as started:
+        report = run_checks(builtins_only, str(manifest))
+    assert {r.check for r in report.results if r.status is Status.PASS} >= {"schema", "unique"}
+    assert started.names == []  # no deadline: nothing to abandon a built-in check at
+
+    WhereItRuns.threads = []
+    with _Threads() as started:
+        report = run_checks(plugin_set(_Plugin()), str(manifest))
+    assert [r.status for r in report.results if r.check == "where_it_runs"] == [Status.PASS]
+    assert WhereItRuns.threads == started.names  # the one thread started ran the plugin's check
+    assert WhereItRuns.threads != [threading.main_thread().name]
+
+
+def test_with_a_deadline_every_check_runs_on_a_worker_it_can_be_abandoned_on(
+    tmp_path: Path,
+) -> None:
+    from stcheck.api import RunOptions
+    from stcheck.runner import run
+
+    manifest = tmp_path / "stcheck.yaml"
+    manifest.write_text(VALID, encoding="utf-8")
+    bound = RunBound(60)
+    try:
+        with _Threads() as started:
+            report = run(
+                [str(manifest)],
+                plugin_set(),
+                RunOptions(command="validate", offline=True),
+                bound=bound,
+            )
+    finally:
+        bound.close()
+    ran = [r.check for r in report.results if r.status is not Status.SKIP]
+    assert ran and len([name for name in started.names if name.startswith("stcheck-")]) == len(
+        set(ran)
+    )
