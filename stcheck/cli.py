@@ -226,6 +226,20 @@ class ParserExit(Exception):
         self.status = ExitCode.OK if status == 0 else ExitCode.USAGE
 
 
+def _help_width() -> int:
+    """argparse's default help width: ``shutil.get_terminal_size().columns - 2``, without shutil."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return (columns or 80) - 2
+
+
 def _parser_class(writer: Writer | None) -> type[argparse.ArgumentParser]:
     """argparse's help and errors through ``writer`` (the redactor); its exit as ParserExit.
 
@@ -243,6 +257,12 @@ def _parser_class(writer: Writer | None) -> type[argparse.ArgumentParser]:
                 super()._print_message(message, file)
             else:
                 (out.err if file is sys.stderr else out.out)(message)
+
+        def _get_formatter(self) -> argparse.HelpFormatter:
+            # argparse makes a formatter for every add_argument (to check its metavar); the
+            # default width comes from shutil, whose import (bz2, lzma, fnmatch) the
+            # pre-commit hook would pay on every start. The same width, from os.
+            return self.formatter_class(prog=self.prog, width=_help_width())  # type: ignore[call-arg]
 
         def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
             if message:
