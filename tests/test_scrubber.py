@@ -144,3 +144,17 @@ def test_a_hit_against_a_big_manifest_costs_a_substring_test_not_its_decodings()
     assert scrub.mask(f"echo {SECRET[:10]} here") == f"echo {REDACTED} here"
     assert scrub.mask("owner ops59999@acme.example echoed") == "owner ops59999@acme.example echoed"
     assert time.process_time() - started < 2.0
+
+
+def test_a_field_seen_again_is_judged_against_the_values_known_now() -> None:
+    """Decodings are reused for a field that comes up again, verdicts never: a value
+    resolved after the field was first shown, or sent with a later request, withholds it."""
+    scrub = SecretScrubber()
+    field = "scope tn.stt." + base64.b64encode(SECRET[:12].encode()).decode() + ":r"
+    assert scrub.shown(field) == field
+    assert scrub.shown(field) == field  # the second sight: its decodings are kept
+    assert scrub.shown(field, sent=(SECRET,)) is None  # 6 characters of a value sent
+    assert scrub.shown(field) == field
+    scrub.add(SECRET)
+    assert scrub.shown(field) is None  # 8 characters of a value resolved since
+    assert scrub.shown(field) is None
