@@ -63,18 +63,23 @@ class Step:
 
 
 class SelectedEntries(Sequence[Entry]):
-    """The manifest's entries that ``--tenant``/``--env`` select, in manifest order.
+    """The manifest's entries that ``--tenant``/``--exclude-tenant``/``--env`` select, in order.
 
     Listed on first use, once (from any thread): ``validate`` never needs them,
     and at 10,000 tenants building them costs more than some checks.
     """
 
     def __init__(
-        self, manifest: Manifest, tenants: Sequence[str] = (), environments: Sequence[str] = ()
+        self,
+        manifest: Manifest,
+        tenants: Sequence[str] = (),
+        environments: Sequence[str] = (),
+        exclude: Sequence[str] = (),
     ) -> None:
         self._manifest = manifest
         self._tenants = tuple(tenants)
         self._environments = tuple(environments)
+        self._options = RunOptions(tenants=self._tenants, exclude_tenants=tuple(exclude))
         self._lock = threading.Lock()
         self._items: tuple[Entry, ...] | None = None
 
@@ -86,7 +91,7 @@ class SelectedEntries(Sequence[Entry]):
 
     def _select(self) -> Iterator[Entry]:
         for entry in self._manifest.entries():
-            if self._tenants and entry.tenant not in self._tenants:
+            if not self._options.selects_tenant(entry.tenant):
                 continue
             if self._environments and entry.environment not in self._environments:
                 continue
@@ -107,6 +112,7 @@ class SelectedEntries(Sequence[Entry]):
 
     def __repr__(self) -> str:
         chosen = [f"tenant={name}" for name in self._tenants]
+        chosen += [f"exclude={name}" for name in self._options.exclude_tenants]
         chosen += [f"env={name}" for name in self._environments]
         which = " ".join(chosen) if chosen else "all"
         count = "not listed yet" if self._items is None else f"{len(self._items)}"
@@ -195,7 +201,7 @@ def _manifest_plan(
     return ManifestPlan(
         manifest,
         tuple(stages),
-        SelectedEntries(manifest, options.tenants, options.environments),
+        SelectedEntries(manifest, options.tenants, options.environments, options.exclude_tenants),
         None if manifest.loaded or reported else reporter,
     )
 
