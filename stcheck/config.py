@@ -280,9 +280,35 @@ def _has_table(pyproject: str) -> bool:
             data = handle.read(MAX_BYTES + 1)
     except OSError:
         return False
-    if b"stcheck" not in data:
+    if b"stcheck" not in data or not _may_have_table(data):
         return False
     return _stcheck_table(_parse(_read(pyproject, explicit=False), pyproject)) is not None
+
+
+def _may_have_table(data: bytes) -> bool:
+    """False only when no TOML spelling of ``tool.stcheck`` is in ``data``: then no parse.
+
+    Spellings: a ``[tool.stcheck…]`` header, a dotted ``tool.stcheck`` key, or a
+    ``stcheck`` key in a ``[tool]`` table or a ``tool = {…}`` inline table. A
+    project's ``pyproject.toml`` that only names stcheck (a dependency, a
+    script) is passed over without importing tomllib.
+    """
+    import re
+
+    quote = rb"""["']?"""
+    spelled = (
+        rb"^[ \t]*\[\[?[ \t]*"
+        + quote
+        + rb"tool"
+        + quote
+        + rb"[ \t]*\.[ \t]*"
+        + quote
+        + rb"stcheck",
+        rb"\btool" + quote + rb"[ \t]*\.[ \t]*" + quote + rb"stcheck" + quote + rb"[ \t]*[.=]",
+        rb"^[ \t]*\[[ \t]*" + quote + rb"tool" + quote + rb"[ \t]*\]",
+        rb"^[ \t]*" + quote + rb"tool" + quote + rb"[ \t]*=[ \t]*\{",
+    )
+    return any(re.search(pattern, data, re.MULTILINE) for pattern in spelled)
 
 
 def _stcheck_table(document: Mapping[str, Any]) -> Any:
