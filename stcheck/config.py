@@ -234,10 +234,13 @@ def _line_of(text: str, header: str, key: str) -> int | None:
 
     current = ""
     pattern = re.compile(rf"""\s*["']?{re.escape(key)}["']?\s*=""")
+    own = f"{header}.{key}" if header else key
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if stripped.startswith("["):
             current = re.sub(r"""[\s"'\[\]]""", "", stripped.split("#", 1)[0])
+            if current == own:  # the key is a table of its own: [outputs]
+                return number
             continue
         if current == header and pattern.match(line):
             return number
@@ -251,8 +254,8 @@ def discover(start: str) -> str | None:
     current = start
     while True:
         dedicated = os.path.join(current, DEDICATED)
-        if os.path.isfile(dedicated):
-            return dedicated
+        if os.path.lexists(dedicated) and not os.path.isdir(dedicated):
+            return dedicated  # a FIFO or a link out is refused when read, not passed over
         pyproject = os.path.join(current, PYPROJECT)
         if os.path.isfile(pyproject) and _has_table(pyproject):
             return pyproject

@@ -228,3 +228,25 @@ def check_selection(
         loaded = all(manifest.loaded for manifest in manifests)
         if missing and loaded:
             raise UsageError(f"no tenant named {', '.join(missing)} in the manifest")
+    if options.exclude_tenants and options.command != "validate":
+        _check_exclusion(options, manifests)
+
+
+def _check_exclusion(options: RunOptions, manifests: Sequence[Manifest]) -> None:
+    """Refuse an online run that ``--exclude-tenant`` leaves without a tenant (fail closed).
+
+    ``validate`` checks every entry of the file whatever is excluded, so it is exempt.
+    """
+    if not all(manifest.loaded for manifest in manifests):
+        return
+    names = [
+        name
+        for manifest in manifests
+        for _, tenant in manifest.tenants()
+        if isinstance(name := tenant.get("name"), str)
+    ]
+    if names and not any(options.selects_tenant(name) for name in names):
+        raise UsageError(
+            "the excluded tenants (--exclude-tenant, exclude_tenants) are every tenant"
+            f" {'selected' if options.tenants else 'in the manifest'}: nothing would be checked"
+        )
