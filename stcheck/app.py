@@ -115,7 +115,7 @@ def run_command(
     redactor: Redactor,
 ) -> int:
     """Run ``validate``, ``check`` or ``report`` as parsed into ``args``; the exit status."""
-    _configure(args, plugins)
+    _configure(args, plugins, writer)
     paths = args.manifests or [DEFAULT_MANIFEST]
     _check_formats(args, plugins)
     try:
@@ -141,13 +141,20 @@ def run_command(
     )
 
 
-def _configure(args: argparse.Namespace, plugins: PluginSet) -> None:
-    """Fill in what the command line left unsaid from the config file (:mod:`stcheck.config`)."""
+def _configure(args: argparse.Namespace, plugins: PluginSet, writer: Writer) -> None:
+    """Fill in what the command line left unsaid from the config file (:mod:`stcheck.config`).
+
+    What the file leaves out of the run (checks, tenants) is said on stderr, ``-q`` or not:
+    the CI log is where a pull request's change to the gate must show.
+    """
     from stcheck import config
 
     found = None if args.no_config else config.load(args.config)
     formats = {name: fmt.commands for name, fmt in plugins.formats.items()}
-    config.apply(args, found, plugins.checks.keys(), formats)
+    taken = config.apply(args, found, plugins.checks.keys(), formats)
+    note = config.narrowing_note(found, taken) if found is not None else None
+    if note is not None:
+        writer.err(note)
 
 
 def _check_formats(args: argparse.Namespace, plugins: PluginSet) -> None:

@@ -423,16 +423,18 @@ def apply(
     config: Config | None,
     checks: Collection[str],
     formats: Mapping[str, Collection[str]],
-) -> None:
+) -> dict[str, Any]:
     """Fill in ``args`` (the parsed command line) from ``config`` where no option was given.
 
     ``checks`` are the check ids of this run's plugins; ``formats`` maps each
     output format to the commands it serves. A config ``select``/``skip`` id
     no plugin provides, or an output format no command has, is an error
     naming the file; a format that exists but not for this command is left out.
+    Returns the values taken from the file, by key.
     """
     command = args.command
     settings = config.settings(command) if config is not None else {}
+    taken: dict[str, Any] = {}
     if config is not None:
         for key in ("select", "skip"):
             for check_id in settings.get(key, ()):
@@ -443,20 +445,42 @@ def apply(
                         config.section_of(key, command),
                     )
         if not args.manifests and "manifests" in settings:
-            args.manifests = config.manifest_paths(settings["manifests"], command)
+            args.manifests = taken["manifests"] = config.manifest_paths(
+                settings["manifests"], command
+            )
         if not args.output and "outputs" in settings:
-            args.output = list(_config_outputs(config, settings["outputs"], command, formats))
-    for key, option in (("select", "select"), ("skip", "skip")):
-        if not getattr(args, option) and key in settings:
-            setattr(args, option, [list(settings[key])])
-    if not args.exclude_tenant:
-        args.exclude_tenant = list(settings.get("exclude_tenants", ()))
+            args.output = taken["outputs"] = list(
+                _config_outputs(config, settings["outputs"], command, formats)
+            )
+    for key in ("select", "skip"):
+        if not getattr(args, key) and key in settings:
+            taken[key] = settings[key]
+            setattr(args, key, [list(settings[key])])
+    if not args.exclude_tenant and "exclude_tenants" in settings:
+        args.exclude_tenant = list(taken.setdefault("exclude_tenants", settings["exclude_tenants"]))
     if hasattr(args, "fail_on") and args.fail_on is None:
-        args.fail_on = settings.get("fail_on", "fail")
+        args.fail_on = taken.setdefault("fail_on", settings.get("fail_on", "fail"))
     for key, default in (("timeout", 10.0), ("concurrency", 16)):
         if hasattr(args, key) and getattr(args, key) is None:
-            setattr(args, key, settings.get(key, default))
+            setattr(args, key, taken.setdefault(key, settings.get(key, default)))
     args.config_deadline = settings.get("deadline")
+    return {key: value for key, value in taken.items() if key in settings}
+
+
+def narrowing_note(config: Config, taken: Mapping[str, Any]) -> str | None:
+    """One line for stderr naming what the file left out of the run, or None.
+
+    The file is as much a pull request's to change as the manifest: a CI log
+    that says "exclude_tenants 'south-*' from .stcheck.toml" makes such a change
+    visible where the gate's verdict is read.
+    """
+    parts = [
+        f"{key} {', '.join(shown(value) for value in taken[key][:5])}"
+        + (f" and {len(taken[key]) - 5} more" if len(taken[key]) > 5 else "")
+        for key in ("select", "skip", "exclude_tenants")
+        if taken.get(key)
+    ]
+    return f"stcheck: from {config.path}: {'; '.join(parts)}\n" if parts else None
 
 
 def _config_outputs(

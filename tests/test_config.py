@@ -201,6 +201,15 @@ def test_environment_deadline_beats_the_config_deadline(monkeypatch: pytest.Monk
     assert _deadline_for("validate", None, 30.0) is None
 
 
+def test_what_the_config_leaves_out_is_said_on_stderr(repo: Path) -> None:
+    (repo / ".stcheck.toml").write_text('skip = ["unique"]\nexclude_tenants = ["rapid-*"]\n')
+    result = run_cli("validate", "-q")
+    assert result.code == 0
+    assert result.err == "stcheck: from .stcheck.toml: skip 'unique'; exclude_tenants 'rapid-*'\n"
+    quiet = run_cli("validate", "-q", "--skip", "references", "--exclude-tenant", "x")
+    assert quiet.err == ""  # the command line's own choices need no note
+
+
 # --- exclusion -------------------------------------------------------------------------------
 
 
