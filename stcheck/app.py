@@ -152,7 +152,7 @@ def _configure(args: argparse.Namespace, plugins: PluginSet, writer: Writer) -> 
     found = None if args.no_config else config.load(args.config)
     formats = {name: fmt.commands for name, fmt in plugins.formats.items()}
     taken = config.apply(args, found, plugins.checks.keys(), formats)
-    note = config.narrowing_note(found, taken) if found is not None else None
+    note = config.narrowing_note(found, taken, args.command) if found is not None else None
     if note is not None:
         writer.err(note)
 

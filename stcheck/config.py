@@ -467,18 +467,19 @@ def apply(
     return {key: value for key, value in taken.items() if key in settings}
 
 
-def narrowing_note(config: Config, taken: Mapping[str, Any]) -> str | None:
+def narrowing_note(config: Config, taken: Mapping[str, Any], command: str) -> str | None:
     """One line for stderr naming what the file left out of the run, or None.
 
     The file is as much a pull request's to change as the manifest: a CI log
     that says "exclude_tenants 'south-*' from .stcheck.toml" makes such a change
-    visible where the gate's verdict is read.
+    visible where the gate's verdict is read. (``validate`` checks excluded
+    tenants' entries all the same, so exclusions are not news there.)
     """
     parts = [
         f"{key} {', '.join(shown(value) for value in taken[key][:5])}"
         + (f" and {len(taken[key]) - 5} more" if len(taken[key]) > 5 else "")
         for key in ("select", "skip", "exclude_tenants")
-        if taken.get(key)
+        if taken.get(key) and not (key == "exclude_tenants" and command == "validate")
     ]
     return f"stcheck: from {config.path}: {'; '.join(parts)}\n" if parts else None
 
