@@ -30,8 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from stcheck.exitcodes import UsageError
 from stcheck.text import shortened, shown
@@ -109,8 +108,7 @@ def _outputs(value: object) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     """One configuration key: how its value is read and the commands it applies to."""
 
     parse: Callable[[Any], Any]
@@ -138,21 +136,39 @@ def _did_you_mean(word: str, choices: Collection[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-@dataclass(frozen=True)
 class Config:
-    """A configuration file, read and type-checked; paths are resolved on use."""
+    """A configuration file, read and type-checked; paths are resolved on use.
 
-    path: str
-    """How messages name the file (relative to the working directory when inside it)."""
-    directory: str
-    """The absolute directory of the file, as named: manifests and outputs are relative to it."""
-    root: str
-    """The real path of the repository holding the file: what it names must lie inside."""
-    table: str
-    """The table's name in messages: ``[tool.stcheck]``, or the file itself for .stcheck.toml."""
-    text: str = field(repr=False)
-    values: Mapping[str, Any] = field(default_factory=dict)
-    sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    A plain class, not a dataclass: building a dataclass costs about a
+    millisecond at import, and ``validate`` imports this module on every run.
+    """
+
+    __slots__ = ("directory", "path", "root", "sections", "table", "text", "values")
+
+    def __init__(
+        self,
+        path: str,
+        directory: str,
+        root: str,
+        table: str,
+        text: str,
+        values: Mapping[str, Any] | None = None,
+        sections: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.path = path
+        """How messages name the file (relative to the working directory)."""
+        self.directory = directory
+        """The file's absolute directory, as named: manifests and outputs are relative to it."""
+        self.root = root
+        """The real path of the repository holding the file: what it names must lie inside."""
+        self.table = table
+        """``[tool.stcheck]`` in messages, or "" for a .stcheck.toml (its top level)."""
+        self.text = text
+        self.values: Mapping[str, Any] = values or {}
+        self.sections: Mapping[str, Mapping[str, Any]] = sections or {}
+
+    def __repr__(self) -> str:
+        return f"<Config {self.path}: {dict(self.values)!r} {dict(self.sections)!r}>"
 
     def settings(self, command: str) -> dict[str, Any]:
         """The values that apply to ``command``: the top level, then its section over it."""
