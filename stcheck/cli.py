@@ -35,15 +35,16 @@ ENVIRONMENTS = ("integration", "production")
 DEFAULT_FORMAT = {"validate": "text", "check": "text", "report": "markdown"}
 
 EPILOG = """\
-exit status: 0 nothing failed; 1 a result is fail or error (also: a manifest
-that cannot be loaded, whatever the selection; nothing checked; the --deadline
-passed); 2 usage or input error (bad option, missing manifest, a --tenant no
-manifest has, an --output path that cannot be written); 3 stcheck itself
-broke, an output format crashed, or an --output file could not be written
-after the run (disk full): the previous file is then left as it was; 130
-interrupted (SIGINT), 143 terminated (SIGTERM): no --output file is left. A
-plugin that raises or calls sys.exit() is an error result (exit 1), never the
-exit status.
+exit status: 0 nothing failed; 1 a result is fail or error (with --fail-on
+warn, or warn; also: a manifest that cannot be loaded, whatever the selection;
+nothing checked; the --deadline passed); 2 usage or input error (bad option,
+missing manifest, a --tenant no manifest has, an --output path that cannot be
+written, a config file that cannot be used: see docs/config.md); 3 stcheck
+itself broke, an output format crashed, or an --output file could not be
+written after the run (disk full): the previous file is then left as it was;
+130 interrupted (SIGINT), 143 terminated (SIGTERM): no --output file is left.
+A plugin that raises or calls sys.exit() is an error result (exit 1), never
+the exit status.
 """
 
 
