@@ -342,6 +342,26 @@ class RunOptions:
 
     .. versionadded:: 0.2
     """
+    exclude_tenants: tuple[str, ...] = ()
+    """``--exclude-tenant``: shell-style globs of tenant names left out of the entries and the
+    readiness report (:meth:`selects_tenant`).
+
+    .. versionadded:: 0.3
+    """
+
+    def selects_tenant(self, name: str) -> bool:
+        """Whether the tenant ``name`` is in this run: ``--tenant`` (if any) names it and no
+        ``--exclude-tenant`` glob matches it (exclusion wins).
+
+        .. versionadded:: 0.3
+        """
+        if self.tenants and name not in self.tenants:
+            return False
+        if not self.exclude_tenants:
+            return True
+        from fnmatch import fnmatchcase
+
+        return not any(fnmatchcase(name, pattern) for pattern in self.exclude_tenants)
 
 
 @dataclass

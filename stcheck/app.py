@@ -27,6 +27,8 @@ from stcheck.runstate import RunState
 
 DEFAULT_MANIFEST = "stcheck.yaml"
 MAX_DEADLINE = 86_400.0
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_CONCURRENCY = 16
 
 
 class Writer:
@@ -66,8 +68,11 @@ def deadline_seconds(text: str) -> float:
     return value
 
 
-def _deadline_for(command: str, given: float | None) -> float | None:
-    """``--deadline``, else ``STCHECK_DEADLINE`` (a malformed value is an input error).
+def _deadline_for(
+    command: str, given: float | None, configured: float | None = None
+) -> float | None:
+    """``--deadline``, else ``STCHECK_DEADLINE`` (a malformed value is an input error), else
+    the config file's ``deadline``: the CI's own setting beats the repository's.
 
     ``validate`` has no deadline: it is offline and bounded by size.
     """
@@ -75,7 +80,7 @@ def _deadline_for(command: str, given: float | None) -> float | None:
         return given
     text = os.environ.get("STCHECK_DEADLINE", "").strip()
     if not text:
-        return None
+        return configured
     try:
         return deadline_seconds(text)
     except ValueError as exc:
@@ -88,11 +93,12 @@ def options_from(args: argparse.Namespace) -> RunOptions:
     return RunOptions(
         command=args.command,
         offline=args.command == "validate" or bool(getattr(args, "offline", False)),
-        timeout=getattr(args, "timeout", 10.0),
-        concurrency=getattr(args, "concurrency", 16),
+        timeout=getattr(args, "timeout", None) or DEFAULT_TIMEOUT,
+        concurrency=getattr(args, "concurrency", None) or DEFAULT_CONCURRENCY,
         ca_bundle=getattr(args, "ca_bundle", None),
         resolve=tuple(getattr(args, "resolve", ())),
         tenants=tuple(args.tenant),
+        exclude_tenants=tuple(getattr(args, "exclude_tenant", ())),
         environments=tuple(args.env),
         today=getattr(args, "today", None),
         allow_env=tuple(getattr(args, "allow_env", ())),
@@ -109,6 +115,7 @@ def run_command(
     redactor: Redactor,
 ) -> int:
     """Run ``validate``, ``check`` or ``report`` as parsed into ``args``; the exit status."""
+    _configure(args, plugins, writer)
     paths = args.manifests or [DEFAULT_MANIFEST]
     _check_formats(args, plugins)
     try:
@@ -120,11 +127,34 @@ def run_command(
     if _uses_network(plugins, options):
         config = _network_config(options)  # a malformed proxy is exit 2 before anything runs
         state.registry.get(type(config), lambda: config)
-    bound = RunBound(_deadline_for(options.command, getattr(args, "deadline", None)))
+    deadline = _deadline_for(
+        options.command, getattr(args, "deadline", None), getattr(args, "config_deadline", None)
+    )
+    bound = RunBound(deadline)
     report = _run(paths, plugins, options, state, writer, bound)
     if write_outputs(args, plugins, report, writer):
         return ExitCode.INTERNAL  # the verdict exists but did not reach every output asked for
-    return exit_status(report, strict=bool(getattr(args, "strict", False)))
+    return exit_status(
+        report,
+        strict=bool(getattr(args, "strict", False)),
+        fail_on=getattr(args, "fail_on", None) or "fail",
+    )
+
+
+def _configure(args: argparse.Namespace, plugins: PluginSet, writer: Writer) -> None:
+    """Fill in what the command line left unsaid from the config file (:mod:`stcheck.config`).
+
+    What the file leaves out of the run (checks, tenants) is said on stderr, ``-q`` or not:
+    the CI log is where a pull request's change to the gate must show.
+    """
+    from stcheck import config
+
+    found = None if args.no_config else config.load(args.config)
+    formats = {name: fmt.commands for name, fmt in plugins.formats.items()}
+    taken = config.apply(args, found, plugins.checks.keys(), formats)
+    note = config.narrowing_note(found, taken, args.command) if found is not None else None
+    if note is not None:
+        writer.err(note)
 
 
 def _check_formats(args: argparse.Namespace, plugins: PluginSet) -> None:
@@ -210,14 +240,16 @@ def _stdout_text(
     return _render(plugins, args.format, report, writer)
 
 
-def exit_status(report: RunReport, *, strict: bool = False) -> ExitCode:
-    """1 when a result failed; in ``report``, only when ``strict`` and a tenant is not ready.
+def exit_status(report: RunReport, *, strict: bool = False, fail_on: str = "fail") -> ExitCode:
+    """1 when a result failed (with ``fail_on="warn"``, also when one warns); in ``report``,
+    only when ``strict`` and a tenant is not ready.
 
     A report still fails when a manifest did not load, nothing was checked or
     time ran out: then it informs of nothing, and a gate fails closed.
     """
     if report.command != "report":
-        return ExitCode.FAILURES if report.failed else ExitCode.OK
+        warned = fail_on == "warn" and report.summary["warn"] > 0
+        return ExitCode.FAILURES if report.failed or warned else ExitCode.OK
     if report.unloaded or any(result.reason in RUN_FAILURES for result in report.results):
         return ExitCode.FAILURES
     from stcheck.readiness import any_not_ready

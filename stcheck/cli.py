@@ -35,15 +35,16 @@ ENVIRONMENTS = ("integration", "production")
 DEFAULT_FORMAT = {"validate": "text", "check": "text", "report": "markdown"}
 
 EPILOG = """\
-exit status: 0 nothing failed; 1 a result is fail or error (also: a manifest
-that cannot be loaded, whatever the selection; nothing checked; the --deadline
-passed); 2 usage or input error (bad option, missing manifest, a --tenant no
-manifest has, an --output path that cannot be written); 3 stcheck itself
-broke, an output format crashed, or an --output file could not be written
-after the run (disk full): the previous file is then left as it was; 130
-interrupted (SIGINT), 143 terminated (SIGTERM): no --output file is left. A
-plugin that raises or calls sys.exit() is an error result (exit 1), never the
-exit status.
+exit status: 0 nothing failed; 1 a result is fail or error (with --fail-on
+warn, or warn; also: a manifest that cannot be loaded, whatever the selection;
+nothing checked; the --deadline passed); 2 usage or input error (bad option,
+missing manifest, a --tenant no manifest has, an --output path that cannot be
+written, a config file that cannot be used: see docs/config.md); 3 stcheck
+itself broke, an output format crashed, or an --output file could not be
+written after the run (disk full): the previous file is then left as it was;
+130 interrupted (SIGINT), 143 terminated (SIGTERM): no --output file is left.
+A plugin that raises or calls sys.exit() is an error result (exit 1), never
+the exit status.
 """
 
 
@@ -110,6 +111,14 @@ def _common(parser: argparse.ArgumentParser, command: str, plugins: PluginSet) -
         help="only this tenant (repeatable)",
     )
     selection.add_argument(
+        "--exclude-tenant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="leave out tenants matching NAME, a shell-style glob such as 'acme-*' (repeatable):"
+        " no online checks, no readiness; validate still checks their entries in the file",
+    )
+    selection.add_argument(
         "--env",
         action="append",
         default=[],
@@ -122,7 +131,7 @@ def _common(parser: argparse.ArgumentParser, command: str, plugins: PluginSet) -
         action="append",
         default=[],
         metavar="ID[,ID]",
-        help="run only these checks (see `stcheck plugins`)",
+        help="run only these checks (see `stcheck plugins`); replaces the config's select",
     )
     selection.add_argument(
         "--skip",
@@ -130,8 +139,24 @@ def _common(parser: argparse.ArgumentParser, command: str, plugins: PluginSet) -
         action="append",
         default=[],
         metavar="ID[,ID]",
-        help="do not run these checks",
+        help="do not run these checks; replaces the config's skip",
     )
+    if command in ("validate", "check"):
+        selection.add_argument(
+            "--fail-on",
+            choices=("fail", "warn"),
+            default=None,
+            help="warn: exit 1 also when a warn result remains (default: fail, or the"
+            " config's fail_on)",
+        )
+    config = parser.add_argument_group("configuration").add_mutually_exclusive_group()
+    config.add_argument(
+        "--config",
+        metavar="PATH",
+        help="read options from this file (.stcheck.toml, or a pyproject.toml with"
+        " [tool.stcheck]) instead of the one found from the working directory upward",
+    )
+    config.add_argument("--no-config", action="store_true", help="read no configuration file")
     output = parser.add_argument_group("output")
     output.add_argument(
         "--format",
@@ -147,7 +172,8 @@ def _common(parser: argparse.ArgumentParser, command: str, plugins: PluginSet) -
         metavar="FORMAT=PATH",
         help="also write FORMAT to PATH (repeatable), e.g. junit=report.xml. PATH is"
         " deleted before the checks run, so an interrupted run leaves no stale file, and"
-        " written whole (a temporary file renamed into place) when they are done",
+        " written whole (a temporary file renamed into place) when they are done; the file"
+        " $GITHUB_STEP_SUMMARY names is appended to instead. Replaces the config's outputs",
     )
     output.add_argument(
         "-q",
@@ -175,7 +201,7 @@ def _network(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--timeout",
         type=_positive_float,
-        default=10.0,
+        default=None,
         metavar="SECONDS",
         help="wall-clock limit per request: connect, TLS, headers and body (default: 10)",
     )
@@ -186,12 +212,12 @@ def _network(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="wall-clock limit for the whole run: checks not finished by then are errors"
         " (deadline_exceeded), abandoned, and the run exits 1 (default: STCHECK_DEADLINE,"
-        " else none)",
+        " else the config's deadline, else none)",
     )
     group.add_argument(
         "--concurrency",
         type=_concurrency,
-        default=16,
+        default=None,
         metavar="N",
         help="entries checked at once (default: 16)",
     )
@@ -377,9 +403,12 @@ def _manifest_candidates(argv: Sequence[str]) -> list[str]:
     Plugins are discovered before the command line can be parsed (they add
     options), so this is how the directories of the manifests to be checked
     are kept out of plugin discovery. The default manifest lives in the working
-    directory, which is excluded anyway.
+    directory, which is excluded anyway, as is its repository, which holds a
+    discovered config file and everything it names; a ``--config`` file is a
+    candidate like a manifest (its repository holds what it names).
     """
-    return [arg for arg in argv if not arg.startswith("-") and os.path.isfile(arg)]
+    named = [arg.split("=", 1)[1] for arg in argv if arg.startswith("--config=")]
+    return [arg for arg in [*argv, *named] if not arg.startswith("-") and os.path.isfile(arg)]
 
 
 def main(

@@ -13,6 +13,12 @@ Two failures this module exists for:
   results as current. Now every target is deleted before any check runs, so
   an interrupted run leaves no file — which the upload reports as missing.
 
+One exception to both, GitHub's convention for the job summary: when the
+path is the value of ``GITHUB_STEP_SUMMARY`` (the same file, however it is
+named), the file is shared by every step of the job, so it is neither deleted
+before the run nor replaced after it — the output is appended to it, after a
+blank line when the file already holds something.
+
 Only regular files are handled so: a target that is a device, a pipe or a
 socket (``/dev/stdout``, bash's ``>(jq .)``, ``/dev/null``) is neither deleted
 nor replaced — stcheck may run as root, and must never delete ``/dev/null`` —
@@ -58,6 +64,9 @@ def prepare(targets: Iterable[tuple[str, str]], manifests: Sequence[str]) -> Non
             raise OutputSetupError(f"{label}: is a directory, not a file")
         if status is not None and (status.st_dev, status.st_ino) in inputs:
             raise OutputSetupError(f"{label}: is one of the manifests; it would be overwritten")
+        if is_step_summary(path):
+            _check_appendable(label, path)
+            continue
         if status is not None and not stat.S_ISREG(status.st_mode):
             continue  # a device or a pipe: written to as it is, after the run
         target = os.path.realpath(path)
@@ -89,6 +98,9 @@ def write(path: str, text: str) -> None:
     holds what it held before, and the temporary file is gone. A device or a
     pipe is written to directly.
     """
+    if is_step_summary(path):
+        _append(path, text)
+        return
     status = _stat(path)
     if status is not None and not stat.S_ISREG(status.st_mode):
         try:
@@ -126,9 +138,41 @@ def discard(paths: Iterable[str]) -> None:
     """Delete files this run wrote (a run stopped by a signal leaves none); devices are left."""
     for path in paths:
         status = _stat(path)
+        if is_step_summary(path):
+            continue  # shared with the job's other steps: what they wrote stays
         if status is not None and stat.S_ISREG(status.st_mode):
             with contextlib.suppress(OSError):
                 os.unlink(os.path.realpath(path))
+
+
+def is_step_summary(path: str) -> bool:
+    """Whether ``path`` is GitHub Actions' job summary file (``GITHUB_STEP_SUMMARY``)."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY", "")
+    if not summary:
+        return False
+    if os.path.abspath(path) == os.path.abspath(summary):
+        return True
+    mine, theirs = _identity(path), _identity(summary)
+    return mine is not None and mine == theirs
+
+
+def _check_appendable(label: str, path: str) -> None:
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise OutputSetupError(f"{label}: cannot append there ({_why(exc)})") from None
+
+
+def _append(path: str, text: str) -> None:
+    """Append ``text`` (after a blank line if the file is not empty) in one write."""
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            if handle.tell() > 0:
+                text = "\n" + text
+            handle.write(text if text.endswith("\n") else text + "\n")
+    except OSError as exc:
+        raise OutputWriteError(f"cannot append to {path} ({_why(exc)})") from None
 
 
 def _stat(path: str) -> os.stat_result | None:

@@ -63,18 +63,23 @@ class Step:
 
 
 class SelectedEntries(Sequence[Entry]):
-    """The manifest's entries that ``--tenant``/``--env`` select, in manifest order.
+    """The manifest's entries that ``--tenant``/``--exclude-tenant``/``--env`` select, in order.
 
     Listed on first use, once (from any thread): ``validate`` never needs them,
     and at 10,000 tenants building them costs more than some checks.
     """
 
     def __init__(
-        self, manifest: Manifest, tenants: Sequence[str] = (), environments: Sequence[str] = ()
+        self,
+        manifest: Manifest,
+        tenants: Sequence[str] = (),
+        environments: Sequence[str] = (),
+        exclude: Sequence[str] = (),
     ) -> None:
         self._manifest = manifest
         self._tenants = tuple(tenants)
         self._environments = tuple(environments)
+        self._options = RunOptions(tenants=self._tenants, exclude_tenants=tuple(exclude))
         self._lock = threading.Lock()
         self._items: tuple[Entry, ...] | None = None
 
@@ -86,7 +91,7 @@ class SelectedEntries(Sequence[Entry]):
 
     def _select(self) -> Iterator[Entry]:
         for entry in self._manifest.entries():
-            if self._tenants and entry.tenant not in self._tenants:
+            if not self._options.selects_tenant(entry.tenant):
                 continue
             if self._environments and entry.environment not in self._environments:
                 continue
@@ -107,6 +112,7 @@ class SelectedEntries(Sequence[Entry]):
 
     def __repr__(self) -> str:
         chosen = [f"tenant={name}" for name in self._tenants]
+        chosen += [f"exclude={name}" for name in self._options.exclude_tenants]
         chosen += [f"env={name}" for name in self._environments]
         which = " ".join(chosen) if chosen else "all"
         count = "not listed yet" if self._items is None else f"{len(self._items)}"
@@ -195,7 +201,7 @@ def _manifest_plan(
     return ManifestPlan(
         manifest,
         tuple(stages),
-        SelectedEntries(manifest, options.tenants, options.environments),
+        SelectedEntries(manifest, options.tenants, options.environments, options.exclude_tenants),
         None if manifest.loaded or reported else reporter,
     )
 
@@ -222,3 +228,25 @@ def check_selection(
         loaded = all(manifest.loaded for manifest in manifests)
         if missing and loaded:
             raise UsageError(f"no tenant named {', '.join(missing)} in the manifest")
+    if options.exclude_tenants and options.command != "validate":
+        _check_exclusion(options, manifests)
+
+
+def _check_exclusion(options: RunOptions, manifests: Sequence[Manifest]) -> None:
+    """Refuse an online run that ``--exclude-tenant`` leaves without a tenant (fail closed).
+
+    ``validate`` checks every entry of the file whatever is excluded, so it is exempt.
+    """
+    if not all(manifest.loaded for manifest in manifests):
+        return
+    names = [
+        name
+        for manifest in manifests
+        for _, tenant in manifest.tenants()
+        if isinstance(name := tenant.get("name"), str)
+    ]
+    if names and not any(options.selects_tenant(name) for name in names):
+        raise UsageError(
+            "the excluded tenants (--exclude-tenant, exclude_tenants) are every tenant"
+            f" {'selected' if options.tenants else 'in the manifest'}: nothing would be checked"
+        )

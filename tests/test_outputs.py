@@ -172,3 +172,40 @@ def test_a_device_is_written_to_and_never_deleted(tmp_path: Path, device: str) -
     manifest.write_text(VALID, encoding="utf-8")
     assert run_cli("validate", str(manifest), "-q", "--output", f"json={device}").code == 0
     assert stat.S_ISCHR(Path(device).stat().st_mode)
+
+
+def test_the_step_summary_is_appended_to_by_two_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GitHub's job summary is shared by the job's steps: neither deleted nor replaced."""
+    manifest = tmp_path / "stcheck.yaml"
+    manifest.write_text(VALID, encoding="utf-8")
+    summary = tmp_path / "step_summary.md"
+    summary.write_text("## an earlier step\n", encoding="utf-8")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    first = run_cli("validate", str(manifest), "-q", "--output", f"markdown={summary}")
+    assert first.code == 0, first
+    after_one = summary.read_text(encoding="utf-8")
+    assert after_one.startswith("## an earlier step\n\n")
+    second = run_cli("validate", str(manifest), "-q", "--output", f"markdown={summary}")
+    assert second.code == 0, second
+    after_two = summary.read_text(encoding="utf-8")
+    run_text = after_one.removeprefix("## an earlier step\n\n")
+    assert after_two.startswith(after_one + "\n")
+    appended = after_two.removeprefix(after_one + "\n")
+    assert appended.splitlines()[0] == run_text.splitlines()[0]
+    assert len(appended.splitlines()) == len(run_text.splitlines())
+
+
+def test_another_markdown_file_is_still_replaced_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifest = tmp_path / "stcheck.yaml"
+    manifest.write_text(VALID, encoding="utf-8")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "step_summary.md"))
+    other = tmp_path / "report.md"
+    for _ in range(2):
+        assert run_cli("validate", str(manifest), "-q", "--output", f"markdown={other}").code == 0
+    text = other.read_text(encoding="utf-8")
+    fresh = run_cli("validate", str(manifest), "--format", "markdown").out
+    assert len(text.splitlines()) == len(fresh.splitlines())  # one run's text, not two

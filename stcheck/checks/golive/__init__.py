@@ -69,13 +69,12 @@ class GoLiveCheck(Check):
 
         today = today_of(ctx.options)
         evidence = Evidence(ctx.results, ctx.options)
-        selected = set(ctx.options.tenants)
         sink = ctx.run.readiness
         results: list[Result] = []
         entries = {entry.pointer: entry for entry in ctx.manifest.entries()}
         for position, tenant in ctx.manifest.tenants():
             name = tenant.get("name")
-            if not isinstance(name, str) or (selected and name not in selected):
+            if not isinstance(name, str) or not ctx.options.selects_tenant(name):
                 continue
             readiness = assess(ctx, position, tenant, entries, evidence, today)
             sink.append(readiness)
