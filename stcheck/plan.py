@@ -171,16 +171,26 @@ def build_plan(
 ) -> Plan:
     """The plan of a run; :class:`UsageError` for an unknown check id or tenant name."""
     check_selection(options, checks, manifests)
-    steps = tuple(Step(check, not_run_reason(check, options)) for check in checks.values())
-    reporter = next((c.id for c in checks.values() if c.reports_load_problems), RUN_CHECK)
+    steps = plan_steps(checks, options)
+    reporter = load_reporter(checks)
     return Plan(
         options=options,
         checks=steps,
-        manifests=tuple(_manifest_plan(m, steps, options, reporter) for m in manifests),
+        manifests=tuple(plan_manifest(m, steps, options, reporter) for m in manifests),
     )
 
 
-def _manifest_plan(
+def plan_steps(checks: Mapping[str, Check], options: RunOptions) -> tuple[Step, ...]:
+    """Every check (plugin order) with the reason it runs nowhere in this run, or None."""
+    return tuple(Step(check, not_run_reason(check, options)) for check in checks.values())
+
+
+def load_reporter(checks: Mapping[str, Check]) -> str:
+    """The id under which a manifest's loading failures are reported when no check does."""
+    return next((c.id for c in checks.values() if c.reports_load_problems), RUN_CHECK)
+
+
+def plan_manifest(
     manifest: Manifest, steps: Iterable[Step], options: RunOptions, reporter: str
 ) -> ManifestPlan:
     stages: list[tuple[Stage, tuple[Step, ...]]] = []
@@ -196,7 +206,7 @@ def _manifest_plan(
         manifest,
         tuple(stages),
         SelectedEntries(manifest, options.tenants, options.environments),
-        None if manifest.loaded or reported else reporter,
+        None if not manifest.blocked or reported else reporter,
     )
 
 
