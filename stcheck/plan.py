@@ -1,8 +1,9 @@
 """The plan of a run: per manifest and stage, each check and why it will not run; the entries.
 
 Built by :func:`build_plan` from the loaded manifests, the plugins' checks and
-the :class:`~stcheck.api.RunOptions` before any check runs, frozen, then
-executed by :mod:`stcheck.runner`. What a check needs from the core is a
+the :class:`~stcheck.api.RunOptions`, frozen, then executed by
+:mod:`stcheck.runner` — which plans each manifest (:func:`plan_manifest`) as
+it loads it, so a run holds one manifest at a time. What a check needs from the core is a
 property of the check (:class:`~stcheck.api.Check`): its ``stage`` and
 ``order``, ``network`` (not run offline), ``commands`` (run by default only
 there) and ``reports_load_problems`` (runs on a manifest that did not load) —
@@ -217,15 +218,20 @@ def _on(manifest: Manifest, step: Step) -> Step:
     return step
 
 
-def check_selection(
-    options: RunOptions, checks: Mapping[str, Check], manifests: Sequence[Manifest]
-) -> None:
-    """Refuse (:class:`UsageError`) check ids no plugin provides and tenants no manifest has."""
+def check_ids(options: RunOptions, checks: Mapping[str, Check]) -> None:
+    """Refuse (:class:`UsageError`) check ids in ``--select``/``--skip`` no plugin provides."""
     unknown = (set(options.select or ()) | options.skip) - set(checks)
     if unknown:
         raise UsageError(
             f"unknown check id {', '.join(sorted(unknown))} (known: {', '.join(sorted(checks))})"
         )
+
+
+def check_selection(
+    options: RunOptions, checks: Mapping[str, Check], manifests: Sequence[Manifest]
+) -> None:
+    """Refuse (:class:`UsageError`) check ids no plugin provides and tenants no manifest has."""
+    check_ids(options, checks)
     if options.tenants:
         names = {tenant.get("name") for manifest in manifests for _, tenant in manifest.tenants()}
         missing = [name for name in options.tenants if name not in names]

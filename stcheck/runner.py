@@ -25,7 +25,6 @@ import dataclasses
 import functools
 import os
 import re
-import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from stcheck import __version__
 from stcheck.api import Check, CheckContext, RunOptions, Stage
 from stcheck.boundary import Boundary, describe
 from stcheck.bounded import RunBound, call_bounded, map_bounded
-from stcheck.confine import FileRefused, confined_manifest, special_area
+from stcheck.confine import FileRefused, confined_manifest, special_area, type_name
 from stcheck.exitcodes import UsageError
 from stcheck.fleet import FleetIndex
 from stcheck.manifest import Entry, Manifest, include, load_manifest
@@ -46,7 +45,7 @@ from stcheck.plan import (
     Plan,
     Step,
     build_plan,
-    check_selection,
+    check_ids,
     load_reporter,
     plan_manifest,
     plan_steps,
@@ -236,7 +235,7 @@ def run(
     started = time.perf_counter()
     for path in paths:
         _check_path(path)
-    check_selection(options, plugins.checks, ())
+    check_ids(options, plugins.checks)
     if options.tenants:
         _check_tenants(paths, options)
     state = state if state is not None else RunState()
@@ -290,8 +289,9 @@ def _check_path(path: str) -> None:
         raise UsageError(f"{path}: {exc.message}") from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the manifest ({exc.strerror})") from None
-    if not stat.S_ISREG(mode):
-        raise UsageError(f"{path}: not a regular file; refused")
+    kind = type_name(mode)
+    if kind is not None:
+        raise UsageError(f"{path}: the manifest is not a regular file ({kind})")
 
 
 def _units(paths: Sequence[str], state: RunState) -> Iterator[Manifest]:
