@@ -251,7 +251,9 @@ def run(
             manifest_plan = plan_manifest(manifest, steps, options, reporter)
             planned.append(manifest_plan)
             _teach_redactor(state.redactor, [manifest])
-            results.extend(_execute_one(options, steps, manifest_plan, plugins, state, progress, bound))
+            results.extend(
+                _execute_one(options, steps, manifest_plan, plugins, state, progress, bound)
+            )
         completed = not bound.cut_short
     finally:
         state.registry.close(wait=completed)
@@ -368,7 +370,9 @@ def execute(
     try:
         for manifest_plan in plan.manifests:
             results.extend(
-                _execute_one(plan.options, plan.checks, manifest_plan, plugins, state, progress, bound)
+                _execute_one(
+                    plan.options, plan.checks, manifest_plan, plugins, state, progress, bound
+                )
             )
         completed = not bound.cut_short
     finally:

@@ -218,9 +218,7 @@ class _Cross:
             return None
         return cls(fleet, fleet.app(name))
 
-    def tenant(
-        self, scan: _Scan, index: int, this: _Tenant, name: Any, environments: Any
-    ) -> None:
+    def tenant(self, scan: _Scan, index: int, this: _Tenant, name: Any, environments: Any) -> None:
         location = scan.ctx.locate(this.pointer)
         file_number = self.fleet.file_number(location.file)
         seen = (self.unit, file_number, location.line, this.label)
