@@ -201,8 +201,8 @@ class _Scan:
 class _Cross:
     """The cross-manifest pass: this manifest's tenants against the run's index, by app.
 
-    Only what is first written in this manifest enters the index (a repeat inside
-    it is the rules' above to report), at the line of its tenant.
+    What is written again inside this manifest is the rules' above to report;
+    a finding names the first occurrence by its file and its tenant's line.
     """
 
     def __init__(self, fleet: FleetIndex, app: AppIndex) -> None:
@@ -218,16 +218,21 @@ class _Cross:
             return None
         return cls(fleet, fleet.app(name))
 
+    def earlier(self, first: int) -> bool:
+        """Whether tenant number ``first`` is from a manifest checked before this one."""
+        return self.app.units[first] != self.unit
+
     def tenant(self, scan: _Scan, index: int, this: _Tenant, name: Any, environments: Any) -> None:
         location = scan.ctx.locate(this.pointer)
-        file_number = self.fleet.file_number(location.file)
-        seen = (self.unit, file_number, location.line, this.label)
+        number = self.app.add_tenant(
+            self.unit, self.fleet.file_number(location.file), location.line, this.label
+        )
         if isinstance(name, str):
-            first = self.app.names.setdefault(name, seen)
-            if first[0] != self.unit and scan.listing.room():
+            first = self.app.names.setdefault(name, number)
+            if self.earlier(first) and scan.listing.room():
                 scan.fail(
                     f"tenant name {shown(name)} is used twice"
-                    f" (first in {self.fleet.where(first[1], first[2])})",
+                    f" (first in {self.fleet.where(self.app, first)})",
                     "duplicate_tenant",
                     child(this.pointer, "name"),
                     name,
@@ -236,8 +241,8 @@ class _Cross:
             return
         for env_name, env in environments.items():
             if isinstance(env, dict):
-                self.tenant_id(scan, index, this, env_name, env, seen)
-                self.clients(scan, index, this, env_name, env, seen)
+                self.tenant_id(scan, index, this, env_name, env, number)
+                self.clients(scan, index, this, env_name, env, number)
 
     def tenant_id(
         self,
@@ -246,16 +251,17 @@ class _Cross:
         this: _Tenant,
         env_name: str,
         env: dict[str, Any],
-        seen: tuple[int, int, int | None, str],
+        number: int,
     ) -> None:
         tenant_id = parse_tenant_id(env.get("tenant_id"))
         if tenant_id is None:
             return
-        first = self.app.tenant_ids.setdefault((env_name, tenant_id), seen)
-        if first[0] != self.unit and scan.listing.room():
+        first = self.app.tenant_ids.setdefault(self.app.tenant_id_key(env_name, tenant_id), number)
+        if self.earlier(first) and scan.listing.room():
             scan.fail(
                 f"{clipped(env_name)} tenant ID {tenant_id} of {shown(this.label)} is already"
-                f" used by {shown(first[3])} (in {self.fleet.where(first[1], first[2])})",
+                f" used by {shown(self.app.labels[first])}"
+                f" (in {self.fleet.where(self.app, first)})",
                 "duplicate_tenant_id",
                 _field(index, env_name, "tenant_id"),
                 this.label,
@@ -269,7 +275,7 @@ class _Cross:
         this: _Tenant,
         env_name: str,
         env: dict[str, Any],
-        seen: tuple[int, int, int | None, str],
+        number: int,
     ) -> None:
         group = env.get("enterprise_group")
         group = group if isinstance(group, str) else None
@@ -277,12 +283,18 @@ class _Cross:
             ref = env.get(field)
             if not isinstance(ref, str):
                 continue
-            first = self.app.clients.setdefault((env_name, field, ref), (*seen, group))
-            shared = first[3] != this.label and not (group and first[4] == group)
-            if first[0] != self.unit and shared and scan.listing.room():
+            key = hash((env_name, field, ref))
+            first = self.app.clients.setdefault(key, number)
+            if first == number and group:
+                self.app.groups[key] = group
+            if not self.earlier(first):
+                continue
+            owner = self.app.labels[first]
+            shared = owner != this.label and not (group and self.app.groups.get(key) == group)
+            if shared and scan.listing.room():
                 scan.fail(
                     f"{shown(this.label)} {clipped(env_name)} {field} references the same"
-                    f" credential as {shown(first[3])} (in {self.fleet.where(first[1], first[2])});"
+                    f" credential as {shown(owner)} (in {self.fleet.where(self.app, first)});"
                     " declare the same enterprise_group on both if they share an"
                     " Enterprise Hub pair",
                     "shared_client_reference",

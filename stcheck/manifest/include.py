@@ -327,12 +327,15 @@ def _batches(
 ) -> Iterator[TenantBatch]:
     batch: TenantBatch | None = None
     for shown, real in files:
-        loaded = load_tenant_file(shown, real)
-        if batch is not None and batch.size and batch.size + len(loaded.text) > BATCH_BYTES:
-            yield batch
+        try:
+            size = os.stat(real).st_size
+        except OSError:
+            size = 0
+        if batch is not None and batch.size + size > BATCH_BYTES:
+            yield batch  # checked and released before the next file is read
             batch = None
         if batch is None:
             batch = TenantBatch(root_path, directory, app)
-        batch.add(loaded)
+        batch.add(load_tenant_file(shown, real))
     if batch is not None:
         yield batch
