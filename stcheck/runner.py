@@ -271,8 +271,21 @@ def run(
         duration=time.perf_counter() - started,
         check_docs={check_id: check.summary() for check_id, check in plugins.checks.items()},
         readiness=tuple(state.readiness),
-        unloaded=tuple(m.path for m in manifests if not m.loaded),
+        unloaded=_unloaded(manifests),
     )
+
+
+def _unloaded(manifests: Sequence[Manifest]) -> tuple[str, ...]:
+    """The files that could not be loaded: manifests, included files, roots whose include
+    failed (``report`` fails on them too: it would inform of less than the fleet)."""
+    found: dict[str, None] = {}
+    for manifest in manifests:
+        if not manifest.loaded:
+            found[manifest.path] = None
+        for problem in manifest.problems:
+            if problem.fatal and problem.file is not None:
+                found[problem.file] = None
+    return tuple(found)
 
 
 def _check_path(path: str) -> None:

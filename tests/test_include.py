@@ -284,3 +284,12 @@ def test_the_tenants_schema_is_derived_from_the_manifest_schema() -> None:
     assert tenants_validator.is_valid([{"name": "a", "environments": {"integration": {
         "tenant_id": 1, "client_id": "env:A", "client_secret": "env:B"}}}])  # fmt: skip
     assert not tenants_validator.is_valid({"name": "a"})
+
+
+def test_the_readiness_report_fails_when_an_include_failed(tmp_path: Path) -> None:
+    root = layout(
+        tmp_path,
+        {"tenants/a.stcheck.yaml": tenant("alpha", 101), "tenants/b.stcheck.yaml": "x: [\n"},
+    )
+    done = run_cli("report", "--offline", "--format", "json", str(root))
+    assert done.code == 1, done.out + done.err
