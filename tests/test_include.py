@@ -293,3 +293,25 @@ def test_the_readiness_report_fails_when_an_include_failed(tmp_path: Path) -> No
     )
     done = run_cli("report", "--offline", "--format", "json", str(root))
     assert done.code == 1, done.out + done.err
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "junit", "markdown"])
+def test_a_secret_written_into_an_included_file_is_located_and_never_shown(
+    tmp_path: Path, fmt: str
+) -> None:
+    from tests.conftest import CANARY_SECRET
+
+    leaked = tenant("beta", 201).replace("env:BETA_SECRET", CANARY_SECRET)
+    root = layout(
+        tmp_path,
+        {"tenants/a.stcheck.yaml": tenant("alpha", 101), "tenants/b.stcheck.yaml": leaked},
+    )
+    done = run_cli("validate", "--format", fmt, str(root))
+    assert done.code == 1
+    assert CANARY_SECRET not in done.out + done.err
+    if fmt == "json":
+        found = [r for r in json.loads(done.out)["results"] if r["reason"] == "leaked_secret"]
+        assert [
+            (os.path.basename(r["location"]["file"]), r["location"]["line"]) for r in found
+        ] == [("b.stcheck.yaml", 6)]
+        assert found[0]["location"]["pointer"] == "/0/environments/production/client_secret"
