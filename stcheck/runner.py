@@ -239,7 +239,7 @@ def run(
     if options.tenants:
         _check_tenants(paths, options)
     state = state if state is not None else RunState()
-    if len(paths) > 1:
+    if len({os.path.realpath(path) for path in paths}) > 1:
         state.fleet = FleetIndex()
     steps = plan_steps(plugins.checks, options)
     reporter = load_reporter(plugins.checks)
@@ -312,12 +312,27 @@ def _check_path(path: str) -> None:
 def _units(paths: Sequence[str], state: RunState) -> Iterator[Manifest]:
     """Each manifest, then the batches of tenant files it includes, loaded when reached.
 
-    The caller checks and releases each before asking for the next.
+    The caller checks and releases each before asking for the next. A file is
+    checked once per run: a manifest named twice, or a tenant file two roots of
+    one app include, is checked the first time only (else it would repeat its
+    own tenants).
     """
+    roots: set[str] = set()
+    included_by_app: set[tuple[str, object]] = set()
     for path in paths:
+        real = os.path.realpath(path)
+        if real in roots:
+            continue
+        roots.add(real)
         (root,) = load_all([path])
         included = include.expand(root) if root.loaded else include.Included()
         root.problems.extend(included.problems)
+        app = root.app.get("name")
+        fresh = [
+            (shown, real) for shown, real in included.files if (real, app) not in included_by_app
+        ]
+        included_by_app.update((real, app) for _, real in fresh)
+        included.files = fresh
         if included.files and state.fleet is None:
             state.fleet = FleetIndex()
         later = include.batches(root, included)  # takes what it needs of the root now

@@ -127,3 +127,17 @@ def test_a_second_root_on_the_command_line_is_compared_with_included_files(
     (fail,) = unique_fails(root, other)
     assert fail["location"]["file"] == str(other)
     assert f"first in {included} line 1" in fail["message"]
+
+
+def test_a_file_named_twice_or_included_by_two_roots_is_checked_once(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    one = manifest(tmp_path / "one.stcheck.yaml", ("north", 101, "NORTH"))
+    assert unique_fails(one, one) == []
+    shared = tmp_path / "shared/a.stcheck.yaml"
+    write(shared, tenants(("alpha", 101, "A"), indent=""))
+    root = MANIFEST.format(app="acme", tenants="").replace("tenants:\n", "")
+    east = write(tmp_path / "east.stcheck.yaml", root + "include: [shared/*.stcheck.yaml]\n")
+    west = write(tmp_path / "west.stcheck.yaml", root + "include: ['shared/a.stcheck.yaml']\n")
+    done = run_cli("validate", "--format", "json", str(east), str(west))
+    assert done.code == 0, done.out
+    assert json.loads(done.out)["manifests"] == [str(east), str(shared), str(west)]
