@@ -315,3 +315,11 @@ def test_a_secret_written_into_an_included_file_is_located_and_never_shown(
             (os.path.basename(r["location"]["file"]), r["location"]["line"]) for r in found
         ] == [("b.stcheck.yaml", 6)]
         assert found[0]["location"]["pointer"] == "/0/environments/production/client_secret"
+
+
+def test_the_example_fleet_validates() -> None:
+    root = Path(__file__).resolve().parent.parent / "examples" / "fleet" / "stcheck.yaml"
+    code, results = validate(root)
+    assert code == 0, failures(results)
+    files = {os.path.basename(r["location"]["file"]) for r in results if r.get("location")}
+    assert {"north-electric.stcheck.yaml", "stcheck.yaml"} <= files
