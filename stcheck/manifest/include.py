@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import glob
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +63,7 @@ class Included:
 
     files: list[tuple[str, str]] = field(default_factory=list)  # (shown path, real path)
     problems: list[LoadProblem] = field(default_factory=list)
+    sizes: dict[str, int] = field(default_factory=dict)  # real path → bytes, as listed
 
 
 def expand(root: Manifest) -> Included:
@@ -75,6 +77,7 @@ def expand(root: Manifest) -> Included:
     own = os.path.realpath(root.path)
     seen: set[str] = set()
     total = 0
+    directories: dict[str, str] = {}
     for index, pattern in items:
         pointer = jsonpointer.join(("include", index))
 
@@ -94,14 +97,14 @@ def expand(root: Manifest) -> Included:
         for relative in _matches(base, pattern):
             shown = os.path.join(os.path.dirname(root.path), relative)
             try:
-                real = confined_path(repo, base, relative, relative)
+                real, info = _confined(repo, base, relative, directories)
             except FileRefused as exc:
                 refuse("include_refused", f"include {pattern!r}: {exc.message}")
                 continue
             matched += 1
             if real == own or real in seen:
                 continue
-            if os.path.isdir(real):
+            if info is not None and stat.S_ISDIR(info.st_mode):
                 continue  # 'tenants/*' matches folders too: only files are included
             if len(found.files) >= MAX_INCLUDED_FILES:
                 refuse(
@@ -110,10 +113,7 @@ def expand(root: Manifest) -> Included:
                     " the rest are not read",
                 )
                 return found
-            try:
-                size = os.stat(real).st_size
-            except OSError:
-                size = 0
+            size = info.st_size if info is not None else 0
             total += size
             if total > MAX_INCLUDED_BYTES:
                 refuse(
@@ -124,12 +124,47 @@ def expand(root: Manifest) -> Included:
                 return found
             seen.add(real)
             found.files.append((shown, real))
+            found.sizes[real] = size
         if not matched:
             refuse(
                 "include_no_match",
                 f"include {pattern!r} matches no file (relative to the manifest's directory)",
             )
     return found
+
+
+def _confined(
+    repo: str, base: str, relative: str, directories: dict[str, str]
+) -> tuple[str, os.stat_result | None]:
+    """The real path of a matched file and its ``stat``, refused unless inside ``repo``.
+
+    :func:`~stcheck.confine.confined_path`, cheaper for many files in few
+    folders: each folder's real path is computed once, and a file that is not a
+    symbolic link costs one ``lstat``; a link, or anything not plainly inside the
+    repository, goes through ``confined_path`` (which also words the refusal).
+    """
+    folder, name = os.path.split(relative)
+    real_folder = directories.get(folder)
+    if real_folder is None:
+        real_folder = directories[folder] = os.path.realpath(os.path.join(base, folder))
+    candidate = os.path.join(real_folder, name)
+    try:
+        info: os.stat_result | None = os.lstat(candidate)
+    except OSError:
+        info = None
+    inside = candidate.startswith(repo.rstrip(os.sep) + os.sep)
+    if info is None or stat.S_ISLNK(info.st_mode) or not inside or _in_git(repo, candidate):
+        real = confined_path(repo, base, relative, relative)
+        try:
+            info = os.stat(real)
+        except OSError:
+            info = None
+        return real, info
+    return candidate, info
+
+
+def _in_git(repo: str, real: str) -> bool:
+    return ".git" in os.path.relpath(real, repo).split(os.sep)
 
 
 def _pattern_problem(pattern: str) -> str | None:
@@ -319,18 +354,19 @@ def batches(root: Manifest, included: Included) -> Iterator[TenantBatch]:
     What the batches need of the root (its path, directory and ``app``) is taken
     now: the root may be released before the first batch is loaded.
     """
-    return _batches(root.path, root.directory, root.app, list(included.files))
+    return _batches(root.path, root.directory, root.app, list(included.files), included.sizes)
 
 
 def _batches(
-    root_path: str, directory: str, app: Any, files: list[tuple[str, str]]
+    root_path: str,
+    directory: str,
+    app: Any,
+    files: list[tuple[str, str]],
+    sizes: dict[str, int],
 ) -> Iterator[TenantBatch]:
     batch: TenantBatch | None = None
     for shown, real in files:
-        try:
-            size = os.stat(real).st_size
-        except OSError:
-            size = 0
+        size = sizes.get(real, 0)
         if batch is not None and batch.size + size > BATCH_BYTES:
             yield batch  # checked and released before the next file is read
             batch = None
