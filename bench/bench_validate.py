@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from generate import manifest
+from generate import manifest, root_manifest, tenants_file
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -191,6 +191,53 @@ def error_lines(path: Path) -> tuple[int, int, float]:
     errors = [r for r in results if r["status"] in ("fail", "error")]
     located = [r for r in errors if (r.get("location") or {}).get("line")]
     return len(errors), len(located), seconds
+
+
+SPLIT_TENANTS = 1000
+SPLIT_TARGET = 1.5
+
+
+def split_fleet(runs: int) -> tuple[Timing, Timing]:
+    """(one file, split) timings: a 1,000-tenant fleet in one manifest, then as a root manifest
+    that includes 1,000 tenant files of one tenant each (``include: [tenants/*.stcheck.yaml]``).
+
+    Interleaved like :func:`compare`; the Must-hold is split ≤ 1.5 × one file.
+    """
+    one = OUT / f"fleet-{SPLIT_TENANTS}-one.yaml"
+    one.write_text(manifest(SPLIT_TENANTS), encoding="utf-8")
+    split = OUT / f"fleet-{SPLIT_TENANTS}-split"
+    tenants = split / "tenants"
+    tenants.mkdir(parents=True, exist_ok=True)
+    for old in tenants.glob("*.stcheck.yaml"):
+        old.unlink()
+    for index in range(SPLIT_TENANTS):
+        (tenants / f"t{index:05d}.stcheck.yaml").write_text(
+            tenants_file(index, 1), encoding="utf-8"
+        )
+    root = split / "stcheck.yaml"
+    root.write_text(root_manifest(["tenants/*.stcheck.yaml"]), encoding="utf-8")
+    pairs = [([tool("stcheck"), "validate", str(one)], Timing())]
+    pairs.append(([tool("stcheck"), "validate", str(root)], Timing()))
+    for command, _ in pairs:
+        timed(command, {0})  # warm-up
+    for index in range(runs):
+        for command, timing in pairs if index % 2 == 0 else reversed(pairs):
+            seconds, rss, _ = timed(command, {0})
+            timing.seconds.append(seconds)
+            timing.max_rss_kib.append(rss)
+    return pairs[0][1], pairs[1][1]
+
+
+def split_line(one: Timing, split: Timing) -> str:
+    ratio = split.median / one.median
+    met = "yes" if ratio <= SPLIT_TARGET else "**no**"
+    return (
+        f"\nSplit files: {SPLIT_TENANTS:,} tenants in one manifest {ms(one.median)}"
+        f" ({one.rss / 1024:,.0f} MiB); the same fleet as a root manifest including"
+        f" {SPLIT_TENANTS:,} tenant files {ms(split.median)} ({split.rss / 1024:,.0f} MiB):"
+        f" **{ratio:.2f}×** (target ≤ {SPLIT_TARGET}×, met: {met};"
+        f" medians of {len(one.seconds)} interleaved runs).\n"
+    )
 
 
 def context_timings(runs: int) -> dict[str, float]:
@@ -431,6 +478,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="runs per size (default: 10=15,1000=7,10000=3; others 3)",
     )
     parser.add_argument("--no-errors", action="store_true", help="skip the manifest with errors")
+    parser.add_argument(
+        "--no-split", action="store_true", help="skip the fleet split into 1,000 included files"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave the doc alone")
     parser.add_argument(
         "--doc", type=Path, default=DOC, help="where to write (default: %(default)s)"
@@ -473,6 +523,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     table = render(
         rows, errors, context, imports, phases, command, f"bench/out/{smallest.name}", load
     )
+    if not args.no_split:
+        table += split_line(*split_fleet(repeat.get(SPLIT_TENANTS, 7)))
     print(table)
     if not args.no_write:
         write_doc(table, args.doc)

@@ -22,32 +22,53 @@ def manifest(tenants: int, not_ready_every: int = 0) -> str:
         "tenants:",
     ]
     for i in range(tenants):
-        slug = f"tenant-{i:05d}"
-        var = f"T{i:05d}"
-        lines += [
-            f"  - name: {slug}",
-            f"    owner: ops{i}@acme.example",
-            "    environments:",
-            "      integration:",
-            f"        tenant_id: {1_000_000 + i}",
-            f"        client_id: env:{var}_INT_CLIENT_ID",
-            f"        client_secret: env:{var}_INT_CLIENT_SECRET",
-            "      production:",
-            f'        tenant_id: "{9_000_000 + i}"',
-            f"        client_id: env:{var}_PROD_CLIENT_ID",
-            f"        client_secret: env:{var}_PROD_CLIENT_SECRET",
-            "        secret_created_on: 2026-11-02",
-            "    go_live:",
-            "      target_date: 2026-12-15",
-            "      attestations:",
-        ]
-        if not (not_ready_every and i % not_ready_every == not_ready_every - 1):
-            lines.append("        app_approved: {by: dana@acme.example, on: 2026-11-20}")
-        lines += [
-            "        tenant_admin_connected: {by: ops@tenant.example, on: 2026-11-22}",
-            "        api_terms_accepted: {by: dana@acme.example, on: 2026-10-02}",
-        ]
+        not_ready = bool(not_ready_every and i % not_ready_every == not_ready_every - 1)
+        lines += tenant_lines(i, not_ready)
     return "\n".join(lines) + "\n"
+
+
+def tenant_lines(i: int, not_ready: bool = False) -> list[str]:
+    """The lines of tenant ``i`` as a manifest's ``tenants:`` list holds them (indented 2)."""
+    slug = f"tenant-{i:05d}"
+    var = f"T{i:05d}"
+    lines = [
+        f"  - name: {slug}",
+        f"    owner: ops{i}@acme.example",
+        "    environments:",
+        "      integration:",
+        f"        tenant_id: {1_000_000 + i}",
+        f"        client_id: env:{var}_INT_CLIENT_ID",
+        f"        client_secret: env:{var}_INT_CLIENT_SECRET",
+        "      production:",
+        f'        tenant_id: "{9_000_000 + i}"',
+        f"        client_id: env:{var}_PROD_CLIENT_ID",
+        f"        client_secret: env:{var}_PROD_CLIENT_SECRET",
+        "        secret_created_on: 2026-11-02",
+        "    go_live:",
+        "      target_date: 2026-12-15",
+        "      attestations:",
+    ]
+    if not not_ready:
+        lines.append("        app_approved: {by: dana@acme.example, on: 2026-11-20}")
+    lines += [
+        "        tenant_admin_connected: {by: ops@tenant.example, on: 2026-11-22}",
+        "        api_terms_accepted: {by: dana@acme.example, on: 2026-10-02}",
+    ]
+    return lines
+
+
+def tenants_file(start: int, count: int) -> str:
+    """An included tenant file (``include:``): tenants ``start`` .. ``start + count - 1``."""
+    lines = [line[2:] for i in range(start, start + count) for line in tenant_lines(i)]
+    return "\n".join(lines) + "\n"
+
+
+def root_manifest(include: list[str], tenants: int = 0) -> str:
+    """A manifest that includes ``include`` (globs), with ``tenants`` tenants of its own."""
+    text = manifest(tenants)
+    if not tenants:
+        text = text.replace("tenants:\n", "")
+    return text + "include:\n" + "".join(f"  - {pattern}\n" for pattern in include)
 
 
 def main(argv: list[str]) -> int:

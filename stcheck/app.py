@@ -26,6 +26,18 @@ from stcheck.runner import RUN_FAILURES, run
 from stcheck.runstate import RunState
 
 DEFAULT_MANIFEST = "stcheck.yaml"
+FALLBACK_MANIFEST = "stcheck.yml"
+"""The default manifest when ``stcheck.yaml`` does not exist in the working directory."""
+
+
+def default_manifest() -> str:
+    """``stcheck.yaml``, else ``stcheck.yml`` when only that exists (then the error names the
+    first)."""
+    if not os.path.lexists(DEFAULT_MANIFEST) and os.path.lexists(FALLBACK_MANIFEST):
+        return FALLBACK_MANIFEST
+    return DEFAULT_MANIFEST
+
+
 MAX_DEADLINE = 86_400.0
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CONCURRENCY = 16
@@ -116,7 +128,11 @@ def run_command(
 ) -> int:
     """Run ``validate``, ``check`` or ``report`` as parsed into ``args``; the exit status."""
     _configure(args, plugins, writer)
-    paths = args.manifests or [DEFAULT_MANIFEST]
+    paths = args.manifests or [default_manifest()]
+    if getattr(args, "pre_commit", False) and args.manifests:
+        from stcheck.precommit import manifests_for
+
+        paths = manifests_for(args.manifests)
     _check_formats(args, plugins)
     try:
         outputs.prepare(args.output, paths)

@@ -99,7 +99,8 @@ def _common(parser: argparse.ArgumentParser, command: str, plugins: PluginSet) -
         "manifests",
         nargs="*",
         metavar="MANIFEST",
-        help=f"manifest files (default: {DEFAULT_MANIFEST} in the working directory)",
+        help=f"manifest files (default: {DEFAULT_MANIFEST}, else stcheck.yml, in the working"
+        " directory)",
     )
     formats = sorted(n for n, f in plugins.formats.items() if command in f.commands)
     selection = parser.add_argument_group("selection")
@@ -325,6 +326,12 @@ def build_parser(
     )
     if only in (None, "validate"):
         _common(validate, "validate", plugins)
+        validate.add_argument(
+            "--pre-commit",
+            action="store_true",
+            help="the MANIFEST arguments are changed files (the pre-commit hook): a tenant file"
+            " a manifest includes validates that manifest instead",
+        )
     check = commands.add_parser(
         "check",
         help="validate + online checks: credentials, DNS, token, API probe (the CI gate)",
@@ -359,8 +366,14 @@ def build_parser(
             plugins.add_options(sub, name)
     commands.add_parser("plugins", help="list plugins, their checks, schemes and formats")
     schema = commands.add_parser("schema", help="print a published JSON Schema")
-    schema.add_argument(
+    which = schema.add_mutually_exclusive_group()
+    which.add_argument(
         "--report", action="store_true", help="the JSON report's schema instead of the manifest's"
+    )
+    which.add_argument(
+        "--tenants",
+        action="store_true",
+        help="the schema of an included tenant file (include:) instead of the manifest's",
     )
     commands.add_parser("demo", help="check a bundled sample against a built-in fake ServiceTitan")
     return parser
@@ -459,9 +472,15 @@ def _main(argv: list[str], writer: Writer, redactor: Redactor, streams: PluginSt
         writer.out(render_plugins(plugins))
         return ExitCode.OK
     if args.command == "schema":
-        from stcheck.manifest.schema import MANIFEST_SCHEMA, REPORT_SCHEMA, schema_text
+        from stcheck.manifest.schema import (
+            MANIFEST_SCHEMA,
+            REPORT_SCHEMA,
+            TENANTS_SCHEMA,
+            schema_text,
+        )
 
-        writer.out(schema_text(REPORT_SCHEMA if args.report else MANIFEST_SCHEMA))
+        name = TENANTS_SCHEMA if args.tenants else REPORT_SCHEMA if args.report else MANIFEST_SCHEMA
+        writer.out(schema_text(name))
         return ExitCode.OK
     if args.command == "demo":
         from stcheck.demo import run_demo

@@ -182,6 +182,11 @@ def confined_manifest(path: str) -> str:
     return real
 
 
+def type_name(mode: int) -> str | None:
+    """What a non-regular file is (``a FIFO``), or None for a regular file."""
+    return _type_name(mode)
+
+
 def _type_name(mode: int) -> str | None:
     """What a non-regular file is, or None for a regular file."""
     if stat.S_ISREG(mode):

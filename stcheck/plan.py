@@ -1,8 +1,9 @@
 """The plan of a run: per manifest and stage, each check and why it will not run; the entries.
 
 Built by :func:`build_plan` from the loaded manifests, the plugins' checks and
-the :class:`~stcheck.api.RunOptions` before any check runs, frozen, then
-executed by :mod:`stcheck.runner`. What a check needs from the core is a
+the :class:`~stcheck.api.RunOptions`, frozen, then executed by
+:mod:`stcheck.runner` — which plans each manifest (:func:`plan_manifest`) as
+it loads it, so a run holds one manifest at a time. What a check needs from the core is a
 property of the check (:class:`~stcheck.api.Check`): its ``stage`` and
 ``order``, ``network`` (not run offline), ``commands`` (run by default only
 there) and ``reports_load_problems`` (runs on a manifest that did not load) —
@@ -177,16 +178,26 @@ def build_plan(
 ) -> Plan:
     """The plan of a run; :class:`UsageError` for an unknown check id or tenant name."""
     check_selection(options, checks, manifests)
-    steps = tuple(Step(check, not_run_reason(check, options)) for check in checks.values())
-    reporter = next((c.id for c in checks.values() if c.reports_load_problems), RUN_CHECK)
+    steps = plan_steps(checks, options)
+    reporter = load_reporter(checks)
     return Plan(
         options=options,
         checks=steps,
-        manifests=tuple(_manifest_plan(m, steps, options, reporter) for m in manifests),
+        manifests=tuple(plan_manifest(m, steps, options, reporter) for m in manifests),
     )
 
 
-def _manifest_plan(
+def plan_steps(checks: Mapping[str, Check], options: RunOptions) -> tuple[Step, ...]:
+    """Every check (plugin order) with the reason it runs nowhere in this run, or None."""
+    return tuple(Step(check, not_run_reason(check, options)) for check in checks.values())
+
+
+def load_reporter(checks: Mapping[str, Check]) -> str:
+    """The id under which a manifest's loading failures are reported when no check does."""
+    return next((c.id for c in checks.values() if c.reports_load_problems), RUN_CHECK)
+
+
+def plan_manifest(
     manifest: Manifest, steps: Iterable[Step], options: RunOptions, reporter: str
 ) -> ManifestPlan:
     stages: list[tuple[Stage, tuple[Step, ...]]] = []
@@ -202,7 +213,7 @@ def _manifest_plan(
         manifest,
         tuple(stages),
         SelectedEntries(manifest, options.tenants, options.environments, options.exclude_tenants),
-        None if manifest.loaded or reported else reporter,
+        None if not manifest.blocked or reported else reporter,
     )
 
 
@@ -213,15 +224,20 @@ def _on(manifest: Manifest, step: Step) -> Step:
     return step
 
 
-def check_selection(
-    options: RunOptions, checks: Mapping[str, Check], manifests: Sequence[Manifest]
-) -> None:
-    """Refuse (:class:`UsageError`) check ids no plugin provides and tenants no manifest has."""
+def check_ids(options: RunOptions, checks: Mapping[str, Check]) -> None:
+    """Refuse (:class:`UsageError`) check ids in ``--select``/``--skip`` no plugin provides."""
     unknown = (set(options.select or ()) | options.skip) - set(checks)
     if unknown:
         raise UsageError(
             f"unknown check id {', '.join(sorted(unknown))} (known: {', '.join(sorted(checks))})"
         )
+
+
+def check_selection(
+    options: RunOptions, checks: Mapping[str, Check], manifests: Sequence[Manifest]
+) -> None:
+    """Refuse (:class:`UsageError`) check ids no plugin provides and tenants no manifest has."""
+    check_ids(options, checks)
     if options.tenants:
         names = {tenant.get("name") for manifest in manifests for _, tenant in manifest.tenants()}
         missing = [name for name in options.tenants if name not in names]

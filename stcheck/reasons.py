@@ -33,6 +33,27 @@ REASONS: dict[str, Reason] = {
     "not_a_mapping": Reason(
         "The document is not a mapping of keys to values.", "A manifest starts with 'version: 1'."
     ),
+    "not_a_list": Reason(
+        "An included tenant file is not a list of tenants.",
+        "An included file holds a YAML list: each item starts with '- name: ...' (see `stcheck schema --tenants`).",
+    ),
+    # --- included tenant files (include:) --------------------------------------
+    "include_no_match": Reason(
+        "An include pattern matches no file.",
+        "Patterns are relative to the manifest's directory (e.g. tenants/*.stcheck.yaml); fix the pattern or add the files.",
+    ),
+    "include_refused": Reason(
+        "An include pattern or an included file is not read: absolute, '..', a symbolic link out of the repository, or not a regular file.",
+        "Keep included files inside the manifest's repository, named relative to the manifest, without '..'.",
+    ),
+    "include_too_many": Reason(
+        "A manifest includes more files or more bytes than stcheck reads.",
+        "stcheck reads up to 10,000 included files and 256 MiB per manifest; split the fleet over several root manifests.",
+    ),
+    "include_nested": Reason(
+        "An included file tries to include other files.",
+        "Only the root manifest has 'include:'; list every tenant file there.",
+    ),
     "duplicate_key": Reason(
         "A key appears twice in one mapping; YAML would silently keep the last.",
         "Remove or rename one of the two keys.",

@@ -27,18 +27,30 @@ import functools
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from stcheck import __version__
 from stcheck.api import Check, CheckContext, RunOptions, Stage
 from stcheck.boundary import Boundary, describe
 from stcheck.bounded import RunBound, call_bounded, map_bounded
-from stcheck.confine import FileRefused
+from stcheck.confine import FileRefused, confined_manifest, special_area, type_name
 from stcheck.exitcodes import UsageError
-from stcheck.manifest import Entry, Manifest, load_manifest
+from stcheck.fleet import FleetIndex
+from stcheck.manifest import Entry, Manifest, include, load_manifest
 from stcheck.model import Location, PluginInfo, Result, RunReport, Status
-from stcheck.plan import RUN_CHECK, STAGES, ManifestPlan, Plan, Step, build_plan
+from stcheck.plan import (
+    RUN_CHECK,
+    STAGES,
+    ManifestPlan,
+    Plan,
+    Step,
+    build_plan,
+    check_ids,
+    load_reporter,
+    plan_manifest,
+    plan_steps,
+)
 from stcheck.plugins import LoadedPlugin, PluginSet
 from stcheck.reasons import hint_for
 from stcheck.redact import Redactor
@@ -226,20 +238,45 @@ def run(
 ) -> RunReport:
     """Load ``paths``, plan the run, execute the plan. Raises :class:`UsageError` for bad input.
 
-    ``bound`` carries the run's wall-clock deadline (``--deadline``).
+    The manifests (and the tenant files they include) are loaded, planned,
+    checked and released one at a time: a run holds the largest, not the sum.
+    Every path is looked at first, so a missing or special file is a usage
+    error before any check runs. ``bound`` carries the run's wall-clock
+    deadline (``--deadline``).
     """
     bound = bound or RunBound()
     started_at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
     started = time.perf_counter()
-    manifests = load_all(paths)
-    plan = build_plan(manifests, plugins.checks, options)
+    for path in paths:
+        _check_path(path)
+    check_ids(options, plugins.checks)
+    if options.tenants:
+        _check_tenants(paths, options)
     state = state if state is not None else RunState()
-    _teach_redactor(state.redactor, manifests)
-    results = _plugin_errors(plugins) + execute(plan, plugins, state, progress, bound)
+    if len({os.path.realpath(path) for path in paths}) > 1:
+        state.fleet = FleetIndex()
+    steps = plan_steps(plugins.checks, options)
+    reporter = load_reporter(plugins.checks)
+    planned: list[ManifestPlan] = []
+    results = _plugin_errors(plugins)
+    completed = False
+    try:
+        for manifest in _units(paths, state):
+            manifest_plan = plan_manifest(manifest, steps, options, reporter)
+            planned.append(manifest_plan)
+            _teach_redactor(state.redactor, [manifest])
+            results.extend(
+                _execute_one(options, steps, manifest_plan, plugins, state, progress, bound)
+            )
+        completed = not bound.cut_short
+    finally:
+        state.registry.close(wait=completed)
+    plan = Plan(options=options, checks=steps, manifests=tuple(planned))
+    manifests = [m.manifest for m in planned]
     return RunReport(
         tool_version=__version__,
         command=options.command,
-        manifests=tuple(m.path for m in manifests),
+        manifests=tuple(path for m in manifests for path in m.files),
         results=tuple(_finished(results, plan)),
         checks_run=plan.checks_run,
         checks_not_run=plan.not_run,
@@ -248,8 +285,91 @@ def run(
         duration=time.perf_counter() - started,
         check_docs={check_id: check.summary() for check_id, check in plugins.checks.items()},
         readiness=tuple(state.readiness),
-        unloaded=tuple(m.path for m in manifests if not m.loaded),
+        unloaded=_unloaded(manifests),
     )
+
+
+def _unloaded(manifests: Sequence[Manifest]) -> tuple[str, ...]:
+    """The files that could not be loaded: manifests, included files, roots whose include
+    failed (``report`` fails on them too: it would inform of less than the fleet)."""
+    found: dict[str, None] = {}
+    for manifest in manifests:
+        if not manifest.loaded:
+            found[manifest.path] = None
+        for problem in manifest.problems:
+            if problem.fatal and problem.file is not None:
+                found[problem.file] = None
+    return tuple(found)
+
+
+def _check_path(path: str) -> None:
+    """A usage error (exit 2) for a manifest path that cannot be read, before anything runs."""
+    if not os.path.exists(path):
+        raise UsageError(f"{path}: no such manifest file")
+    if os.path.isdir(path):
+        raise UsageError(f"{path}: is a directory, not a manifest file")
+    try:
+        real = confined_manifest(path)
+        area = special_area(real)
+        if area is not None:
+            raise FileRefused("not_allowed", f"the manifest is a special file (under {area})")
+        mode = os.stat(real).st_mode
+    except FileRefused as exc:
+        raise UsageError(f"{path}: {exc.message}") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the manifest ({exc.strerror})") from None
+    kind = type_name(mode)
+    if kind is not None:
+        raise UsageError(f"{path}: the manifest is not a regular file ({kind})")
+
+
+def _units(paths: Sequence[str], state: RunState) -> Iterator[Manifest]:
+    """Each manifest, then the batches of tenant files it includes, loaded when reached.
+
+    The caller checks and releases each before asking for the next. A file is
+    checked once per run: a manifest named twice, or a tenant file two roots of
+    one app include, is checked the first time only (else it would repeat its
+    own tenants).
+    """
+    roots: set[str] = set()
+    included_by_app: set[tuple[str, object]] = set()
+    for path in paths:
+        real = os.path.realpath(path)
+        if real in roots:
+            continue
+        roots.add(real)
+        (root,) = load_all([path])
+        included = include.expand(root) if root.loaded else include.Included()
+        root.problems.extend(included.problems)
+        app = root.app.get("name")
+        fresh = [
+            (shown, real) for shown, real in included.files if (real, app) not in included_by_app
+        ]
+        included_by_app.update((real, app) for _, real in fresh)
+        included.files = fresh
+        if included.files and state.fleet is None:
+            state.fleet = FleetIndex()
+        later = include.batches(root, included)  # takes what it needs of the root now
+        yield root
+        yield from later
+
+
+def _check_tenants(paths: Sequence[str], options: RunOptions) -> None:
+    """Refuse ``--tenant`` names no manifest (or included file) has, before any check runs.
+
+    One pass that loads each manifest, notes its tenant names and drops it.
+    """
+    names: set[str] = set()
+    loaded = True
+    for manifest in _units(paths, RunState()):
+        loaded = loaded and manifest.loaded and not manifest.blocked
+        names.update(
+            name for _, tenant in manifest.tenants() if isinstance(name := tenant.get("name"), str)
+        )
+        manifest.release()
+    missing = [name for name in options.tenants if name not in names]
+    if missing and loaded:
+        raise UsageError(f"no tenant named {', '.join(missing)} in the manifest")
 
 
 def _teach_redactor(redactor: Redactor | None, manifests: Sequence[Manifest]) -> None:
@@ -291,20 +411,45 @@ def execute(
     completed = False
     try:
         for manifest_plan in plan.manifests:
-            ctx = CheckContext(
-                manifest=manifest_plan.manifest,
-                options=plan.options,
-                schemes=plugins.schemes,
-                run=state,
-                entries=manifest_plan.entries,
+            results.extend(
+                _execute_one(
+                    plan.options, plan.checks, manifest_plan, plugins, state, progress, bound
+                )
             )
-            stage = _StageRun(ctx, CheckGuard.for_run(ctx, plugins), progress, bound)
-            results.extend(_run_manifest(plan, manifest_plan, stage))
-            # Checked: drop its data, text and positions (path and load problems stay).
-            manifest_plan.manifest.release()
         completed = not bound.cut_short
     finally:
         state.registry.close(wait=completed)
+    return results
+
+
+def _execute_one(
+    options: RunOptions,
+    checks: Sequence[Step],
+    manifest_plan: ManifestPlan,
+    plugins: PluginSet,
+    state: RunState,
+    progress: Progress | None,
+    bound: RunBound,
+) -> list[Result]:
+    """The results over one manifest; then it is released (path and load problems stay)."""
+    manifest = manifest_plan.manifest
+    ctx = CheckContext(
+        manifest=manifest,
+        options=options,
+        schemes=plugins.schemes,
+        run=state,
+        entries=manifest_plan.entries,
+    )
+    stage = _StageRun(ctx, CheckGuard.for_run(ctx, plugins), progress, bound)
+    results = _run_manifest(checks, manifest_plan, stage)
+    if manifest.included:  # a batch's pointers as each file has them
+        results = [
+            r
+            if r.location is None
+            else dataclasses.replace(r, location=manifest.localized(r.location))
+            for r in results
+        ]
+    manifest.release()
     return results
 
 
@@ -490,9 +635,11 @@ _NOT_RUN = {
 not one of this command's checks) leaves none."""
 
 
-def _run_manifest(plan: Plan, manifest_plan: ManifestPlan, run: _StageRun) -> list[Result]:
+def _run_manifest(
+    checks: Sequence[Step], manifest_plan: ManifestPlan, run: _StageRun
+) -> list[Result]:
     """The results over one manifest: what does not run, then each stage in turn."""
-    results = [_skip(step, run.here) for step in plan.checks if step.not_run in _NOT_RUN]
+    results = [_skip(step, run.here) for step in checks if step.not_run in _NOT_RUN]
     if manifest_plan.load_failures_as is not None:
         results.extend(_load_failures(manifest_plan.manifest, manifest_plan.load_failures_as))
     for stage in STAGES:
@@ -523,7 +670,9 @@ def _load_failures(manifest: Manifest, check_id: str) -> list[Result]:
             message=f"{problem.message} (the manifest could not be loaded;"
             " loading is checked whatever --select/--skip say)",
             reason=problem.reason,
-            location=Location(manifest.path, problem.line, problem.column, problem.pointer),
+            location=Location(
+                problem.file or manifest.path, problem.line, problem.column, problem.pointer
+            ),
             hint=hint_for(problem.reason),
         )
         for problem in manifest.problems

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
+    from stcheck.fleet import FleetIndex
     from stcheck.readiness import TenantReadiness
     from stcheck.redact import Redactor
 
@@ -100,3 +101,6 @@ class RunState:
     """The go-live check's verdicts, one per tenant, in the order assessed."""
     registry: Registry = field(default_factory=Registry)
     """Objects checks create lazily: network settings, HTTP client, tokens, secrets, DNS."""
+    fleet: FleetIndex | None = None
+    """Names, tenant IDs and client references of the manifests checked so far, by app: set by
+    the runner when a run checks several manifests or included files (``unique`` uses it)."""

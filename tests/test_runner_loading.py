@@ -49,7 +49,9 @@ def manifests(tmp_path: Path, count: int) -> list[str]:
     paths = []
     for index in range(count):
         path = tmp_path / f"m{index}.yaml"
-        path.write_text(VALID.replace("good-plumbing", f"tenant-of-file-{index}"), encoding="utf-8")
+        # One app per file: the manifests of one app must not share tenants (see test_fleet.py).
+        text = VALID.replace("good-plumbing", f"tenant-of-file-{index}")
+        path.write_text(text.replace("acme-dispatch-sync", f"app-{index}"), encoding="utf-8")
         paths.append(str(path))
     return paths
 

@@ -59,6 +59,8 @@ class ReferencesCheck(Check):
         listing = Listing()
         leaked = self._list_leaks(ctx, listing)
         for pointer, field, value in credential_fields(ctx.manifest.data):
+            if ctx.manifest.included and pointer.startswith("/app/"):
+                continue  # included tenants share their root's app: reported there
             if pointer in leaked or not isinstance(value, str):
                 continue  # type problems are the schema check's to report
             self._list_reference_problem(ctx, listing, pointer, field, value)

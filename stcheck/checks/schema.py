@@ -51,7 +51,9 @@ class SchemaCheck(Check):
         manifest = ctx.manifest
         results: list[Result] = []
         for problem in manifest.problems:
-            location = Location(manifest.path, problem.line, problem.column, problem.pointer)
+            location = Location(
+                problem.file or manifest.path, problem.line, problem.column, problem.pointer
+            )
             results.append(
                 self.result(
                     ctx,
@@ -74,6 +76,8 @@ class SchemaCheck(Check):
         for explanation in explanations:
             if explanation.pointer in trapped:
                 continue  # already explained by the loader (e.g. tenant_id: 0123)
+            if manifest.included and not explanation.pointer.startswith("/tenants/"):
+                continue  # included tenants: the root's app is the root's to report
             explained.add(explanation.pointer)
             location = manifest.locate(explanation.pointer, key=explanation.key)
             if explanation.key is not None and credential_kind(explanation.key):
@@ -108,11 +112,17 @@ class SchemaCheck(Check):
                 )
             )
         if not results:
-            results.append(self.result(ctx, Status.PASS, "the manifest matches manifest v1"))
+            files = len(manifest.files)
+            passed = "the manifest matches manifest v1"
+            if manifest.included:
+                passed = f"the included tenant files match tenants v1 ({files} checked together)"
+            results.append(self.result(ctx, Status.PASS, passed))
         return results
 
     def _scope_modules(self, ctx: CheckContext, explained: set[str]) -> Iterator[Result]:
         """Warn about required scopes whose module part no ServiceTitan scope uses."""
+        if ctx.manifest.included:
+            return  # the root manifest's app: reported there
         app = ctx.manifest.data.get("app") if isinstance(ctx.manifest.data, dict) else None
         scopes = app.get("required_scopes") if isinstance(app, dict) else None
         if not isinstance(scopes, list):

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from stcheck.api import Check, CheckContext, Result, Status, hookimpl
+from stcheck.fleet import AppIndex, FleetIndex
 from stcheck.listing import Listing
 from stcheck.manifest import parse_tenant_id
 from stcheck.manifest.pointer import child, join
@@ -24,8 +25,13 @@ class UniqueCheck(Check):
       client credentials: ServiceTitan issues separate pairs per environment,
       and the production token endpoint rejects integration pairs.
 
-    Each finding points at the second occurrence and names the line of the first.
-    Beyond 200 findings the rest are counted in one last result.
+    When a run checks several manifests of one app (``app.name``) — passed on
+    the command line, or tenant files a manifest includes — names, tenant IDs
+    per environment and client references are unique across all of them too
+    (manifests of different apps are not compared).
+
+    Each finding points at the second occurrence and names the file and line
+    of the first. Beyond 200 findings the rest are counted in one last result.
     """
 
     id = "unique"
@@ -71,6 +77,7 @@ class _Scan:
         self.names: dict[str, int] = {}
         self.tenant_ids: dict[tuple[str, int], tuple[str, int]] = {}
         self.clients: dict[tuple[str, str, str], tuple[str, int, str | None]] = {}
+        self.cross = _Cross.for_run(ctx)
 
     def tenant(self, index: int, tenant: dict[str, Any]) -> None:
         name = tenant.get("name")
@@ -80,6 +87,8 @@ class _Scan:
         if isinstance(name, str):
             self.tenant_name(index, name, this)
         environments = tenant.get("environments")
+        if self.cross is not None:
+            self.cross.tenant(self, index, this, name, environments)
         if not isinstance(environments, dict):
             return
         refs_by_env: dict[str, dict[str, str]] = {}
@@ -164,8 +173,14 @@ class _Scan:
                 )
 
     def first_line(self, pointer: str) -> str:
-        line = self.ctx.locate(pointer).line
-        return f"line {line}" if line else pointer
+        """``line N`` of the first occurrence; with its file when that is another file (a batch
+        of included files is checked as one manifest)."""
+        location = self.ctx.locate(pointer)
+        if location.line is None:
+            return pointer
+        if self.ctx.manifest.included:
+            return f"{location.file} line {location.line}"
+        return f"line {location.line}"
 
     def fail(
         self, message: str, reason: str, pointer: str, tenant: str, environment: str | None = None
@@ -181,6 +196,112 @@ class _Scan:
                 environment=environment,
             )
         )
+
+
+class _Cross:
+    """The cross-manifest pass: this manifest's tenants against the run's index, by app.
+
+    What is written again inside this manifest is the rules' above to report;
+    a finding names the first occurrence by its file and its tenant's line.
+    """
+
+    def __init__(self, fleet: FleetIndex, app: AppIndex) -> None:
+        self.fleet = fleet
+        self.app = app
+        self.unit = fleet.begin_unit()
+
+    @classmethod
+    def for_run(cls, ctx: CheckContext) -> _Cross | None:
+        fleet = ctx.run.fleet
+        name = ctx.manifest.app.get("name")
+        if fleet is None or not isinstance(name, str):
+            return None
+        return cls(fleet, fleet.app(name))
+
+    def earlier(self, first: int) -> bool:
+        """Whether tenant number ``first`` is from a manifest checked before this one."""
+        return self.app.units[first] != self.unit
+
+    def tenant(self, scan: _Scan, index: int, this: _Tenant, name: Any, environments: Any) -> None:
+        location = scan.ctx.locate(this.pointer)
+        number = self.app.add_tenant(
+            self.unit, self.fleet.file_number(location.file), location.line, this.label
+        )
+        if isinstance(name, str):
+            first = self.app.names.setdefault(name, number)
+            if self.earlier(first) and scan.listing.room():
+                scan.fail(
+                    f"tenant name {shown(name)} is used twice"
+                    f" (first in {self.fleet.where(self.app, first)})",
+                    "duplicate_tenant",
+                    child(this.pointer, "name"),
+                    name,
+                )
+        if not isinstance(environments, dict):
+            return
+        for env_name, env in environments.items():
+            if isinstance(env, dict):
+                self.tenant_id(scan, index, this, env_name, env, number)
+                self.clients(scan, index, this, env_name, env, number)
+
+    def tenant_id(
+        self,
+        scan: _Scan,
+        index: int,
+        this: _Tenant,
+        env_name: str,
+        env: dict[str, Any],
+        number: int,
+    ) -> None:
+        tenant_id = parse_tenant_id(env.get("tenant_id"))
+        if tenant_id is None:
+            return
+        first = self.app.tenant_ids.setdefault(self.app.tenant_id_key(env_name, tenant_id), number)
+        if self.earlier(first) and scan.listing.room():
+            scan.fail(
+                f"{clipped(env_name)} tenant ID {tenant_id} of {shown(this.label)} is already"
+                f" used by {shown(self.app.labels[first])}"
+                f" (in {self.fleet.where(self.app, first)})",
+                "duplicate_tenant_id",
+                _field(index, env_name, "tenant_id"),
+                this.label,
+                env_name,
+            )
+
+    def clients(
+        self,
+        scan: _Scan,
+        index: int,
+        this: _Tenant,
+        env_name: str,
+        env: dict[str, Any],
+        number: int,
+    ) -> None:
+        group = env.get("enterprise_group")
+        group = group if isinstance(group, str) else None
+        for field in CLIENT_FIELDS:
+            ref = env.get(field)
+            if not isinstance(ref, str):
+                continue
+            key = hash((env_name, field, ref))
+            first = self.app.clients.setdefault(key, number)
+            if first == number and group:
+                self.app.groups[key] = group
+            if not self.earlier(first):
+                continue
+            owner = self.app.labels[first]
+            shared = owner != this.label and not (group and self.app.groups.get(key) == group)
+            if shared and scan.listing.room():
+                scan.fail(
+                    f"{shown(this.label)} {clipped(env_name)} {field} references the same"
+                    f" credential as {shown(owner)} (in {self.fleet.where(self.app, first)});"
+                    " declare the same enterprise_group on both if they share an"
+                    " Enterprise Hub pair",
+                    "shared_client_reference",
+                    _field(index, env_name, field),
+                    this.label,
+                    env_name,
+                )
 
 
 def _field(index: int, env_name: str, field: str) -> str:

@@ -3,6 +3,7 @@
 The modules follow the data, each with one job::
 
     load       bytes (confined, bounded) → parser events → Manifest
+    include    include: globs → confined tenant files → batches checked as one manifest
     construct  parser events → plain values and their positions, YAML's traps reported
     model      Manifest, Entry, LoadProblem: what the checks read
     locate     compact positions: pointer → line/column, offset → pointer

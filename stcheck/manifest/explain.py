@@ -323,6 +323,13 @@ VALUE_PROBLEMS: tuple[_Case, ...] = (
         lambda p: f"{p.place} must be {_expected_types(p)}, not {_type_name(p.value)}",
     ),
     _Case(
+        lambda p: p.keyword == "anyOf" and not p.path,
+        "missing_key",
+        lambda p: (
+            "the manifest is missing the key 'tenants' (or 'include:' to include tenant files)"
+        ),
+    ),
+    _Case(
         lambda p: p.keyword == "const" and tuple(p.path) == ("version",),
         "invalid_value",
         lambda p: "version must be 1: this stcheck reads manifest version 1",

@@ -79,8 +79,12 @@ def load_manifest(path: str, *, max_bytes: int = MAX_BYTES) -> Manifest:
     return load_bytes(raw, path)
 
 
-def load_bytes(raw: bytes, path: str) -> Manifest:
-    """Load manifest text already read into memory (``path`` is used in locations)."""
+def load_bytes(raw: bytes, path: str, *, tenants_file: bool = False) -> Manifest:
+    """Load manifest text already read into memory (``path`` is used in locations).
+
+    ``tenants_file``: the text is an included tenant file, whose document is a
+    list of tenants (:mod:`.include`), not a mapping.
+    """
     items = raw.count(b"\n") + raw.count(b",")
     if items > MAX_ITEMS:
         return _fatal(
@@ -92,7 +96,7 @@ def load_bytes(raw: bytes, path: str) -> Manifest:
     gc_was_enabled = gc.isenabled()
     gc.disable()  # loading allocates many small objects; collections only slow it
     try:
-        manifest = _load(raw, path)
+        manifest = _load(raw, path, tenants_file)
         # The loaded data lives while its manifest is checked: keep collections from re-scanning it.
         gc.freeze()
         return manifest
@@ -107,10 +111,10 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8-sig", errors="replace")
 
 
-def _load(raw: bytes, path: str) -> Manifest:
+def _load(raw: bytes, path: str, tenants_file: bool = False) -> Manifest:
     text = _decode(raw)
     try:
-        manifest = _build(raw, path, text)
+        manifest = _build(raw, path, text, tenants_file)
     except Fatal as fatal:
         manifest = _fatal(path, fatal.reason, fatal.message, fatal.mark)
     except yaml.MarkedYAMLError as exc:
@@ -125,7 +129,7 @@ def _load(raw: bytes, path: str) -> Manifest:
     return manifest
 
 
-def _build(raw: bytes, path: str, text: str) -> Manifest:
+def _build(raw: bytes, path: str, text: str, tenants_file: bool = False) -> Manifest:
     """The manifest of the single document in ``raw``: values, positions, what building found."""
     parser = _Parser(raw)
     try:
@@ -156,9 +160,27 @@ def _build(raw: bytes, path: str, text: str) -> Manifest:
     if constructor.unlisted:
         more = f"and {constructor.unlisted} more problems of this kind not listed"
         problems.append(LoadProblem("invalid_yaml", more, None, None))
-    if not isinstance(data, dict):
+    mark = root.start_mark
+    if tenants_file:
+        if isinstance(data, dict) and "include" in data:
+            message = (
+                "an included file cannot include other files: it holds a list of tenants,"
+                " and only the root manifest has 'include:'"
+            )
+            problems.append(
+                LoadProblem("include_nested", message, mark.line + 1, mark.column + 1, "", True)
+            )
+        elif not isinstance(data, list):
+            kind = "a mapping" if isinstance(data, dict) else "a single value"
+            message = (
+                f"the document is {kind}, not a list: an included file holds a list of tenants"
+                " ('- name: ...')"
+            )
+            problems.append(
+                LoadProblem("not_a_list", message, mark.line + 1, mark.column + 1, "", True)
+            )
+    elif not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
-        mark = root.start_mark
         message = f"the document is {kind}, not a mapping: a manifest starts with 'version: 1'"
         problems.append(
             LoadProblem("not_a_mapping", message, mark.line + 1, mark.column + 1, "", True)

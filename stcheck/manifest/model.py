@@ -21,7 +21,13 @@ MAX_TENANT_ID = 2**63 - 1
 
 
 class LoadProblem(NamedTuple):
-    """Something wrong found while loading: reason word, message, position."""
+    """Something wrong found while loading: reason word, message, position.
+
+    ``file`` names the file the problem is in when it is not the manifest's own
+    path: an included tenant file, or the include pattern of a root manifest. A
+    fatal problem with a ``file`` stops only that file (its tenants are not
+    checked, the result fails); the rest of the manifest is still checked.
+    """
 
     reason: str
     message: str
@@ -29,6 +35,7 @@ class LoadProblem(NamedTuple):
     column: int | None
     pointer: str = ""
     fatal: bool = False
+    file: str | None = None
 
 
 class Entry(NamedTuple):
@@ -66,6 +73,9 @@ class Manifest:
     decoded: list[str] = field(default_factory=list, repr=False)
     _secret_runs: list[tuple[int, str, str]] | None = field(default=None, repr=False)
 
+    included = False
+    """True for a batch of included tenant files (:mod:`.include`): its ``app`` is its root's."""
+
     def secret_runs(self) -> list[tuple[int, str, str]]:
         """(offset, kind, text) of every credential-shaped run in the file, computed once."""
         if self._secret_runs is None:
@@ -95,7 +105,21 @@ class Manifest:
 
     @property
     def loaded(self) -> bool:
-        return not any(problem.fatal for problem in self.problems)
+        return not any(problem.fatal and problem.file is None for problem in self.problems)
+
+    @property
+    def blocked(self) -> bool:
+        """Some part of it (an included file, an include pattern) could not be loaded."""
+        return any(problem.fatal for problem in self.problems)
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The files its data was read from (several for a batch of included files)."""
+        return (self.path,)
+
+    def localized(self, location: Location) -> Location:
+        """``location`` as the file it names has it (a batch's tenants are a file's list)."""
+        return location
 
     def locate(self, pointer: str, *, key: str | None = None) -> Location:
         """Location of the value at JSON ``pointer`` (or of the mapping key ``key`` inside it).

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 MANIFEST_SCHEMA = "manifest-v1.schema.json"
 REPORT_SCHEMA = "report-v1.schema.json"
+TENANTS_SCHEMA = "tenants-v1.schema.json"
 
 
 def schema_path(name: str) -> str:
@@ -45,6 +46,32 @@ def schema_text(name: str = MANIFEST_SCHEMA) -> str:
 def load_schema(name: str = MANIFEST_SCHEMA) -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(schema_text(name))
     return loaded
+
+
+def tenants_schema(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The schema of an included tenant file, derived from the manifest schema's tenant.
+
+    ``schemas/tenants-v1.schema.json`` is this, written out (a test keeps them equal):
+    a list of the manifest's tenants, with the manifest's definitions.
+    """
+    return {
+        "$schema": manifest["$schema"],
+        "$id": manifest["$id"].replace(MANIFEST_SCHEMA, TENANTS_SCHEMA),
+        "title": "stcheck tenant file, version 1",
+        "description": (
+            "A file a manifest includes (include: [tenants/*.stcheck.yaml]): a list of tenants,"
+            " each as the manifest's tenants list holds them. The app is the including"
+            " manifest's; an included file cannot include."
+        ),
+        "type": "array",
+        "items": {"$ref": "#/$defs/tenant"},
+        "$defs": manifest["$defs"],
+    }
+
+
+def tenants_schema_text() -> str:
+    """:func:`tenants_schema` as the published file holds it."""
+    return json.dumps(tenants_schema(load_schema()), indent=2, ensure_ascii=False) + "\n"
 
 
 class Violation(NamedTuple):

@@ -153,10 +153,11 @@ def test_hooks_manifest_is_valid() -> None:
     )
     (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["id"] == "stcheck-validate"
-    assert hook["entry"] == "stcheck validate"
+    assert hook["entry"] == "stcheck validate --pre-commit"
     assert hook["language"] == "python"
     assert hook["pass_filenames"] is True
-    assert hook["require_serial"] is False
+    # one run for all the commit's manifests: unique across them
+    assert hook["require_serial"] is True
 
 
 @pytest.mark.parametrize(
@@ -166,6 +167,11 @@ def test_hooks_manifest_is_valid() -> None:
         ("deploy/stcheck.yaml", True),
         ("prod.stcheck.yaml", True),
         ("deploy/eu/prod.stcheck.yaml", True),
+        ("stcheck.yml", True),
+        ("deploy/stcheck.yml", True),
+        ("tenants/north.stcheck.yml", True),
+        ("stcheck.yml.bak", False),
+        ("stcheck.ymlx", False),
         ("config.yaml", False),
         ("mystcheck.yaml", False),
         ("stcheck.yaml.bak", False),
@@ -267,3 +273,69 @@ def test_plugins_come_from_additional_dependencies(
     project(with_plugin, {**files, ".pre-commit-config.yaml": config(hook_repo, plugin)})
     done = pre_commit(pre_commit_home, with_plugin, "run", "--all-files", "--color=never")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+TENANT = """\
+- name: {name}
+  environments:
+    integration:
+      tenant_id: {tenant_id}
+      client_id: env:{var}_CLIENT_ID
+      client_secret: env:{var}_CLIENT_SECRET
+"""
+ROOT = """\
+version: 1
+app:
+  name: hook-demo
+  app_key: env:ST_APP_KEY
+include:
+  - tenants/*.stcheck.yaml
+"""
+
+
+def tenant_file(name: str, tenant_id: int) -> str:
+    var = re.sub(r"[^A-Z0-9]", "_", name.upper())
+    return TENANT.format(name=name, tenant_id=tenant_id, var=var)
+
+
+def test_a_changed_tenant_file_validates_the_root_that_includes_it(
+    hook_repo: HookRepo, pre_commit_home: Path, tmp_path: Path
+) -> None:
+    project(
+        tmp_path,
+        {
+            ".pre-commit-config.yaml": config(hook_repo),
+            "fleet/stcheck.yaml": ROOT,
+            "fleet/tenants/north.stcheck.yaml": tenant_file("north", 1001),
+            "fleet/tenants/south.stcheck.yaml": tenant_file("south", 1002),
+        },
+    )
+    done = pre_commit(pre_commit_home, tmp_path, "run", "--all-files", "--color=never", "-v")
+    assert done.returncode == 0, done.stdout + done.stderr
+    # the root was validated once, with its two included files (3 manifests), not the
+    # tenant files alone (a list is not a manifest)
+    assert re.findall(r"stcheck validate: ok — .* \((\d+) manifests?\)", done.stdout) == ["3"]
+
+    # Only south changes, and now repeats north's tenant ID: the root is validated with every
+    # file it includes, so the duplicate across the two files is found.
+    (tmp_path / "fleet/tenants/south.stcheck.yaml").write_text(
+        tenant_file("south", 1001), encoding="utf-8"
+    )
+    git("add", "fleet/tenants/south.stcheck.yaml", cwd=tmp_path)
+    done = pre_commit(pre_commit_home, tmp_path, "run", "--color=never")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "fleet/tenants/south.stcheck.yaml:4:18: fail [unique]" in done.stdout, done.stdout
+    assert "already used by 'north' (at fleet/tenants/north.stcheck.yaml line 4)" in done.stdout
+    assert "not a mapping" not in done.stdout
+
+
+def test_a_yml_manifest_is_validated(
+    hook_repo: HookRepo, pre_commit_home: Path, tmp_path: Path
+) -> None:
+    project(
+        tmp_path,
+        {".pre-commit-config.yaml": config(hook_repo), "stcheck.yml": BAD},
+    )
+    done = pre_commit(pre_commit_home, tmp_path, "run", "--all-files", "--color=never")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "stcheck.yml:7:5: fail [schema]" in done.stdout
