@@ -285,13 +285,37 @@ def execute(
                 entries=manifest_plan.entries,
             )
             stage = _StageRun(ctx, CheckGuard.for_run(ctx, plugins), progress, bound)
-            results.extend(_run_manifest(plan, manifest_plan, stage))
+            assessed = len(state.readiness)
+            produced = _run_manifest(plan, manifest_plan, stage)
+            manifest = manifest_plan.manifest
+            results.extend(_waived(manifest, produced, state, assessed, plugins, plan))
             # Checked: drop its data, text and positions (path and load problems stay).
             manifest_plan.manifest.release()
         completed = not bound.cut_short
     finally:
         state.registry.close(wait=completed)
     return results
+
+
+def _waived(
+    manifest: Manifest,
+    results: list[Result],
+    state: RunState,
+    assessed: int,
+    plugins: PluginSet,
+    plan: Plan,
+) -> list[Result]:
+    """One manifest's results with its ``waivers:`` applied (:mod:`stcheck.waivers`), and the
+    readiness verdicts its run added (from index ``assessed`` on) decided again."""
+    if not (isinstance(manifest.data, dict) and "waivers" in manifest.data):
+        return results
+    from stcheck.waivers import apply_waivers
+
+    waived, tenants = apply_waivers(
+        manifest, results, state.readiness[assessed:], plugins.checks, plan.options
+    )
+    state.readiness[assessed:] = tenants
+    return waived
 
 
 def _finished(results: list[Result], plan: Plan) -> list[Result]:
