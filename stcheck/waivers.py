@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from stcheck.manifest import Manifest
-from stcheck.manifest.model import ENVIRONMENTS
 from stcheck.manifest import pointer as jsonpointer
+from stcheck.manifest.model import ENVIRONMENTS
 from stcheck.model import Location, Result, Status, Waiver
 from stcheck.readiness import ReadinessItem, TenantReadiness, with_waivers
 from stcheck.reasons import REASONS, hint_for
