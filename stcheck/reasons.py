@@ -268,7 +268,7 @@ REASONS: dict[str, Reason] = {
         "Fix the waiver as the message says (`stcheck plugins` lists the check ids); see docs/waivers.md.",
     ),
     "waiver_not_allowed": Reason(
-        "A waiver for what no waiver may excuse: the schema and references checks (manifest integrity, a secret written into the manifest) and the leaked_secret, not_a_reference, host_in_manifest, reference_not_allowed, deadline_exceeded and nothing_checked findings; it is not applied.",
+        "A waiver for what no waiver may excuse: the schema and references checks (manifest integrity, a secret written into the manifest), the golive verdict itself (waive the result that blocks it), and the leaked_secret, not_a_reference, host_in_manifest, reference_not_allowed, deadline_exceeded and nothing_checked findings; it is not applied.",
         "Fix the finding instead: remove the secret (and rotate it), write a reference, remove the host.",
     ),
     "waiver_expired": Reason(

@@ -37,7 +37,7 @@ from stcheck.confine import FileRefused
 from stcheck.exitcodes import UsageError
 from stcheck.manifest import Entry, Manifest, load_manifest
 from stcheck.model import Location, PluginInfo, Result, RunReport, Status
-from stcheck.plan import RUN_CHECK, STAGES, ManifestPlan, Plan, Step, build_plan
+from stcheck.plan import RUN_CHECK, STAGES, WAIVERS_CHECK, ManifestPlan, Plan, Step, build_plan
 from stcheck.plugins import LoadedPlugin, PluginSet
 from stcheck.reasons import hint_for
 from stcheck.redact import Redactor
@@ -322,7 +322,8 @@ def _finished(results: list[Result], plan: Plan) -> list[Result]:
     """Skips pointed at their failures, the ``--tenant``/``--env`` filter, ``nothing_checked``."""
     results, causes = _point_dependencies(results, [step.id for step in plan.checks])
     results = [r for r in results if id(r) in causes or _selected(r, plan.options)]
-    if not any(result.status is not Status.SKIP for result in results):
+    # What the waivers say is no verdict on the manifest: a run of only those checked nothing.
+    if not any(r.status is not Status.SKIP and r.check != WAIVERS_CHECK for r in results):
         results.append(_nothing_checked(results, plan.not_run, plan.manifests))
     return results
 

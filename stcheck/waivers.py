@@ -18,6 +18,7 @@ What no waiver excuses (a pull request must not be able to waive "you
 committed a secret" or "the gate could not tell"): the ``schema`` and
 ``references`` checks — the manifest's integrity and literal secrets in it —
 and the findings in :data:`UNWAIVABLE_REASONS`, whichever check reports them.
+``golive`` is refused too: its verdict is waived through the results it reads.
 A waiver for them is a ``fail`` (``waiver_not_allowed``) and is not applied.
 """
 
@@ -33,6 +34,7 @@ from stcheck.manifest import Manifest
 from stcheck.manifest import pointer as jsonpointer
 from stcheck.manifest.model import ENVIRONMENTS
 from stcheck.model import Location, Result, Status, Waiver
+from stcheck.plan import WAIVERS_CHECK
 from stcheck.readiness import ReadinessItem, TenantReadiness, with_waivers
 from stcheck.reasons import REASONS, hint_for
 from stcheck.text import clipped, shown
@@ -47,12 +49,12 @@ __all__ = [
     "today_of",
 ]
 
-WAIVERS_CHECK = "waivers"
-"""The check id of the results about waivers themselves (not selectable, not waivable)."""
 
 REFUSED_CHECKS: Mapping[str, str] = {
     "schema": "the manifest must match manifest v1 for any check (or waiver) to be trusted",
     "references": "a secret written into the manifest must be removed and rotated, not waived",
+    "golive": "its verdict follows from the other checks' results: waive the result that blocks"
+    " the tenant instead (it is then ready with waivers)",
 }
 """Checks no waiver may name, and why."""
 

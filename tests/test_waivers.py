@@ -332,3 +332,20 @@ def test_echoed_waiver_text_is_redacted_and_clipped(tmp_path: Path) -> None:
     code, document, _ = _validate(_write(tmp_path, long))
     assert code == 1  # longer than the schema's 1,000 characters
     assert len(json.dumps(document)) < 20_000
+
+
+def test_waiver_results_alone_are_not_a_verdict(tmp_path: Path) -> None:
+    # --select dns offline checks nothing; a waiver's own warn must not make that "ok".
+    text = SHARED + WAIVER.replace("until: 2026-12-31", "until: 2028-01-01")
+    code, document, _ = _validate(_write(tmp_path, text), "--select", "dns")
+    assert code == 1
+    assert _results(document, reason="waiver_too_long")
+    assert _results(document, reason="nothing_checked")
+
+
+def test_the_golive_verdict_is_not_waived_directly(tmp_path: Path) -> None:
+    text = SHARED + WAIVER.replace("check: unique", "check: golive")
+    code, document, _ = _validate(_write(tmp_path, text))
+    assert code == 1
+    (refused,) = _results(document, reason="waiver_not_allowed")
+    assert "waive the result that blocks" in str(refused["message"])
