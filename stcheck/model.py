@@ -169,11 +169,6 @@ class Result:
             out["waiver"] = self.waiver.as_dict()
         return out
 
-    @property
-    def counts(self) -> bool:
-        """True unless a waiver excuses this result (then it is ``waived`` in summaries)."""
-        return self.waiver is None
-
 
 @dataclass(frozen=True)
 class PluginInfo:

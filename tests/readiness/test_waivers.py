@@ -123,6 +123,8 @@ def test_a_tenant_whose_only_blocker_is_waived_is_ready_with_waivers(
     assert "☑️ waived" in shown
     page = html.read_text(encoding="utf-8")
     assert "ready with waivers" in page
+    assert "fail waived</span>" in page
+    assert "waived until 2026-12-31 by dana@acme.example: Admin accepts" in page
     for secret in secrets:
         assert secret not in run.out + shown + page
 
