@@ -309,7 +309,7 @@ def test_a_literal_secret_cannot_be_waived(tmp_path: Path) -> None:
         assert result.code == 1, (fmt, result)
         assert CANARY_SECRET not in result.out + result.err
         assert CANARY_SECRET[4:20] not in result.out + result.err
-    code, document, _ = _validate(path)
+    _, document, _ = _validate(path)
     leaks = _results(document, reason="leaked_secret")
     assert leaks and all(r["status"] == "fail" and "waiver" not in r for r in leaks)
     refused = _results(document, reason="waiver_not_allowed")

@@ -115,15 +115,17 @@ def test_waived_results_are_suppressions_valid_against_official_schema(validator
         Location("deploy/stcheck.yaml", 40, 5, "/waivers/0"),
     )
     mixed = _mixed()
-    results = tuple(
-        dataclasses.replace(r, waiver=waiver)
-        if r.check == "token" and r.status is Status.FAIL
-        else r
-        for r in mixed.results
-    ) + (
-        Result(
-            "api", Status.WARN, "flaky", reason="timeout", waiver=Waiver("b", "c", "2026-12-31")
+    flaky = Result(
+        "api", Status.WARN, "flaky", reason="timeout", waiver=Waiver("b", "c", "2026-12-31")
+    )
+    results = (
+        *(
+            dataclasses.replace(r, waiver=waiver)
+            if r.check == "token" and r.status is Status.FAIL
+            else r
+            for r in mixed.results
         ),
+        flaky,
     )
     document = json.loads(sarif.render(dataclasses.replace(mixed, results=results)))
     assert sorted(validator.iter_errors(document), key=str) == []
