@@ -135,11 +135,10 @@ class Rule:
             and (self.reason is None or result.reason == self.reason)
         )
 
-    def in_scope(self, result: Result) -> bool:
-        """True for a verdict of this waiver's check that it could have excused (stale test)."""
+    def _covers(self, result: Result) -> bool:
+        """``result`` is of this waiver's check and could concern its tenant and environment."""
         return (
             result.check == self.check
-            and result.status is not Status.SKIP
             and (result.tenant is None or self.tenant is None or result.tenant == self.tenant)
             and (
                 result.environment is None
@@ -147,6 +146,13 @@ class Rule:
                 or result.environment == self.environment
             )
         )
+
+    def stale_in(self, results: Sequence[Result]) -> bool:
+        """Its check reached verdicts in ``results`` and skipped nothing this waiver covers, so
+        a waiver that matched none of them excuses nothing any more."""
+        ran = any(r.check == self.check and r.status is not Status.SKIP for r in results)
+        skipped = any(r.status is Status.SKIP and self._covers(r) for r in results)
+        return ran and not skipped
 
 
 _FIELDS = ("check", "tenant", "environment", "reason", "because", "by", "until")
@@ -361,7 +367,7 @@ def unused(
     for rule in rules:
         if rule.index in used or not selected(rule.tenant, rule.environment):
             continue
-        if not any(rule.in_scope(result) for result in results):
+        if not rule.stale_in(results):
             continue  # its check did not run there (deselected, offline, skipped): no news
         found.append(
             Result(

@@ -349,3 +349,15 @@ def test_the_golive_verdict_is_not_waived_directly(tmp_path: Path) -> None:
     assert code == 1
     (refused,) = _results(document, reason="waiver_not_allowed")
     assert "waive the result that blocks" in str(refused["message"])
+
+
+def test_a_waiver_excuses_only_what_it_names(tmp_path: Path) -> None:
+    # Another reason word, another tenant: nothing is excused, and each waiver is unused.
+    other_reason = WAIVER.replace("reason: shared_client_reference", "reason: duplicate_tenant_id")
+    other_tenant = WAIVER.replace("tenant: south-electric", "tenant: north-electric")
+    for text in (other_reason, other_tenant):
+        code, document, _ = _validate(_write(tmp_path, SHARED + text))
+        assert code == 1
+        failing = _results(document, reason="shared_client_reference")
+        assert len(failing) == 2 and all("waiver" not in r for r in failing)
+        assert len(_results(document, reason="waiver_unused")) == 1
