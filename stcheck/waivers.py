@@ -343,10 +343,14 @@ def judge(
 def waive(results: Sequence[Result], rules: Sequence[Rule]) -> tuple[list[Result], set[int]]:
     """``results`` with each one a waiver excuses carrying it (first waiver wins), and the
     indexes of the waivers used."""
+    by_check: dict[str, list[Rule]] = {}
+    for rule in rules:
+        by_check.setdefault(rule.check, []).append(rule)
     used: set[int] = set()
     out: list[Result] = []
     for result in results:
-        rule = next((rule for rule in rules if rule.matches(result)), None)
+        candidates = by_check.get(result.check, ())
+        rule = next((rule for rule in candidates if rule.matches(result)), None)
         if rule is None:
             out.append(result)
             continue
@@ -364,10 +368,15 @@ def unused(
     """A ``warn`` for each waiver that excused nothing although its check reached a verdict
     within its tenant and environment (``selected``: the run's --tenant/--env filter)."""
     found = []
+    checks = {rule.check for rule in rules if rule.index not in used}
+    of_check: dict[str, list[Result]] = {check: [] for check in checks}
+    for result in results:
+        if result.check in of_check:
+            of_check[result.check].append(result)
     for rule in rules:
         if rule.index in used or not selected(rule.tenant, rule.environment):
             continue
-        if not rule.stale_in(results):
+        if not rule.stale_in(of_check[rule.check]):
             continue  # its check did not run there (deselected, offline, skipped): no news
         found.append(
             Result(
@@ -407,26 +416,23 @@ def _pointer(result: Result) -> str:
     return result.location.pointer if result.location is not None else ""
 
 
-def _item_waiver(item: ReadinessItem, tenant: str, results: Sequence[Result]) -> Waiver | None:
+def _item_waiver(item: ReadinessItem, failing: Sequence[Result]) -> Waiver | None:
+    """The waiver of a failing blocking item when every result that can fail it is waived.
+
+    ``failing``: the failing results about the item's tenant or about no tenant.
+    """
     source = ITEM_SOURCES.get(item.id)
     if source is None or not item.blocking or item.state != "fail":
         return None
     checks, environment = source
     if item.id == "manifest_valid":  # every offline problem of the tenant: one unwaived fails it
-        concerned = [
-            r
-            for r in results
-            if r.status.is_failure and r.check not in ONLINE_CHECKS and r.tenant in (tenant, None)
-        ]
+        concerned = [r for r in failing if r.check not in ONLINE_CHECKS]
     else:
         concerned = [
             r
-            for r in results
-            if r.status.is_failure
-            and (
-                (r.check in checks and r.tenant in (tenant, None) and r.environment == environment)
-                or (item.id == "app_key" and _pointer(r).startswith("/app/app_key"))
-            )
+            for r in failing
+            if (r.check in checks and r.environment == environment)
+            or (item.id == "app_key" and _pointer(r).startswith("/app/app_key"))
         ]
     if not concerned or any(r.waiver is None for r in concerned):
         return None
@@ -438,11 +444,19 @@ def waive_readiness(
 ) -> list[TenantReadiness]:
     """Each tenant's failing blocking items that only waived results fail, waived; the verdict
     decided again (``ready_with_waivers`` when those were its only blockers)."""
+    if not any(r.waiver is not None for r in results):
+        return list(tenants)
+    failing: dict[str | None, list[Result]] = {}
+    for result in results:
+        if result.status.is_failure:
+            failing.setdefault(result.tenant, []).append(result)
+    everyone = failing.get(None, [])
     out = []
     for tenant in tenants:
+        concerning = failing.get(tenant.tenant, []) + everyone
         items = tuple(
             dataclasses.replace(item, waiver=waiver)
-            if (waiver := _item_waiver(item, tenant.tenant, results)) is not None
+            if (waiver := _item_waiver(item, concerning)) is not None
             else item
             for item in tenant.items
         )
