@@ -344,13 +344,13 @@ def waive(results: Sequence[Result], rules: Sequence[Rule]) -> tuple[list[Result
     """``results`` with each one a waiver excuses carrying it (first waiver wins), and the
     indexes of the waivers used."""
     by_check: dict[str, list[Rule]] = {}
-    for rule in rules:
-        by_check.setdefault(rule.check, []).append(rule)
+    for each in rules:
+        by_check.setdefault(each.check, []).append(each)
     used: set[int] = set()
     out: list[Result] = []
     for result in results:
-        candidates = by_check.get(result.check, ())
-        rule = next((rule for rule in candidates if rule.matches(result)), None)
+        candidates = by_check.get(result.check, [])
+        rule = next((c for c in candidates if c.matches(result)), None)
         if rule is None:
             out.append(result)
             continue
