@@ -465,23 +465,31 @@ def waive_readiness(
 
 
 def _golive_results(results: Sequence[Result], tenants: Sequence[TenantReadiness]) -> list[Result]:
-    """The ``golive`` result of a tenant now ready with waivers: waived, its message saying so."""
-    ready = {t.tenant: t for t in tenants if t.verdict == "ready_with_waivers"}
+    """The ``golive`` results of tenants with waived blockers, saying so; the result of a tenant
+    now ready with waivers carries the waiver that expires first (so it is counted as waived)."""
+    touched = {t.tenant: t for t in tenants if t.waived}
     out = []
     for result in results:
-        tenant = ready.get(result.tenant or "") if result.check == "golive" else None
+        tenant = touched.get(result.tenant or "") if result.check == "golive" else None
         if tenant is None or result.status is not Status.FAIL:
             out.append(result)
             continue
-        waiver = min(
-            (i.waiver for i in tenant.waived if i.waiver is not None), key=lambda w: w.until
-        )
+        waived = "; ".join(item.title for item in tenant.waived)
+        if tenant.verdict != "ready_with_waivers":
+            blockers = "; ".join(item.title for item in tenant.blockers)
+            message = (
+                f"not ready for production: {len(tenant.blockers)} of {len(tenant.blocking)}"
+                f" blocking items fail: {blockers} (and {len(tenant.waived)} waived: {waived})"
+            )
+            out.append(dataclasses.replace(result, message=message))
+            continue
+        waivers = [item.waiver for item in tenant.waived if item.waiver is not None]
         out.append(
             dataclasses.replace(
                 result,
                 message=f"ready for production with waivers: {len(tenant.waived)} failing"
-                " blocking items waived: " + "; ".join(item.title for item in tenant.waived),
-                waiver=waiver,
+                f" blocking items waived: {waived}",
+                waiver=min(waivers, key=lambda w: w.until),
             )
         )
     return out

@@ -32,6 +32,12 @@ waivers:
     because: "Admin accepts the new scope version on 2026-12-10 (OPS-123)"
     by: dana@acme.example
     until: {until}
+  - check: api
+    tenant: slow-hvac
+    environment: production
+    because: "Same scope upgrade (OPS-123)"
+    by: dana@acme.example
+    until: 2026-12-31
 """
 
 
@@ -40,12 +46,13 @@ def _fleet(fake: FakeServiceTitan, monkeypatch: pytest.MonkeyPatch) -> tuple[str
     monkeypatch.setenv("ST_APP_KEY", fake.app_key)
     good = tenant("good-plumbing", number=1)
     denied = tenant("rapid-hvac", number=2)
+    unattested = tenant("slow-hvac", number=3, attestations={})
     secrets = []
-    for data in (good, denied):
+    for data in (good, denied, unattested):
         for environment in ("integration", "production"):
             env = data["environments"][environment]
             tenant_id = int(env["tenant_id"])
-            allowed = not (data is denied and environment == "production")
+            allowed = not (data is not good and environment == "production")
             client = fake.add_client(
                 FakeClient(environment, tenants={tenant_id} if allowed else set())
             )
@@ -55,7 +62,7 @@ def _fleet(fake: FakeServiceTitan, monkeypatch: pytest.MonkeyPatch) -> tuple[str
             env["client_id"] = f"env:{prefix}_ID"
             env["client_secret"] = f"env:{prefix}_SECRET"
             secrets.append(client.client_secret)
-    return manifest_text(good, denied), secrets
+    return manifest_text(good, denied, unattested), secrets
 
 
 def test_a_tenant_whose_only_blocker_is_waived_is_ready_with_waivers(
@@ -72,7 +79,7 @@ def test_a_tenant_whose_only_blocker_is_waived_is_ready_with_waivers(
     without = run_report(*fake.cli_args(), "--strict", "--format", "json", str(plain))
     assert without.report is not None, without.err
     verdicts = {t.tenant: t.verdict for t in readiness_of(without.report)}
-    assert verdicts["rapid-hvac"] == "not_ready"
+    assert verdicts["rapid-hvac"] == verdicts["slow-hvac"] == "not_ready"
     assert without.code == 1
     baseline = {t.tenant: t for t in readiness_of(without.report)}
     assert [i.id for i in baseline["rapid-hvac"].blockers] == ["production_probe"]
@@ -81,7 +88,6 @@ def test_a_tenant_whose_only_blocker_is_waived_is_ready_with_waivers(
     markdown, html = tmp_path / "report.md", tmp_path / "report.html"
     run = run_report(
         *fake.cli_args(),
-        "--strict",
         "--format",
         "json",
         "--output",
@@ -92,6 +98,11 @@ def test_a_tenant_whose_only_blocker_is_waived_is_ready_with_waivers(
     )
     assert run.report is not None, run.err
     assert run.code == 0, run.out
+    # --strict: the tenant ready with waivers passes it; the one still not ready fails it.
+    strict = run_report(*fake.cli_args(), "--strict", "--tenant", "rapid-hvac", str(path))
+    assert strict.code == 0, strict.out
+    strict = run_report(*fake.cli_args(), "--strict", "--tenant", "slow-hvac", str(path))
+    assert strict.code == 1, strict.out
     tenants = {t.tenant: t for t in readiness_of(run.report)}
     hvac = tenants["rapid-hvac"]
     assert hvac.verdict == "ready_with_waivers"
@@ -100,6 +111,11 @@ def test_a_tenant_whose_only_blocker_is_waived_is_ready_with_waivers(
     assert probe.id == "production_probe" and probe.state == "fail"
     assert probe.waiver is not None and probe.waiver.by == "dana@acme.example"
     assert tenants["good-plumbing"].verdict in ("ready", "unknown")
+    # Another tenant's probe is waived too, but its attestations are missing: still not ready.
+    slow = tenants["slow-hvac"]
+    assert slow.verdict == "not_ready"
+    assert [i.id for i in slow.waived] == ["production_probe"]
+    assert "production_probe" not in [i.id for i in slow.blockers]
 
     document = json.loads(run.out)
     jsonschema.validate(document, load_schema(REPORT_SCHEMA))
@@ -117,6 +133,12 @@ def test_a_tenant_whose_only_blocker_is_waived_is_ready_with_waivers(
     ]
     assert golive["waiver"]["because"].startswith("Admin accepts")
     assert golive["message"].startswith("ready for production with waivers")
+    (still,) = [
+        r for r in document["results"] if r["check"] == "golive" and r["tenant"] == "slow-hvac"
+    ]
+    assert still["status"] == "fail" and "waiver" not in still
+    assert "(and 1 waived: The API probe passes in production)" in still["message"]
+    assert run.report.summary["fail"] >= 1  # slow-hvac's verdict still counts
 
     shown = markdown.read_text(encoding="utf-8")
     assert "ready with waivers" in shown
