@@ -85,6 +85,30 @@ _RESULT_LIMITS = {
 
 
 @dataclass(frozen=True)
+class Waiver:
+    """The manifest waiver that excuses a result (:mod:`stcheck.waivers`): why, who, until when.
+
+    ``because`` and ``by`` are manifest text, cut to 500 and 320 characters.
+
+    .. versionadded:: 0.3
+    """
+
+    because: str
+    by: str
+    until: str
+    location: Location | None = None
+
+    def __post_init__(self) -> None:
+        bound_fields(self, {"because": 500, "by": 320, "until": 100})
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"because": self.because, "by": self.by, "until": self.until}
+        if self.location is not None:
+            out["location"] = self.location.as_dict()
+        return out
+
+
+@dataclass(frozen=True)
 class Result:
     """One finding of one check about one manifest, tenant or environment entry.
 
@@ -115,6 +139,8 @@ class Result:
     hint: str | None = None
     duration: float | None = None
     facts: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict, hash=False)
+    waiver: Waiver | None = None
+    """Set when a manifest waiver excuses this ``fail``/``error``/``warn``: it does not count."""
 
     def __post_init__(self) -> None:
         bound_fields(self, _RESULT_LIMITS)
@@ -139,6 +165,8 @@ class Result:
                 key: list(value) if isinstance(value, tuple) else value
                 for key, value in self.facts.items()
             }
+        if self.waiver is not None:
+            out["waiver"] = self.waiver.as_dict()
         return out
 
 
@@ -182,11 +210,13 @@ class RunReport:
 
     @property
     def summary(self) -> dict[str, int]:
+        """Results per status; a waived result is counted as ``waived``, not by its status."""
         counts = {status.value: 0 for status in STATUS_ORDER}
+        counts["waived"] = 0
         for result in self.results:
-            counts[result.status.value] += 1
+            counts[result.status.value if result.waiver is None else "waived"] += 1
         return counts
 
     @property
     def failed(self) -> bool:
-        return any(result.status.is_failure for result in self.results)
+        return any(result.status.is_failure and result.waiver is None for result in self.results)

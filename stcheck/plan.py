@@ -32,6 +32,8 @@ STAGES: tuple[Stage, ...] = ("manifest", "entry", "summary")
 RUN_CHECK = "run"
 """The ``check`` of results about the run as a whole (``nothing_checked``), and of a manifest's
 loading failures when no check that reports them is installed."""
+WAIVERS_CHECK = "waivers"
+"""The ``check`` of results about the manifest's waivers (:mod:`stcheck.waivers`)."""
 
 
 def not_run_reason(check: Check, options: RunOptions) -> str | None:

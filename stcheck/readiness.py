@@ -11,7 +11,9 @@ Verdict rules (:func:`verdict_of`):
 - ``ready`` — every blocking item passes;
 - ``not_ready`` — at least one blocking item fails;
 - ``unknown`` — no blocking item fails, but at least one could not be checked
-  (an offline run, a deselected check, a timeout).
+  (an offline run, a deselected check, a timeout);
+- ``ready_with_waivers`` — every blocking item passes but for failing ones a
+  manifest waiver excuses (:mod:`stcheck.waivers`).
 
 Advisory items (target date, secret age, extra attestations, ...) never change
 the verdict.
@@ -20,17 +22,17 @@ the verdict.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from stcheck.model import RunReport, Status
+from stcheck.model import RunReport, Status, Waiver
 from stcheck.text import bound_fields
 
 State = Literal["pass", "fail", "not_checked"]
-Verdict = Literal["ready", "not_ready", "unknown"]
+Verdict = Literal["ready", "not_ready", "unknown", "ready_with_waivers"]
 
 STATES: tuple[State, ...] = ("pass", "fail", "not_checked")
-VERDICTS: tuple[Verdict, ...] = ("not_ready", "unknown", "ready")
+VERDICTS: tuple[Verdict, ...] = ("not_ready", "unknown", "ready_with_waivers", "ready")
 """Verdicts from worst to best (the order reports list tenants in)."""
 
 STANDARD_ATTESTATIONS: dict[str, str] = {
@@ -53,6 +55,7 @@ SECRET_MAX_AGE_DAYS = 365
 VERDICT_LABELS: dict[Verdict, str] = {
     "not_ready": "❌ not ready",
     "unknown": "❔ unknown",
+    "ready_with_waivers": "☑️ ready with waivers",
     "ready": "✅ ready",
 }
 """Each verdict as emoji and word (reports never rely on the emoji or colour alone)."""
@@ -60,6 +63,7 @@ VERDICT_LABELS: dict[Verdict, str] = {
 VERDICT_WORDS: dict[Verdict, str] = {
     "not_ready": "not ready",
     "unknown": "unknown",
+    "ready_with_waivers": "ready with waivers",
     "ready": "ready",
 }
 
@@ -81,13 +85,21 @@ class ReadinessItem:
     state: State
     detail: str
     remediation: str | None = None
+    waiver: Waiver | None = None
+    """Set on a failing blocking item whose failing results a manifest waiver excuses."""
 
     def __post_init__(self) -> None:
         bound_fields(self, {"title": 200, "detail": 4_000, "remediation": 4_000})
 
     @property
+    def waived(self) -> bool:
+        return self.state == "fail" and self.waiver is not None
+
+    @property
     def tone(self) -> str:
-        """``pass``, ``fail``, ``attention`` (an advisory failure) or ``not_checked``."""
+        """``pass``, ``fail``, ``waived``, ``attention`` (advisory failure) or ``not_checked``."""
+        if self.waived:
+            return "waived"
         if self.state == "fail" and not self.blocking:
             return "attention"
         return self.state
@@ -102,12 +114,14 @@ class ReadinessItem:
         """The state as emoji and word; an advisory failure reads as a warning, not a blocker."""
         if self.state == "pass":
             return "✅ pass"
+        if self.waived:
+            return "☑️ waived"
         if self.state == "fail":
             return "❌ fail" if self.blocking else "⚠️ attention"
         return "❔ not checked"
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "id": self.id,
             "title": self.title,
             "blocking": self.blocking,
@@ -115,6 +129,9 @@ class ReadinessItem:
             "detail": self.detail,
             "remediation": self.remediation,
         }
+        if self.waiver is not None:
+            out["waiver"] = self.waiver.as_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -182,8 +199,17 @@ class TenantReadiness:
 
     @property
     def blockers(self) -> tuple[ReadinessItem, ...]:
-        """The blocking items that fail."""
-        return tuple(item for item in self.items if item.blocking and item.state == "fail")
+        """The blocking items that fail, but for those a waiver excuses."""
+        return tuple(
+            item
+            for item in self.items
+            if item.blocking and item.state == "fail" and not item.waived
+        )
+
+    @property
+    def waived(self) -> tuple[ReadinessItem, ...]:
+        """The blocking items that fail but a waiver excuses."""
+        return tuple(item for item in self.items if item.blocking and item.waived)
 
     @property
     def unchecked(self) -> tuple[ReadinessItem, ...]:
@@ -205,6 +231,10 @@ class TenantReadiness:
             count = len(self.unchecked)
             noun = "item" if count == 1 else "items"
             return f"unknown — {count} blocking {noun} not checked, none fails"
+        if self.verdict == "ready_with_waivers":
+            count = len(self.waived)
+            noun = "item is" if count == 1 else "items are"
+            return f"ready with waivers — {count} failing blocking {noun} waived"
         return f"ready — all {len(self.blocking)} blocking items pass"
 
     @property
@@ -220,7 +250,7 @@ class TenantReadiness:
         unit = "day" if abs(days) == 1 else "days"
         if days > 0:
             return f"{self.target_date} ({days} {unit} left)"
-        if self.verdict == "ready":
+        if self.verdict in ("ready", "ready_with_waivers"):
             return f"{self.target_date} ({-days} {unit} ago)"
         return f"{self.target_date} (overdue by {-days} {unit})"
 
@@ -233,6 +263,7 @@ class TenantReadiness:
             "app": self.app,
             "verdict": self.verdict,
             "blockers": len(self.blockers),
+            "waived": len(self.waived),
             "not_checked": len(self.unchecked),
             "warnings": len(self.warnings),
             "target_date": self.target_date,
@@ -245,13 +276,19 @@ class TenantReadiness:
 
 
 def verdict_of(items: Iterable[ReadinessItem]) -> Verdict:
-    """``not_ready`` if a blocking item fails, else ``unknown`` if one is unchecked, else ready."""
-    states = {item.state for item in items if item.blocking}
+    """``not_ready`` if a blocking item fails, else ``unknown`` if one is unchecked, else
+    ``ready_with_waivers`` if a failing one is waived, else ready."""
+    states = {item.tone for item in items if item.blocking}
     if "fail" in states:
         return "not_ready"
     if "not_checked" in states:
         return "unknown"
-    return "ready"
+    return "ready_with_waivers" if "waived" in states else "ready"
+
+
+def with_waivers(tenant: TenantReadiness, items: tuple[ReadinessItem, ...]) -> TenantReadiness:
+    """``tenant`` with its items replaced (some waived) and its verdict decided again."""
+    return replace(tenant, items=items, verdict=verdict_of(items))
 
 
 def readiness_of(report: RunReport) -> list[TenantReadiness]:
@@ -260,7 +297,7 @@ def readiness_of(report: RunReport) -> list[TenantReadiness]:
 
 
 def worst_first(tenants: Sequence[TenantReadiness]) -> list[TenantReadiness]:
-    """Tenants ordered not ready, unknown, ready; manifest order within each verdict."""
+    """Tenants ordered worst verdict first (:data:`VERDICTS`); manifest order within each."""
     rank = {verdict: index for index, verdict in enumerate(VERDICTS)}
     return sorted(tenants, key=lambda tenant: rank[tenant.verdict])
 

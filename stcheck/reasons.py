@@ -283,6 +283,27 @@ REASONS: dict[str, Reason] = {
         "More problems of this kind than stcheck lists: the rest are counted, not shown.",
         "Fix the problems listed, then run stcheck again to see the next ones.",
     ),
+    # --- waivers ------------------------------------------------------------------
+    "waiver_invalid": Reason(
+        "A waiver that names a check, tenant, environment or reason word this run does not know, has a blank `because` or `by`, or an `until` that is not a real date; it is not applied.",
+        "Fix the waiver as the message says (`stcheck plugins` lists the check ids); see docs/waivers.md.",
+    ),
+    "waiver_not_allowed": Reason(
+        "A waiver for what no waiver may excuse: the schema and references checks (manifest integrity, a secret written into the manifest), the golive verdict itself (waive the result that blocks it), and the leaked_secret, not_a_reference, host_in_manifest, reference_not_allowed, deadline_exceeded and nothing_checked findings; it is not applied.",
+        "Fix the finding instead: remove the secret (and rotate it), write a reference, remove the host.",
+    ),
+    "waiver_expired": Reason(
+        "A waiver whose `until` date has passed: it no longer applies, and the results it excused count again.",
+        "Fix what it excused and delete the waiver, or, if it is still acceptable, review it again and move `until`.",
+    ),
+    "waiver_unused": Reason(
+        "A waiver that excused nothing in a run where its check ran for its tenant and environment (the problem is fixed, or the waiver does not match).",
+        "Delete the waiver, or correct its check, tenant, environment or reason.",
+    ),
+    "waiver_too_long": Reason(
+        "A waiver whose `until` is more than a year (366 days) ahead: waivers are meant to expire and be reviewed again.",
+        "Set `until` to a date within a year; renew the waiver when it expires if it is still needed.",
+    ),
     # --- go-live readiness ----------------------------------------------------------
     "not_ready": Reason(
         "The tenant is not ready for production.",

@@ -42,6 +42,7 @@ from stcheck.model import Location, PluginInfo, Result, RunReport, Status
 from stcheck.plan import (
     RUN_CHECK,
     STAGES,
+    WAIVERS_CHECK,
     ManifestPlan,
     Plan,
     Step,
@@ -441,7 +442,9 @@ def _execute_one(
         entries=manifest_plan.entries,
     )
     stage = _StageRun(ctx, CheckGuard.for_run(ctx, plugins), progress, bound)
-    results = _run_manifest(checks, manifest_plan, stage)
+    assessed = len(state.readiness)
+    produced = _run_manifest(checks, manifest_plan, stage)
+    results = _waived(manifest, produced, state, assessed, plugins, options)
     if manifest.included:  # a batch's pointers as each file has them
         results = [
             r
@@ -453,11 +456,33 @@ def _execute_one(
     return results
 
 
+def _waived(
+    manifest: Manifest,
+    results: list[Result],
+    state: RunState,
+    assessed: int,
+    plugins: PluginSet,
+    options: RunOptions,
+) -> list[Result]:
+    """One manifest's results with its ``waivers:`` applied (:mod:`stcheck.waivers`), and the
+    readiness verdicts its run added (from index ``assessed`` on) decided again."""
+    if not (isinstance(manifest.data, dict) and "waivers" in manifest.data):
+        return results
+    from stcheck.waivers import apply_waivers
+
+    waived, tenants = apply_waivers(
+        manifest, results, state.readiness[assessed:], plugins.checks, options
+    )
+    state.readiness[assessed:] = tenants
+    return waived
+
+
 def _finished(results: list[Result], plan: Plan) -> list[Result]:
     """Skips pointed at their failures, the ``--tenant``/``--env`` filter, ``nothing_checked``."""
     results, causes = _point_dependencies(results, [step.id for step in plan.checks])
     results = [r for r in results if id(r) in causes or _selected(r, plan.options)]
-    if not any(result.status is not Status.SKIP for result in results):
+    # What the waivers say is no verdict on the manifest: a run of only those checked nothing.
+    if not any(r.status is not Status.SKIP and r.check != WAIVERS_CHECK for r in results):
         results.append(_nothing_checked(results, plan.not_run, plan.manifests))
     return results
 

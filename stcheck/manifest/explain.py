@@ -22,7 +22,7 @@ from stcheck.text import clipped, shown
 
 __all__ = ["DATE_FIELDS", "ENVIRONMENTS", "Explanation", "explain", "explain_window", "where"]
 REFERENCE_FIELDS = frozenset({"app_key", "client_id", "client_secret"})
-DATE_FIELDS = frozenset({"target_date", "on", "secret_created_on"})
+DATE_FIELDS = frozenset({"target_date", "on", "secret_created_on", "until"})
 SHOWN_KEY = 64
 HOST_WORDS = ("host", "url", "uri", "endpoint", "server", "domain", "base")
 ENVIRONMENT_HINTS = {
@@ -154,6 +154,9 @@ def where(path: Sequence[str | int], data: Any) -> str:
         if rest:
             label += ": " + ".".join(rest)
         return label
+    if path[0] == "waivers" and len(path) >= 2 and isinstance(path[1], int):
+        label = f"waiver {path[1] + 1}"
+        return label + (": " + ".".join(clipped(p) for p in path[2:]) if len(path) > 2 else "")
     return ".".join(clipped(p) for p in path)
 
 
@@ -366,6 +369,11 @@ VALUE_PROBLEMS: tuple[_Case, ...] = (
             f"{p.place} must be a slug: lowercase letters, digits, '.', '_' and '-',"
             " starting with a letter or digit, at most 63 characters"
         ),
+    ),
+    _Case(
+        lambda p: p.keyword == "enum" and p.name == "environment",
+        "unknown_environment",
+        lambda p: f"{p.place} must be integration or production",
     ),
     _Case(
         lambda p: p.keyword == "propertyNames",

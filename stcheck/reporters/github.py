@@ -1,9 +1,13 @@
-"""GitHub Actions workflow commands: ``::error file=…,line=…::message`` annotations."""
+"""GitHub Actions workflow commands: ``::error file=…,line=…::message`` annotations.
+
+A result a manifest waiver excuses is a ``::notice`` saying who waived it, until when, why.
+"""
 
 from __future__ import annotations
 
 from stcheck.model import RunReport, Status
 from stcheck.reporters import printable
+from stcheck.reporters.text import waived_line
 
 LEVELS = {Status.FAIL: "error", Status.ERROR: "error", Status.WARN: "warning"}
 
@@ -24,6 +28,8 @@ def render(report: RunReport) -> str:
         level = LEVELS.get(result.status)
         if level is None:
             continue
+        if result.waiver is not None:
+            level = "notice"  # excused by a reviewed waiver: shown, not an error
         props: list[str] = []
         if result.location is not None:
             props.append(f"file={_property(result.location.file)}")
@@ -31,9 +37,12 @@ def render(report: RunReport) -> str:
                 props.append(f"line={result.location.line}")
                 if result.location.column is not None:
                     props.append(f"col={result.location.column}")
-        props.append(f"title={_property(f'stcheck [{result.check}] {result.status.value}')}")
+        status = result.status.value if result.waiver is None else f"{result.status.value} waived"
+        props.append(f"title={_property(f'stcheck [{result.check}] {status}')}")
         message = result.message
-        if result.hint:
+        if result.waiver is not None:
+            message += f"\n{waived_line(result)}"
+        elif result.hint:
             message += f"\nhint: {result.hint}"
         lines.append(f"::{level} {','.join(props)}::{_data(message)}")
     counts = report.summary

@@ -63,6 +63,8 @@ SYMBOLS = {
     "ready": "✓",
     "not_ready": "✗",
     "unknown": "?",
+    "ready_with_waivers": "✓",
+    "waived": "~",
     "pass": "✓",
     "fail": "✗",
     "attention": "!",

@@ -21,6 +21,8 @@ actions, Azure DevOps and Buildkite::
   every name is unique and stable from run to run (CI history matches on it).
 - ``classname`` is ``stcheck.<check>``; ``time`` is the result's duration in
   seconds (``0.000`` when the check did not time itself).
+- A result a manifest waiver excuses is ``<skipped message="waived: because
+  (by, until)">``, whatever its status.
 - Status mapping: ``fail`` → ``<failure>``, ``error`` (could not tell) →
   ``<error>``, ``skip`` → ``<skipped message="reason: why">``, ``warn`` → a
   passing test case with the warning in ``<system-out>``, ``pass`` → an empty
@@ -147,7 +149,9 @@ def _counts(results: Iterable[Result]) -> dict[str, int]:
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for result in results:
         counts["tests"] += 1
-        if result.status is Status.FAIL:
+        if result.waiver is not None:
+            counts["skipped"] += 1
+        elif result.status is Status.FAIL:
             counts["failures"] += 1
         elif result.status is Status.ERROR:
             counts["errors"] += 1
@@ -167,7 +171,12 @@ def _testcase(suite: ET.Element, result: Result, name: str) -> None:
         },
     )
     kind = result.reason or result.status.value
-    if result.status is Status.FAIL:
+    if result.waiver is not None:
+        waiver = result.waiver
+        message = f"waived: {waiver.because} ({waiver.by}, until {waiver.until})"
+        _sub(case, "skipped", {"message": message})
+        _sub(case, "system-out", {}, f"WAIVED {result.status.value.upper()}: {_details(result)}")
+    elif result.status is Status.FAIL:
         _sub(case, "failure", {"message": result.message, "type": kind}, _details(result))
     elif result.status is Status.ERROR:
         _sub(case, "error", {"message": result.message, "type": kind}, _details(result))

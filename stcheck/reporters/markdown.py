@@ -126,6 +126,24 @@ def _finding_row(result: Result) -> str:
     )
 
 
+def _waived_row(result: Result) -> str:
+    waiver = result.waiver
+    excuse = (
+        f"until {waiver.until} by {waiver.by}: {waiver.because}" if waiver is not None else None
+    )
+    return _row(
+        [
+            _LABELS[result.status],
+            _cell(result.check),
+            _cell(result.tenant),
+            _cell(result.environment),
+            _location(result),
+            _cell(result.message, _MESSAGE_CHARS),
+            _cell(excuse, _HINT_CHARS),
+        ]
+    )
+
+
 def _skipped_row(result: Result) -> str:
     return _row(
         [
@@ -173,19 +191,21 @@ def _heading(report: RunReport) -> str:
         if counts["error"]:
             problems.append(f"{counts['error']} could not be checked (error)")
         return f"## ❌ {command}: failed — {', '.join(problems)}\n"
+    waived = f" ({counts['waived']} waived)" if counts["waived"] else ""
     if counts["warn"]:
         noun = "warning" if counts["warn"] == 1 else "warnings"
-        return f"## ✅ {command}: passed with {counts['warn']} {noun}\n"
-    return f"## ✅ {command}: passed\n"
+        return f"## ✅ {command}: passed with {counts['warn']} {noun}{waived}\n"
+    return f"## ✅ {command}: passed{waived}\n"
 
 
 def _counts(report: RunReport) -> str:
     counts = report.summary
-    return (
-        _row([_LABELS[status] for status in STATUS_ORDER])
-        + _row(["---:"] * len(STATUS_ORDER))
-        + _row([str(counts[status.value]) for status in STATUS_ORDER])
-    )
+    labels = [_LABELS[status] for status in STATUS_ORDER]
+    values = [str(counts[status.value]) for status in STATUS_ORDER]
+    if counts["waived"]:
+        labels.append("☑️ waived")
+        values.append(str(counts["waived"]))
+    return _row(labels) + _row(["---:"] * len(labels)) + _row(values)
 
 
 def _footer(report: RunReport) -> str:
@@ -216,9 +236,11 @@ def _footer(report: RunReport) -> str:
 
 def render(report: RunReport) -> str:
     """Render the run report as a GitHub-flavoured Markdown summary of at most MAX_BYTES bytes."""
-    findings = [r for r in report.results if r.status.is_failure] + [
-        r for r in report.results if r.status is Status.WARN
+    counted = [r for r in report.results if r.waiver is None]
+    findings = [r for r in counted if r.status.is_failure] + [
+        r for r in counted if r.status is Status.WARN
     ]
+    waived = [r for r in report.results if r.waiver is not None]
     skipped = [r for r in report.results if r.status is Status.SKIP]
 
     head = _heading(report) + "\n" + _counts(report) + "\n"
@@ -239,6 +261,17 @@ def render(report: RunReport) -> str:
         body += f"### Findings ({len(findings)})\n\n{table}{_more(left_out)}\n"
     else:
         body += "No findings.\n\n"
+
+    if waived:
+        table, left_out = _table(
+            ["Status", "Check", "Tenant", "Environment", "Location", "Message", "Waived"],
+            waived,
+            _waived_row,
+            MAX_ROWS,
+            budget,
+        )
+        budget -= len(table.encode("utf-8"))
+        body += f"### ☑️ Waived ({len(waived)})\n\n{table}{_more(left_out)}\n"
 
     if skipped:
         table, left_out = _table(

@@ -138,7 +138,8 @@ def _heading(tenants: Sequence[TenantReadiness]) -> str:
     noun = "tenant" if len(tenants) == 1 else "tenants"
     line = " · ".join(
         f"{VERDICT_LABELS[verdict]}: {totals[verdict]:,}"
-        for verdict in ("not_ready", "unknown", "ready")
+        for verdict in VERDICTS
+        if verdict != "ready_with_waivers" or totals[verdict]
     )
     text = (
         f"## 🚦 Go-live readiness{about}: {totals['ready']:,} of {len(tenants):,} {noun} ready\n\n"

@@ -18,6 +18,11 @@ lines in pull requests. The document has one run:
   (an absolute path under the working directory is made relative to it), and
   a ``region`` with ``startLine``/``startColumn`` when the line is known.
   Results about a whole run point at the manifest when there is only one.
+- ``suppressions``: a result a manifest waiver excuses keeps its level and
+  carries one suppression, ``kind`` ``inSource`` (the waiver is written in the
+  manifest), ``status`` ``accepted`` (it was reviewed with the manifest),
+  ``justification`` the waiver's ``because``, its ``location``, and ``by`` and
+  ``until`` in ``properties``; code scanning shows it as dismissed.
 - ``partialFingerprints["stcheck/v1"]``: a SHA-256 of (check, reason, tenant,
   environment, JSON pointer), which stays the same when lines move, so code
   scanning keeps one alert per problem across runs.
@@ -34,7 +39,7 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
-from stcheck.model import Location, Result, RunReport, Status
+from stcheck.model import Location, Result, RunReport, Status, Waiver
 from stcheck.reasons import REASONS, hint_for
 from stcheck.reporters import started_utc
 
@@ -164,12 +169,27 @@ def _result(result: Result, rule_index: int, report: RunReport) -> dict[str, obj
     if location is not None:
         out["locations"] = [_sarif_location(location)]
     out["partialFingerprints"] = {FINGERPRINT_KEY: _fingerprint(result)}
+    if result.waiver is not None:
+        out["suppressions"] = [_suppression(result.waiver)]
     out["properties"] = {
         "reason": result.reason,
         "tenant": result.tenant,
         "environment": result.environment,
         "status": result.status.value,
     }
+    return out
+
+
+def _suppression(waiver: Waiver) -> dict[str, object]:
+    """A waiver as SARIF's in-source, accepted suppression."""
+    out: dict[str, object] = {
+        "kind": "inSource",
+        "status": "accepted",
+        "justification": waiver.because,
+    }
+    if waiver.location is not None and waiver.location.file:
+        out["location"] = _sarif_location(waiver.location)
+    out["properties"] = {"by": waiver.by, "until": waiver.until}
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from stcheck.model import Result, RunReport, Status
 from stcheck.reporters import printable
+from stcheck.text import clipped
 
 
 def _position(result: Result) -> str:
@@ -18,24 +19,40 @@ def _position(result: Result) -> str:
     return ":".join(parts)
 
 
+def waived_line(result: Result) -> str:
+    """``waived (was fail, invalid_client) until 2026-12-31 by dana@…: because …``."""
+    waiver = result.waiver
+    if waiver is None:
+        return ""
+    was = ", ".join(part for part in (result.status.value, result.reason) if part)
+    where = ""
+    if waiver.location is not None and waiver.location.line is not None:
+        where = f" (waiver at line {waiver.location.line})"
+    return (
+        f"waived (was {was}) until {waiver.until} by {clipped(waiver.by, 100)}:"
+        f" {clipped(waiver.because, 200)}{where}"
+    )
+
+
 def render(report: RunReport, *, verbose: bool = False) -> str:
     """Non-pass results (all results with ``verbose``), then a one-line summary."""
     lines: list[str] = []
     for result in report.results:
         if result.status is Status.PASS and not verbose:
             continue
-        if result.status is Status.SKIP and not verbose:
+        if (result.status is Status.SKIP or result.waiver is not None) and not verbose:
             continue
         subject = ""
         if result.tenant and result.environment:
             subject = f" ({result.tenant}/{result.environment})"
         elif result.tenant:
             subject = f" ({result.tenant})"
-        line = (
-            f"{_position(result)}: {result.status.value} [{result.check}] {result.message}{subject}"
-        )
+        status = result.status.value if result.waiver is None else "waived"
+        line = f"{_position(result)}: {status} [{result.check}] {result.message}{subject}"
         lines.append(printable(line).replace("\n", "\\n"))
-        if result.hint and result.status is not Status.PASS:
+        if result.waiver is not None:
+            lines.append(printable(f"    {waived_line(result)}").replace("\n", "\\n"))
+        elif result.hint and result.status is not Status.PASS:
             lines.append(f"    hint: {result.hint}")
     counts = report.summary
     summary = ", ".join(f"{counts[key]} {key}" for key in counts if counts[key])

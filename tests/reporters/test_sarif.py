@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from stcheck.model import Location, Result, RunReport, Status
+from stcheck.model import Location, Result, RunReport, Status, Waiver
 from stcheck.reasons import REASONS, hint_for
 from stcheck.reporters import sarif
 from tests.reporters.support import make_report
@@ -106,6 +107,51 @@ def test_valid_against_official_schema(validator: Any) -> None:
     assert document["version"] == "2.1.0"
 
 
+def test_waived_results_are_suppressions_valid_against_official_schema(validator: Any) -> None:
+    waiver = Waiver(
+        "Admin accepts the new scope version on 2026-12-10 (OPS-123)",
+        "dana@acme.example",
+        "2026-12-31",
+        Location("deploy/stcheck.yaml", 40, 5, "/waivers/0"),
+    )
+    mixed = _mixed()
+    flaky = Result(
+        "api", Status.WARN, "flaky", reason="timeout", waiver=Waiver("b", "c", "2026-12-31")
+    )
+    results = (
+        *(
+            dataclasses.replace(r, waiver=waiver)
+            if r.check == "token" and r.status is Status.FAIL
+            else r
+            for r in mixed.results
+        ),
+        flaky,
+    )
+    document = json.loads(sarif.render(dataclasses.replace(mixed, results=results)))
+    assert sorted(validator.iter_errors(document), key=str) == []
+    findings = document["runs"][0]["results"]
+    suppressed = [f for f in findings if "suppressions" in f]
+    assert len(suppressed) == 2
+    first = suppressed[0]
+    assert first["level"] == "error"  # the finding keeps its level; the suppression excuses it
+    assert first["suppressions"] == [
+        {
+            "kind": "inSource",
+            "status": "accepted",
+            "justification": "Admin accepts the new scope version on 2026-12-10 (OPS-123)",
+            "location": {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": "deploy/stcheck.yaml"},
+                    "region": {"startLine": 40, "startColumn": 5},
+                }
+            },
+            "properties": {"by": "dana@acme.example", "until": "2026-12-31"},
+        }
+    ]
+    assert "location" not in suppressed[1]["suppressions"][0]
+    assert document["runs"][0]["properties"]["summary"]["waived"] == 2
+
+
 def test_empty_report_is_valid(validator: Any) -> None:
     document = json.loads(sarif.render(_report(started_at="", check_docs={})))
     validator.validate(document)
@@ -124,7 +170,14 @@ def test_driver() -> None:
     assert run["invocations"] == [
         {"executionSuccessful": True, "startTimeUtc": "2026-11-20T09:15:00Z"}
     ]
-    assert run["properties"]["summary"] == {"pass": 1, "warn": 1, "fail": 3, "error": 1, "skip": 1}
+    assert run["properties"]["summary"] == {
+        "pass": 1,
+        "warn": 1,
+        "fail": 3,
+        "error": 1,
+        "skip": 1,
+        "waived": 0,
+    }
 
 
 def test_one_rule_per_check_with_docs_and_reason_help() -> None:

@@ -142,8 +142,8 @@ def stcheck_add_options(parser: argparse.ArgumentParser, command: str) -> None:
         "--today",
         type=_iso_date,
         metavar="YYYY-MM-DD",
-        help="judge target dates, attestation dates and secret ages as of this date"
-        " (default: today)",
+        help="judge target dates, attestation dates, secret ages and waiver expiry as of this"
+        " date (default: today)",
     )
 
 
