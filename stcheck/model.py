@@ -100,9 +100,13 @@ class Result:
     read), ``probe_source`` (``manifest``, ``default`` or ``token_scopes``),
     ``probe_scope`` (the scope it needs, when known) and ``scopes_stated``.
 
+    ``baseline`` is ``"known"`` when a ``--baseline`` report already had this
+    finding, ``"new"`` when it did not (None without a baseline, and on passes
+    and skips); see :attr:`counts`.
+
     .. versionadded:: 0.1
     .. versionchanged:: 0.2
-       ``facts``.
+       ``facts``, ``baseline``.
     """
 
     check: str
@@ -115,9 +119,15 @@ class Result:
     hint: str | None = None
     duration: float | None = None
     facts: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict, hash=False)
+    baseline: str | None = None
 
     def __post_init__(self) -> None:
         bound_fields(self, _RESULT_LIMITS)
+
+    @property
+    def counts(self) -> bool:
+        """True when the result counts for the summary and the gate: not known from a baseline."""
+        return self.baseline != "known"
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -139,6 +149,8 @@ class Result:
                 key: list(value) if isinstance(value, tuple) else value
                 for key, value in self.facts.items()
             }
+        if self.baseline is not None:
+            out["baseline"] = self.baseline
         return out
 
 
@@ -156,6 +168,26 @@ class PluginInfo:
     schemes: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class BaselineCounts:
+    """How a run compares with its ``--baseline`` report (see :mod:`stcheck.baseline`).
+
+    .. versionadded:: 0.2
+    """
+
+    path: str
+    """The baseline file as given on the command line."""
+    new: int
+    """Findings (warn, fail, error) not in the baseline: these count."""
+    known: int
+    """Findings in the baseline: shown, not counted."""
+    fixed: int
+    """Baseline findings, of the checks and entries this run covered, no longer found."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {"path": self.path, "new": self.new, "known": self.known, "fixed": self.fixed}
 
 
 @dataclass(frozen=True)
@@ -179,14 +211,18 @@ class RunReport:
     """The go-live check's verdicts, one per tenant (``report`` runs)."""
     unloaded: tuple[str, ...] = ()
     """Manifests that could not be loaded (each has a ``fail`` result saying why)."""
+    baseline: BaselineCounts | None = None
+    """The comparison with ``--baseline``, when one was given."""
 
     @property
     def summary(self) -> dict[str, int]:
+        """Results per status, of those that count (:attr:`Result.counts`)."""
         counts = {status.value: 0 for status in STATUS_ORDER}
         for result in self.results:
-            counts[result.status.value] += 1
+            if result.counts:
+                counts[result.status.value] += 1
         return counts
 
     @property
     def failed(self) -> bool:
-        return any(result.status.is_failure for result in self.results)
+        return any(result.status.is_failure and result.counts for result in self.results)

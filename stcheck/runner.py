@@ -28,6 +28,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from stcheck import __version__
 from stcheck.api import Check, CheckContext, RunOptions, Stage
@@ -42,6 +43,9 @@ from stcheck.plugins import LoadedPlugin, PluginSet
 from stcheck.reasons import hint_for
 from stcheck.redact import Redactor
 from stcheck.runstate import RunState
+
+if TYPE_CHECKING:
+    from stcheck.baseline import Baseline
 
 __all__ = ["RUN_CHECK", "RUN_FAILURES", "Plan", "UsageError", "build_plan", "execute", "run"]
 
@@ -209,10 +213,13 @@ def run(
     state: RunState | None = None,
     progress: Progress | None = None,
     bound: RunBound | None = None,
+    baseline: Baseline | None = None,
 ) -> RunReport:
     """Load ``paths``, plan the run, execute the plan. Raises :class:`UsageError` for bad input.
 
-    ``bound`` carries the run's wall-clock deadline (``--deadline``).
+    ``bound`` carries the run's wall-clock deadline (``--deadline``); with
+    ``baseline`` (``--baseline``), findings it has are marked known
+    (:func:`stcheck.baseline.compare`) after every check has finished.
     """
     bound = bound or RunBound()
     started_at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
@@ -221,12 +228,26 @@ def run(
     plan = build_plan(manifests, plugins.checks, options)
     state = state if state is not None else RunState()
     _teach_redactor(state.redactor, manifests)
-    results = _plugin_errors(plugins) + execute(plan, plugins, state, progress, bound)
+    results = _finished(
+        _plugin_errors(plugins) + execute(plan, plugins, state, progress, bound), plan
+    )
+    unloaded = tuple(m.path for m in manifests if not m.loaded)
+    counts = None
+    if baseline is not None:  # post-processing of the finished results
+        from stcheck.baseline import compare
+
+        results, counts = compare(
+            results,
+            baseline,
+            unloaded=frozenset(unloaded),
+            tenants=options.tenants,
+            environments=options.environments,
+        )
     return RunReport(
         tool_version=__version__,
         command=options.command,
         manifests=tuple(m.path for m in manifests),
-        results=tuple(_finished(results, plan)),
+        results=tuple(results),
         checks_run=plan.checks_run,
         checks_not_run=plan.not_run,
         plugins=plugin_infos(plugins),
@@ -234,7 +255,8 @@ def run(
         duration=time.perf_counter() - started,
         check_docs={check_id: check.summary() for check_id, check in plugins.checks.items()},
         readiness=tuple(state.readiness),
-        unloaded=tuple(m.path for m in manifests if not m.loaded),
+        unloaded=unloaded,
+        baseline=counts,
     )
 
 

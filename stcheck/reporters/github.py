@@ -18,12 +18,18 @@ def _property(text: str) -> str:
 
 
 def render(report: RunReport) -> str:
-    """One annotation per fail, error and warn result; a notice with the totals."""
+    """One annotation per fail, error and warn result; a notice with the totals.
+
+    A finding known from ``--baseline`` is a ``notice`` titled ``… (known)``.
+    """
     lines: list[str] = []
     for result in report.results:
         level = LEVELS.get(result.status)
         if level is None:
             continue
+        known = "" if result.counts else " (known)"
+        if known:  # a --baseline finding: shown, not failed
+            level = "notice"
         props: list[str] = []
         if result.location is not None:
             props.append(f"file={_property(result.location.file)}")
@@ -31,13 +37,15 @@ def render(report: RunReport) -> str:
                 props.append(f"line={result.location.line}")
                 if result.location.column is not None:
                     props.append(f"col={result.location.column}")
-        props.append(f"title={_property(f'stcheck [{result.check}] {result.status.value}')}")
+        props.append(f"title={_property(f'stcheck [{result.check}] {result.status.value}{known}')}")
         message = result.message
         if result.hint:
             message += f"\nhint: {result.hint}"
         lines.append(f"::{level} {','.join(props)}::{_data(message)}")
     counts = report.summary
-    lines.append(
-        "::notice title=stcheck::" + _data(", ".join(f"{counts[key]} {key}" for key in counts))
-    )
+    totals = ", ".join(f"{counts[key]} {key}" for key in counts)
+    if report.baseline is not None:
+        counted = report.baseline
+        totals += f"; baseline: {counted.new} new, {counted.known} known, {counted.fixed} fixed"
+    lines.append("::notice title=stcheck::" + _data(totals))
     return "\n".join(lines) + "\n"

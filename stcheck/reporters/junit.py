@@ -24,7 +24,8 @@ actions, Azure DevOps and Buildkite::
 - Status mapping: ``fail`` → ``<failure>``, ``error`` (could not tell) →
   ``<error>``, ``skip`` → ``<skipped message="reason: why">``, ``warn`` → a
   passing test case with the warning in ``<system-out>``, ``pass`` → an empty
-  passing test case. ``type`` is the result's reason word (see
+  passing test case; a finding known from ``--baseline`` →
+  ``<skipped message="known from the baseline: …">``. ``type`` is the result's reason word (see
   ``stcheck.reasons``); the element's text repeats the message with the
   location and the remediation hint.
 
@@ -142,7 +143,9 @@ def _counts(results: Iterable[Result]) -> dict[str, int]:
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for result in results:
         counts["tests"] += 1
-        if result.status is Status.FAIL:
+        if not result.counts:
+            counts["skipped"] += 1
+        elif result.status is Status.FAIL:
             counts["failures"] += 1
         elif result.status is Status.ERROR:
             counts["errors"] += 1
@@ -162,7 +165,10 @@ def _testcase(suite: ET.Element, result: Result, name: str) -> None:
         },
     )
     kind = result.reason or result.status.value
-    if result.status is Status.FAIL:
+    if not result.counts:  # known from --baseline: reported, not failed
+        why = f"known from the baseline: {result.status.value} ({kind}): {result.message}"
+        _sub(case, "skipped", {"message": why})
+    elif result.status is Status.FAIL:
         _sub(case, "failure", {"message": result.message, "type": kind}, _details(result))
     elif result.status is Status.ERROR:
         _sub(case, "error", {"message": result.message, "type": kind}, _details(result))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from stcheck.model import Result, RunReport, Status
 from stcheck.reporters import printable
 
+_QUIET = (Status.PASS, Status.SKIP)
+
 
 def _position(result: Result) -> str:
     location = result.location
@@ -19,21 +21,24 @@ def _position(result: Result) -> str:
 
 
 def render(report: RunReport, *, verbose: bool = False) -> str:
-    """Non-pass results (all results with ``verbose``), then a one-line summary."""
+    """Non-pass results (all results with ``verbose``), then a one-line summary.
+
+    Findings known from a ``--baseline`` are listed with ``verbose`` only, as
+    ``fail (known)``; the summary line ends with the new, known and fixed counts.
+    """
     lines: list[str] = []
     for result in report.results:
-        if result.status is Status.PASS and not verbose:
+        if result.status in _QUIET and not verbose:
             continue
-        if result.status is Status.SKIP and not verbose:
+        if not result.counts and not verbose:
             continue
         subject = ""
         if result.tenant and result.environment:
             subject = f" ({result.tenant}/{result.environment})"
         elif result.tenant:
             subject = f" ({result.tenant})"
-        line = (
-            f"{_position(result)}: {result.status.value} [{result.check}] {result.message}{subject}"
-        )
+        status = result.status.value if result.counts else f"{result.status.value} (known)"
+        line = f"{_position(result)}: {status} [{result.check}] {result.message}{subject}"
         lines.append(printable(line).replace("\n", "\\n"))
         if result.hint and result.status is not Status.PASS:
             lines.append(f"    hint: {result.hint}")
@@ -41,8 +46,12 @@ def render(report: RunReport, *, verbose: bool = False) -> str:
     summary = ", ".join(f"{counts[key]} {key}" for key in counts if counts[key])
     files = len(report.manifests)
     verdict = "failed" if report.failed else "ok"
+    baseline = ""
+    if report.baseline is not None:
+        counted = report.baseline
+        baseline = f"; baseline: {counted.new} new, {counted.known} known, {counted.fixed} fixed"
     lines.append(
         f"stcheck {report.command}: {verdict} — {summary or 'no results'}"
-        f" ({files} manifest{'s' if files != 1 else ''})"
+        f" ({files} manifest{'s' if files != 1 else ''}){baseline}"
     )
     return "\n".join(lines) + "\n"
