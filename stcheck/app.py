@@ -114,6 +114,8 @@ def run_command(
     """Run ``validate``, ``check`` or ``report`` as parsed into ``args``; the exit status."""
     paths = args.manifests or [DEFAULT_MANIFEST]
     _check_formats(args, plugins)
+    # a bad baseline is exit 2 before anything runs; read before --output may replace it
+    baseline = _baseline(args)
     try:
         outputs.prepare(args.output, paths)
     except outputs.OutputSetupError as exc:
@@ -123,7 +125,6 @@ def run_command(
     if _uses_network(plugins, options):
         config = _network_config(options)  # a malformed proxy is exit 2 before anything runs
         state.registry.get(type(config), lambda: config)
-    baseline = _baseline(args)  # a bad baseline is exit 2 before anything runs
     bound = RunBound(_deadline_for(options.command, getattr(args, "deadline", None)))
     report = _run(paths, plugins, options, state, writer, bound, baseline)
     if write_outputs(args, plugins, report, writer):

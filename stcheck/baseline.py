@@ -22,8 +22,8 @@ one), so it can never hide a finding that protects the gate itself:
 manifest, a reference that tries to leave the repository, a blocked redirect,
 a manifest that did not load, a check that crashed, a plugin that failed, a
 deadline, nothing checked) and every result about a manifest that did not
-load are always ``new``. Nothing of the file's content is quoted in a message
-beyond a clipped :func:`stcheck.text.shown`; it is read like a manifest-named
+load are always ``new``. No message quotes the file's content (only JSON
+pointers into it, and a command name it holds when it is one); it is read like a manifest-named
 file (:func:`stcheck.confine.read_regular`: no special files, no FIFOs, at most
 :data:`MAX_BYTES`).
 """
@@ -42,7 +42,7 @@ from stcheck.confine import FileRefused, read_regular
 from stcheck.exitcodes import UsageError
 from stcheck.fingerprint import PATTERN, Fingerprinter
 from stcheck.model import BaselineCounts, Result, Status
-from stcheck.text import clipped, shown
+from stcheck.text import clipped
 
 __all__ = ["MAX_BYTES", "PROTECTED_REASONS", "Baseline", "compare", "load"]
 
@@ -95,6 +95,8 @@ class _Finding(NamedTuple):
 
 
 _RESULT_KEYS = ("check", "status", "fingerprint")
+_COMMANDS = ("validate", "check", "report", "demo")
+"""The only words of the file a message repeats: nothing else of its content is quoted."""
 
 
 def _reduce(pairs: dict[str, Any]) -> Any:
@@ -168,7 +170,8 @@ def _parse(path: str, command: str, data: bytes) -> Any:
     except RecursionError:
         raise _problem(path, command, "not JSON this stcheck reads: nested too deeply") from None
     except ValueError as exc:  # NaN/Infinity, an integer too long to convert
-        raise _problem(path, command, f"not JSON this stcheck reads ({clipped(exc, 80)})") from None
+        what = "NaN or Infinity" if "is not JSON" in str(exc) else "a number too long"
+        raise _problem(path, command, f"not JSON this stcheck reads ({what})") from None
 
 
 def _entries(path: str, command: str, results: list[Any]) -> tuple[Entry, ...]:
@@ -188,7 +191,7 @@ def _entries(path: str, command: str, results: list[Any]) -> tuple[Entry, ...]:
             raise _problem(path, command, f"{at}/check: not a string")
         status = statuses.get(item.status) if isinstance(item.status, str) else None
         if status is None:
-            raise _problem(path, command, f"{at}/status: not a status ({shown(item.status, 20)})")
+            raise _problem(path, command, f"{at}/status: not one of {', '.join(statuses)}")
         if not isinstance(item.fingerprint, str) or not PATTERN.fullmatch(item.fingerprint):
             raise _problem(path, command, f"{at}/fingerprint: not a stcheck fingerprint")
         for key in ("reason", "tenant", "environment"):
@@ -210,12 +213,13 @@ def load(path: str, command: str) -> Baseline:
     tool = document.get("tool")
     if not isinstance(tool, dict) or tool.get("name") != "stcheck":
         raise _problem(path, command, "not a stcheck JSON report (no tool.name 'stcheck')")
-    if document.get("schema_version") != 1:
-        version = shown(document.get("schema_version"), 20)
-        raise _problem(path, command, f"report schema_version {version}; this stcheck reads 1")
+    version = document.get("schema_version")
+    if version != 1:
+        said = version if type(version) is int and 0 <= version < 1000 else "unknown"
+        raise _problem(path, command, f"a report of schema_version {said}; this stcheck reads 1")
     made_by = document.get("command")
     if made_by != command:
-        made = f"`stcheck {clipped(made_by, 20)}`" if isinstance(made_by, str) else "no command"
+        made = f"`stcheck {made_by}`" if made_by in _COMMANDS else "an unknown command"
         raise _problem(path, command, f"a report of {made}, not of `stcheck {command}`")
     results = document.get("results")
     if not isinstance(results, list):
