@@ -34,7 +34,7 @@ import dataclasses
 import json
 import os
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -242,13 +242,15 @@ def compare(
     unloaded: Collection[str] = (),
     tenants: Sequence[str] = (),
     environments: Sequence[str] = (),
+    names: Mapping[str, Sequence[str | None]] | None = None,
 ) -> tuple[list[Result], BaselineCounts]:
     """``results`` with each finding marked ``new`` or ``known``, and the counts.
 
     ``unloaded`` are the manifests that did not load (their results are never
-    known); ``tenants`` and ``environments`` the run's selection (for *fixed*).
+    known); ``tenants`` and ``environments`` the run's selection (for *fixed*);
+    ``names`` the manifests' tenant names (:class:`~stcheck.fingerprint.Fingerprinter`).
     """
-    fingerprint = Fingerprinter()
+    fingerprint = Fingerprinter(names)
     not_loaded = set(unloaded)
     failures: Counter[str] = Counter()
     warnings: Counter[str] = Counter()

@@ -213,6 +213,8 @@ class RunReport:
     """Manifests that could not be loaded (each has a ``fail`` result saying why)."""
     baseline: BaselineCounts | None = None
     """The comparison with ``--baseline``, when one was given."""
+    tenant_names: Mapping[str, tuple[str | None, ...]] = field(default_factory=dict)
+    """Per manifest path, its tenants' names by index: what fingerprints name a tenant by."""
 
     @property
     def summary(self) -> dict[str, int]:

@@ -228,6 +228,7 @@ def run(
     plan = build_plan(manifests, plugins.checks, options)
     state = state if state is not None else RunState()
     _teach_redactor(state.redactor, manifests)
+    names = {m.path: _tenant_names(m) for m in manifests}  # before execute releases them
     results = _finished(
         _plugin_errors(plugins) + execute(plan, plugins, state, progress, bound), plan
     )
@@ -240,6 +241,7 @@ def run(
             results,
             baseline,
             unloaded=frozenset(unloaded),
+            names=names,
             tenants=options.tenants,
             environments=options.environments,
         )
@@ -257,6 +259,18 @@ def run(
         readiness=tuple(state.readiness),
         unloaded=unloaded,
         baseline=counts,
+        tenant_names=names,
+    )
+
+
+def _tenant_names(manifest: Manifest) -> tuple[str | None, ...]:
+    """Each item of the manifest's ``tenants`` list by its name (for fingerprints), else None."""
+    tenants = manifest.data.get("tenants") if isinstance(manifest.data, dict) else None
+    if not isinstance(tenants, list):
+        return ()
+    return tuple(
+        t.get("name") if isinstance(t, dict) and isinstance(t.get("name"), str) else None
+        for t in tenants
     )
 
 

@@ -25,7 +25,7 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 def as_document(report: RunReport) -> dict[str, Any]:
     """The report as the JSON document of schema version 1."""
-    fingerprint = Fingerprinter()
+    fingerprint = Fingerprinter(report.tenant_names)
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "stcheck", "version": report.tool_version},

@@ -181,7 +181,7 @@ def build(report: RunReport) -> dict[str, object]:
     """The SARIF log as a JSON-ready dict (what :func:`render` serialises)."""
     findings = [result for result in report.results if result.status in _LEVELS]
     rules = _rules(report, findings)
-    fingerprint = Fingerprinter()
+    fingerprint = Fingerprinter(report.tenant_names)
     index = {str(rule["id"]): position for position, rule in enumerate(rules)}
 
     invocation: dict[str, object] = {"executionSuccessful": True}
