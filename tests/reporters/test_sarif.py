@@ -278,9 +278,12 @@ def test_partial_fingerprints_are_stable_and_distinct() -> None:
     assert first == fingerprint(_report(result(42, "good-plumbing")))
     assert first != fingerprint(_report(result(10, "fast-hvac")))
     # The same name as the JSON report's fingerprint.
-    assert first == json.loads(render_json(_report(result(10, "good-plumbing"))))["results"][0][
-        "fingerprint"
-    ]
+    assert (
+        first
+        == json.loads(render_json(_report(result(10, "good-plumbing"))))["results"][0][
+            "fingerprint"
+        ]
+    )
 
 
 def test_output_is_ascii_json() -> None:
