@@ -37,7 +37,7 @@ from stcheck.bounded import RunBound, call_bounded, map_bounded
 from stcheck.confine import FileRefused
 from stcheck.exitcodes import UsageError
 from stcheck.manifest import Entry, Manifest, load_manifest
-from stcheck.model import Location, PluginInfo, Result, RunReport, Status
+from stcheck.model import MAX_NAME_CHARS, Location, PluginInfo, Result, RunReport, Status
 from stcheck.plan import RUN_CHECK, STAGES, ManifestPlan, Plan, Step, build_plan
 from stcheck.plugins import LoadedPlugin, PluginSet
 from stcheck.reasons import hint_for
@@ -264,14 +264,19 @@ def run(
 
 
 def _tenant_names(manifest: Manifest) -> tuple[str | None, ...]:
-    """Each item of the manifest's ``tenants`` list by its name (for fingerprints), else None."""
+    """Each item of the manifest's ``tenants`` list by its name (for fingerprints), else None.
+
+    A name no valid manifest has (longer than a result's ``tenant`` field may
+    be) is None too: a 15 MB name is not kept past the manifest's release.
+    """
     tenants = manifest.data.get("tenants") if isinstance(manifest.data, dict) else None
     if not isinstance(tenants, list):
         return ()
-    return tuple(
-        t.get("name") if isinstance(t, dict) and isinstance(t.get("name"), str) else None
-        for t in tenants
-    )
+    names: list[str | None] = []
+    for tenant in tenants:
+        name = tenant.get("name") if isinstance(tenant, dict) else None
+        names.append(name if isinstance(name, str) and len(name) <= MAX_NAME_CHARS else None)
+    return tuple(names)
 
 
 def _teach_redactor(redactor: Redactor | None, manifests: Sequence[Manifest]) -> None:

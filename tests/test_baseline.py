@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,11 @@ import jsonschema
 import pytest
 
 from stcheck import baseline as baseline_module
+from stcheck.fingerprint import Fingerprinter
 from stcheck.manifest.schema import REPORT_SCHEMA, load_schema
+from stcheck.model import Result, Status
 from tests.conftest import CANARY_SECRET, VALID, run_cli
+from tests.reporters.support import make_report
 
 SARIF_SCHEMA = Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json"
 
@@ -373,3 +377,29 @@ def test_the_console_script_refuses_a_bad_baseline_without_a_traceback(repo: Pat
     assert done.returncode == 2, done
     assert "stcheck: error: --baseline bad.json: line 1, column 2: not JSON" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_known_results_do_not_count_for_summary_or_gate() -> None:
+    fail = Result("unique", Status.FAIL, "m", reason="duplicate_tenant")
+    report = make_report(fail, replace(fail, baseline="known"), Result("schema", Status.PASS, "ok"))
+    assert report.summary["fail"] == 1 and report.failed
+    only_known = make_report(replace(fail, baseline="known"))
+    assert only_known.summary["fail"] == 0 and not only_known.failed
+    assert replace(fail, baseline="new").counts and not replace(fail, baseline="known").counts
+
+
+def test_compare_gives_baseline_failures_to_failures_first() -> None:
+    warn = Result("schema", Status.WARN, "w", reason="unknown_scope_module")
+    fail = replace(warn, status=Status.FAIL)
+    key = Fingerprinter()(warn)
+    entry = baseline_module.Entry(key, Status.FAIL, "schema", None, None)
+    loaded = baseline_module.Baseline("b.json", "validate", (entry,))
+    # the warning comes first, but the one baseline fail covers the fail, not the warning
+    marked, counts = baseline_module.compare([warn, fail], loaded)
+    assert [r.baseline for r in marked] == ["new", "known"]
+    assert (counts.new, counts.known, counts.fixed) == (1, 1, 0)
+    # a protected reason is new even when its fingerprint is in the baseline
+    leaked = replace(fail, check="references", reason="leaked_secret")
+    entry = baseline_module.Entry(Fingerprinter()(leaked), Status.FAIL, "references", None, None)
+    loaded = baseline_module.Baseline("b.json", "validate", (entry,))
+    assert baseline_module.compare([leaked], loaded)[0][0].baseline == "new"
