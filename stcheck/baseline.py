@@ -9,6 +9,10 @@ with its fingerprint (:mod:`stcheck.fingerprint`) and ``new`` when it has not.
 Known results stay in every output, marked, and do not count for the summary
 or the exit status (:attr:`stcheck.model.Result.counts`).
 
+A result a manifest waiver excuses (:mod:`stcheck.waivers`) is neither: it
+does not count already. A baseline result that was waived when the baseline
+was written is not a known finding: when the waiver ends, the finding counts.
+
 Matching counts fingerprints as a multiset: two identical findings now and
 one in the baseline are one known and one new. A baseline ``warn`` covers a
 ``warn`` only, a baseline ``fail`` or ``error`` covers any finding with its
@@ -92,6 +96,7 @@ class _Finding(NamedTuple):
     tenant: object
     environment: object
     fingerprint: object
+    waived: bool
 
 
 _RESULT_KEYS = ("check", "status", "fingerprint")
@@ -113,6 +118,7 @@ def _reduce(pairs: dict[str, Any]) -> Any:
             pairs.get("tenant"),
             pairs.get("environment"),
             pairs["fingerprint"],
+            pairs.get("waiver") is not None,
         )
     return pairs
 
@@ -197,8 +203,8 @@ def _entries(path: str, command: str, results: list[Any]) -> tuple[Entry, ...]:
         for key in ("reason", "tenant", "environment"):
             if not isinstance(getattr(item, key), (str, type(None))):
                 raise _problem(path, command, f"{at}/{key}: not a string or null")
-        if status not in FINDINGS or item.reason in PROTECTED_REASONS:
-            continue  # only findings are matched; protected ones never are
+        if status not in FINDINGS or item.reason in PROTECTED_REASONS or item.waived:
+            continue  # only findings are matched; protected and waived ones never are
         entries.append(
             Entry(item.fingerprint, status, item.check, item.tenant, item.environment)  # type: ignore[arg-type]
         )
@@ -260,8 +266,8 @@ def compare(
     marked: list[Result] = list(results)
     new = known = 0
     # failures first: they may use up a baseline failure a warning would otherwise take
-    order = sorted(
-        (i for i, r in enumerate(results) if r.status in FINDINGS),
+    order = sorted(  # a result that does not count already (waived) is neither new nor known
+        (i for i, r in enumerate(results) if r.status in FINDINGS and r.counts),
         key=lambda i: results[i].status is Status.WARN,
     )
     for index in order:

@@ -403,3 +403,16 @@ def test_compare_gives_baseline_failures_to_failures_first() -> None:
     entry = baseline_module.Entry(Fingerprinter()(leaked), Status.FAIL, "references", None, None)
     loaded = baseline_module.Baseline("b.json", "validate", (entry,))
     assert baseline_module.compare([leaked], loaded)[0][0].baseline == "new"
+
+
+def test_a_finding_waived_when_the_baseline_was_written_is_not_known(repo: Path) -> None:
+    base = _base(repo, SHARED)
+    document = json.loads(base.read_text())
+    waiver = {"because": "OPS-1", "by": "dana@acme.example", "until": "2026-12-31"}
+    for result in document["results"]:
+        if result["status"] == "fail":
+            result["waiver"] = waiver
+    base.write_text(json.dumps(document))
+    code, document = _json_run("--baseline", "base.json")
+    assert code == 1
+    assert document["baseline"]["new"] == 1 and document["baseline"]["known"] == 0
