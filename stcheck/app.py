@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from stcheck import outputs
 from stcheck.api import RunOptions
@@ -24,6 +24,9 @@ from stcheck.plugins import PluginSet
 from stcheck.redact import Redactor
 from stcheck.runner import RUN_FAILURES, run
 from stcheck.runstate import RunState
+
+if TYPE_CHECKING:
+    from stcheck.baseline import Baseline
 
 DEFAULT_MANIFEST = "stcheck.yaml"
 FALLBACK_MANIFEST = "stcheck.yml"
@@ -134,6 +137,8 @@ def run_command(
 
         paths = manifests_for(args.manifests)
     _check_formats(args, plugins)
+    # a bad baseline is exit 2 before anything runs; read before --output may replace it
+    baseline = _baseline(args)
     try:
         outputs.prepare(args.output, paths)
     except outputs.OutputSetupError as exc:
@@ -147,7 +152,7 @@ def run_command(
         options.command, getattr(args, "deadline", None), getattr(args, "config_deadline", None)
     )
     bound = RunBound(deadline)
-    report = _run(paths, plugins, options, state, writer, bound)
+    report = _run(paths, plugins, options, state, writer, bound, baseline)
     if write_outputs(args, plugins, report, writer):
         return ExitCode.INTERNAL  # the verdict exists but did not reach every output asked for
     return exit_status(
@@ -184,6 +189,15 @@ def _check_formats(args: argparse.Namespace, plugins: PluginSet) -> None:
             raise UsageError(f"unknown output format {name!r} (choose from {', '.join(allowed)})")
 
 
+def _baseline(args: argparse.Namespace) -> Baseline | None:
+    path = getattr(args, "baseline", None)
+    if path is None:
+        return None
+    from stcheck.baseline import load
+
+    return load(path, args.command)
+
+
 def _uses_network(plugins: PluginSet, options: RunOptions) -> bool:
     return any(c.network and not_run_reason(c, options) is None for c in plugins.checks.values())
 
@@ -195,13 +209,16 @@ def _run(
     state: RunState,
     writer: Writer,
     bound: RunBound,
+    baseline: Baseline | None = None,
 ) -> RunReport:
     """:func:`stcheck.runner.run`, with a progress line on a terminal (not for ``validate``)."""
     progress = (
         _progress(writer) if writer.stderr.isatty() and options.command != "validate" else None
     )
     try:
-        report = run(paths, plugins, options, state=state, progress=progress, bound=bound)
+        report = run(
+            paths, plugins, options, state=state, progress=progress, bound=bound, baseline=baseline
+        )
     finally:
         bound.close()
     if progress is not None:

@@ -188,6 +188,15 @@ def _common(parser: argparse.ArgumentParser, command: str, plugins: PluginSet) -
         action="store_true",
         help="text format: list passing and skipped results too",
     )
+    if command in ("validate", "check"):
+        parser.add_argument(
+            "--baseline",
+            metavar="REPORT.json",
+            help="fail only on findings this earlier JSON report (--output json=PATH of the"
+            " same command) does not have; those it has are shown as known and do not count."
+            " Literal secrets, hosts in the manifest, manifests that do not load and other"
+            " findings that protect the gate always count (docs/baseline.md)",
+        )
     parser.add_argument(
         "--disable-plugin",
         action="append",

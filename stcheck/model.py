@@ -124,9 +124,13 @@ class Result:
     read), ``probe_source`` (``manifest``, ``default`` or ``token_scopes``),
     ``probe_scope`` (the scope it needs, when known) and ``scopes_stated``.
 
+    ``baseline`` is ``"known"`` when a ``--baseline`` report already had this
+    finding, ``"new"`` when it did not (None without a baseline, and on passes
+    and skips); see :attr:`counts`.
+
     .. versionadded:: 0.1
     .. versionchanged:: 0.2
-       ``facts``.
+       ``facts``, ``baseline``.
     """
 
     check: str
@@ -141,9 +145,16 @@ class Result:
     facts: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict, hash=False)
     waiver: Waiver | None = None
     """Set when a manifest waiver excuses this ``fail``/``error``/``warn``: it does not count."""
+    baseline: str | None = None
 
     def __post_init__(self) -> None:
         bound_fields(self, _RESULT_LIMITS)
+
+    @property
+    def counts(self) -> bool:
+        """True when the result counts for the summary and the gate: not waived, not known from
+        a baseline."""
+        return self.waiver is None and self.baseline != "known"
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -167,6 +178,8 @@ class Result:
             }
         if self.waiver is not None:
             out["waiver"] = self.waiver.as_dict()
+        if self.baseline is not None:
+            out["baseline"] = self.baseline
         return out
 
 
@@ -184,6 +197,26 @@ class PluginInfo:
     schemes: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class BaselineCounts:
+    """How a run compares with its ``--baseline`` report (see :mod:`stcheck.baseline`).
+
+    .. versionadded:: 0.2
+    """
+
+    path: str
+    """The baseline file as given on the command line."""
+    new: int
+    """Findings (warn, fail, error) not in the baseline: these count."""
+    known: int
+    """Findings in the baseline: shown, not counted."""
+    fixed: int
+    """Baseline findings, of the checks and entries this run covered, no longer found."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {"path": self.path, "new": self.new, "known": self.known, "fixed": self.fixed}
 
 
 @dataclass(frozen=True)
@@ -207,16 +240,24 @@ class RunReport:
     """The go-live check's verdicts, one per tenant (``report`` runs)."""
     unloaded: tuple[str, ...] = ()
     """Manifests that could not be loaded (each has a ``fail`` result saying why)."""
+    baseline: BaselineCounts | None = None
+    """The comparison with ``--baseline``, when one was given."""
+    tenant_names: Mapping[str, tuple[str | None, ...]] = field(default_factory=dict)
+    """Per manifest path, its tenants' names by index: what fingerprints name a tenant by."""
 
     @property
     def summary(self) -> dict[str, int]:
-        """Results per status; a waived result is counted as ``waived``, not by its status."""
+        """Results per status, of those that count (:attr:`Result.counts`); a waived result is
+        counted as ``waived``, a baseline's known one not at all."""
         counts = {status.value: 0 for status in STATUS_ORDER}
         counts["waived"] = 0
         for result in self.results:
-            counts[result.status.value if result.waiver is None else "waived"] += 1
+            if result.waiver is not None:
+                counts["waived"] += 1
+            elif result.counts:
+                counts[result.status.value] += 1
         return counts
 
     @property
     def failed(self) -> bool:
-        return any(result.status.is_failure and result.waiver is None for result in self.results)
+        return any(result.status.is_failure and result.counts for result in self.results)

@@ -29,6 +29,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from stcheck import __version__
 from stcheck.api import Check, CheckContext, RunOptions, Stage
@@ -38,7 +39,7 @@ from stcheck.confine import FileRefused, confined_manifest, special_area, type_n
 from stcheck.exitcodes import UsageError
 from stcheck.fleet import FleetIndex
 from stcheck.manifest import Entry, Manifest, include, load_manifest
-from stcheck.model import Location, PluginInfo, Result, RunReport, Status
+from stcheck.model import MAX_NAME_CHARS, Location, PluginInfo, Result, RunReport, Status
 from stcheck.plan import (
     RUN_CHECK,
     STAGES,
@@ -56,6 +57,9 @@ from stcheck.plugins import LoadedPlugin, PluginSet
 from stcheck.reasons import hint_for
 from stcheck.redact import Redactor
 from stcheck.runstate import RunState
+
+if TYPE_CHECKING:
+    from stcheck.baseline import Baseline
 
 __all__ = ["RUN_CHECK", "RUN_FAILURES", "Plan", "UsageError", "build_plan", "execute", "run"]
 
@@ -236,6 +240,7 @@ def run(
     state: RunState | None = None,
     progress: Progress | None = None,
     bound: RunBound | None = None,
+    baseline: Baseline | None = None,
 ) -> RunReport:
     """Load ``paths``, plan the run, execute the plan. Raises :class:`UsageError` for bad input.
 
@@ -243,7 +248,9 @@ def run(
     checked and released one at a time: a run holds the largest, not the sum.
     Every path is looked at first, so a missing or special file is a usage
     error before any check runs. ``bound`` carries the run's wall-clock
-    deadline (``--deadline``).
+    deadline (``--deadline``); with
+    ``baseline`` (``--baseline``), findings it has are marked known
+    (:func:`stcheck.baseline.compare`) after every check has finished.
     """
     bound = bound or RunBound()
     started_at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
@@ -259,6 +266,7 @@ def run(
     steps = plan_steps(plugins.checks, options)
     reporter = load_reporter(plugins.checks)
     planned: list[ManifestPlan] = []
+    names: dict[str, tuple[str | None, ...]] = {}  # for fingerprints, kept past each release
     results = _plugin_errors(plugins)
     completed = False
     try:
@@ -266,6 +274,7 @@ def run(
             manifest_plan = plan_manifest(manifest, steps, options, reporter)
             planned.append(manifest_plan)
             _teach_redactor(state.redactor, [manifest])
+            names.setdefault(manifest.path, _tenant_names(manifest))
             results.extend(
                 _execute_one(options, steps, manifest_plan, plugins, state, progress, bound)
             )
@@ -274,11 +283,25 @@ def run(
         state.registry.close(wait=completed)
     plan = Plan(options=options, checks=steps, manifests=tuple(planned))
     manifests = [m.manifest for m in planned]
+    unloaded = _unloaded(manifests)
+    finished = _finished(results, plan)
+    counts = None
+    if baseline is not None:  # post-processing of the finished results
+        from stcheck.baseline import compare
+
+        finished, counts = compare(
+            finished,
+            baseline,
+            unloaded=frozenset(unloaded),
+            names=names,
+            tenants=options.tenants,
+            environments=options.environments,
+        )
     return RunReport(
         tool_version=__version__,
         command=options.command,
         manifests=tuple(path for m in manifests for path in m.files),
-        results=tuple(_finished(results, plan)),
+        results=tuple(finished),
         checks_run=plan.checks_run,
         checks_not_run=plan.not_run,
         plugins=plugin_infos(plugins),
@@ -286,7 +309,9 @@ def run(
         duration=time.perf_counter() - started,
         check_docs={check_id: check.summary() for check_id, check in plugins.checks.items()},
         readiness=tuple(state.readiness),
-        unloaded=_unloaded(manifests),
+        unloaded=unloaded,
+        baseline=counts,
+        tenant_names=names,
     )
 
 
@@ -371,6 +396,22 @@ def _check_tenants(paths: Sequence[str], options: RunOptions) -> None:
     missing = [name for name in options.tenants if name not in names]
     if missing and loaded:
         raise UsageError(f"no tenant named {', '.join(missing)} in the manifest")
+
+
+def _tenant_names(manifest: Manifest) -> tuple[str | None, ...]:
+    """Each item of the manifest's ``tenants`` list by its name (for fingerprints), else None.
+
+    A name no valid manifest has (longer than a result's ``tenant`` field may
+    be) is None too: a 15 MB name is not kept past the manifest's release.
+    """
+    tenants = manifest.data.get("tenants") if isinstance(manifest.data, dict) else None
+    if not isinstance(tenants, list):
+        return ()
+    names: list[str | None] = []
+    for tenant in tenants:
+        name = tenant.get("name") if isinstance(tenant, dict) else None
+        names.append(name if isinstance(name, str) and len(name) <= MAX_NAME_CHARS else None)
+    return tuple(names)
 
 
 def _teach_redactor(redactor: Redactor | None, manifests: Sequence[Manifest]) -> None:

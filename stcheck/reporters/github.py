@@ -22,14 +22,18 @@ def _property(text: str) -> str:
 
 
 def render(report: RunReport) -> str:
-    """One annotation per fail, error and warn result; a notice with the totals."""
+    """One annotation per fail, error and warn result; a notice with the totals.
+
+    A finding known from ``--baseline`` is a ``notice`` titled ``… (known)``.
+    """
     lines: list[str] = []
     for result in report.results:
         level = LEVELS.get(result.status)
         if level is None:
             continue
-        if result.waiver is not None:
-            level = "notice"  # excused by a reviewed waiver: shown, not an error
+        known = " (known)" if result.waiver is None and not result.counts else ""
+        if not result.counts:  # waived, or a --baseline finding: shown, not failed
+            level = "notice"
         props: list[str] = []
         if result.location is not None:
             props.append(f"file={_property(result.location.file)}")
@@ -38,7 +42,7 @@ def render(report: RunReport) -> str:
                 if result.location.column is not None:
                     props.append(f"col={result.location.column}")
         status = result.status.value if result.waiver is None else f"{result.status.value} waived"
-        props.append(f"title={_property(f'stcheck [{result.check}] {status}')}")
+        props.append(f"title={_property(f'stcheck [{result.check}] {status}{known}')}")
         message = result.message
         if result.waiver is not None:
             message += f"\n{waived_line(result)}"
@@ -46,7 +50,9 @@ def render(report: RunReport) -> str:
             message += f"\nhint: {result.hint}"
         lines.append(f"::{level} {','.join(props)}::{_data(message)}")
     counts = report.summary
-    lines.append(
-        "::notice title=stcheck::" + _data(", ".join(f"{counts[key]} {key}" for key in counts))
-    )
+    totals = ", ".join(f"{counts[key]} {key}" for key in counts)
+    if report.baseline is not None:
+        counted = report.baseline
+        totals += f"; baseline: {counted.new} new, {counted.known} known, {counted.fixed} fixed"
+    lines.append("::notice title=stcheck::" + _data(totals))
     return "\n".join(lines) + "\n"

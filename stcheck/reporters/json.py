@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stcheck.model import RunReport
+from stcheck.fingerprint import Fingerprinter
+from stcheck.model import Result, RunReport
 
 SCHEMA_VERSION = 1
 
@@ -24,6 +25,7 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 def as_document(report: RunReport) -> dict[str, Any]:
     """The report as the JSON document of schema version 1."""
+    fingerprint = Fingerprinter(report.tenant_names)
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "stcheck", "version": report.tool_version},
@@ -37,11 +39,19 @@ def as_document(report: RunReport) -> dict[str, Any]:
             for p in report.plugins
         ],
         "summary": report.summary,
-        "results": [result.as_dict() for result in report.results],
+        "results": [_result(result, fingerprint) for result in report.results],
     }
+    if report.baseline is not None:
+        document["baseline"] = report.baseline.as_dict()
     if report.readiness:
         document["readiness"] = [tenant.as_dict() for tenant in report.readiness]
     return document
+
+
+def _result(result: Result, fingerprint: Fingerprinter) -> dict[str, Any]:
+    out = result.as_dict()
+    out["fingerprint"] = fingerprint(result)
+    return out
 
 
 def _value(value: Any) -> str:

@@ -26,7 +26,8 @@ actions, Azure DevOps and Buildkite::
 - Status mapping: ``fail`` → ``<failure>``, ``error`` (could not tell) →
   ``<error>``, ``skip`` → ``<skipped message="reason: why">``, ``warn`` → a
   passing test case with the warning in ``<system-out>``, ``pass`` → an empty
-  passing test case. ``type`` is the result's reason word (see
+  passing test case; a finding known from ``--baseline`` →
+  ``<skipped message="known from the baseline: …">``. ``type`` is the result's reason word (see
   ``stcheck.reasons``); the element's text repeats the message with the
   location and the remediation hint.
 
@@ -149,7 +150,7 @@ def _counts(results: Iterable[Result]) -> dict[str, int]:
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for result in results:
         counts["tests"] += 1
-        if result.waiver is not None:
+        if not result.counts:
             counts["skipped"] += 1
         elif result.status is Status.FAIL:
             counts["failures"] += 1
@@ -176,6 +177,9 @@ def _testcase(suite: ET.Element, result: Result, name: str) -> None:
         message = f"waived: {waiver.because} ({waiver.by}, until {waiver.until})"
         _sub(case, "skipped", {"message": message})
         _sub(case, "system-out", {}, f"WAIVED {result.status.value.upper()}: {_details(result)}")
+    elif not result.counts:  # known from --baseline: reported, not failed
+        why = f"known from the baseline: {result.status.value} ({kind}): {result.message}"
+        _sub(case, "skipped", {"message": why})
     elif result.status is Status.FAIL:
         _sub(case, "failure", {"message": result.message, "type": kind}, _details(result))
     elif result.status is Status.ERROR:

@@ -10,9 +10,12 @@ the same way. From top to bottom:
 3. A table of the findings — every ``fail``, ``error`` and ``warn`` result,
    failures first — with status, check, tenant, environment, location
    (``file:line``), message and what to do about it.
-4. The skipped results, collapsed in a ``<details>`` block (with the reason
+4. With ``--baseline``: a line with the new, known and fixed counts under
+   the counts table, and the known findings (which do not count) collapsed in
+   a ``<details>`` block.
+5. The skipped results, collapsed in a ``<details>`` block (with the reason
    each was not run).
-5. A footer with the stcheck version, the command, the manifests, when the run
+6. A footer with the stcheck version, the command, the manifests, when the run
    started and how long it took (the gate's provenance).
 
 Manifest values are untrusted (a pull request may change them), so every value
@@ -208,6 +211,17 @@ def _counts(report: RunReport) -> str:
     return _row(labels) + _row(["---:"] * len(labels)) + _row(values)
 
 
+def _baseline(report: RunReport) -> str:
+    """The comparison with ``--baseline``: new, known and fixed findings."""
+    if report.baseline is None:
+        return ""
+    counted = report.baseline
+    return (
+        f"Compared with the baseline {_cell(counted.path)}: **{counted.new} new**,"
+        f" {counted.known} known (listed below, not counted), {counted.fixed} fixed.\n\n"
+    )
+
+
 def _footer(report: RunReport) -> str:
     parts = [f"stcheck {escape(report.tool_version)}"]
     if report.command:
@@ -236,14 +250,15 @@ def _footer(report: RunReport) -> str:
 
 def render(report: RunReport) -> str:
     """Render the run report as a GitHub-flavoured Markdown summary of at most MAX_BYTES bytes."""
-    counted = [r for r in report.results if r.waiver is None]
+    counted = [r for r in report.results if r.counts]
     findings = [r for r in counted if r.status.is_failure] + [
         r for r in counted if r.status is Status.WARN
     ]
     waived = [r for r in report.results if r.waiver is not None]
+    known = [r for r in report.results if r.waiver is None and not r.counts]
     skipped = [r for r in report.results if r.status is Status.SKIP]
 
-    head = _heading(report) + "\n" + _counts(report) + "\n"
+    head = _heading(report) + "\n" + _counts(report) + "\n" + _baseline(report)
     footer = _footer(report)
     # Room for the section titles, the "and N more" lines and the <details> wrapper.
     budget = MAX_BYTES - len(head.encode("utf-8")) - len(footer.encode("utf-8")) - 1024
@@ -272,6 +287,20 @@ def render(report: RunReport) -> str:
         )
         budget -= len(table.encode("utf-8"))
         body += f"### ☑️ Waived ({len(waived)})\n\n{table}{_more(left_out)}\n"
+
+    if known:
+        table, left_out = _table(
+            ["Status", "Check", "Tenant", "Environment", "Location", "Message", "What to do"],
+            known,
+            _finding_row,
+            MAX_ROWS,
+            budget,
+        )
+        budget -= len(table.encode("utf-8"))
+        body += (
+            f"<details><summary>Known from the baseline ({len(known)})</summary>\n\n"
+            f"{table}{_more(left_out)}\n</details>\n\n"
+        )
 
     if skipped:
         table, left_out = _table(

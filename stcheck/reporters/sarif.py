@@ -23,22 +23,25 @@ lines in pull requests. The document has one run:
   manifest), ``status`` ``accepted`` (it was reviewed with the manifest),
   ``justification`` the waiver's ``because``, its ``location``, and ``by`` and
   ``until`` in ``properties``; code scanning shows it as dismissed.
-- ``partialFingerprints["stcheck/v1"]``: a SHA-256 of (check, reason, tenant,
-  environment, JSON pointer), which stays the same when lines move, so code
-  scanning keeps one alert per problem across runs.
+- ``partialFingerprints["stcheck/v1"]``: the result's fingerprint
+  (:mod:`stcheck.fingerprint`, the JSON report's ``fingerprint``), which stays
+  the same when lines move or tenants are reordered, so code scanning keeps one
+  alert per problem across runs.
+- ``baselineState`` (with ``--baseline`` only): ``unchanged`` for a finding
+  the baseline report had, ``new`` for one it did not.
 
 The document validates against the official OASIS SARIF 2.1.0 schema.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
+from stcheck.fingerprint import Fingerprinter
 from stcheck.model import Location, Result, RunReport, Status, Waiver
 from stcheck.reasons import REASONS, hint_for
 from stcheck.reporters import started_utc
@@ -91,10 +94,7 @@ def _sarif_location(location: Location) -> dict[str, object]:
     return {"physicalLocation": physical}
 
 
-def _fingerprint(result: Result) -> str:
-    pointer = result.location.pointer if result.location is not None else ""
-    identity = [result.check, result.reason, result.tenant, result.environment, pointer]
-    return hashlib.sha256(json.dumps(identity).encode("utf-8")).hexdigest()
+_BASELINE_STATES = {"new": "new", "known": "unchanged"}
 
 
 def _message(result: Result) -> str:
@@ -158,7 +158,9 @@ def _start_time(started_at: str) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
-def _result(result: Result, rule_index: int, report: RunReport) -> dict[str, object]:
+def _result(
+    result: Result, rule_index: int, report: RunReport, fingerprint: Fingerprinter
+) -> dict[str, object]:
     out: dict[str, object] = {
         "ruleId": result.check,
         "ruleIndex": rule_index,
@@ -168,7 +170,9 @@ def _result(result: Result, rule_index: int, report: RunReport) -> dict[str, obj
     location = _location(result, report)
     if location is not None:
         out["locations"] = [_sarif_location(location)]
-    out["partialFingerprints"] = {FINGERPRINT_KEY: _fingerprint(result)}
+    out["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(result)}
+    if result.baseline in _BASELINE_STATES:
+        out["baselineState"] = _BASELINE_STATES[result.baseline]
     if result.waiver is not None:
         out["suppressions"] = [_suppression(result.waiver)]
     out["properties"] = {
@@ -197,6 +201,7 @@ def build(report: RunReport) -> dict[str, object]:
     """The SARIF log as a JSON-ready dict (what :func:`render` serialises)."""
     findings = [result for result in report.results if result.status in _LEVELS]
     rules = _rules(report, findings)
+    fingerprint = Fingerprinter(report.tenant_names)
     index = {str(rule["id"]): position for position, rule in enumerate(rules)}
 
     invocation: dict[str, object] = {"executionSuccessful": True}
@@ -215,13 +220,19 @@ def build(report: RunReport) -> dict[str, object]:
         },
         "invocations": [invocation],
         "columnKind": "unicodeCodePoints",
-        "results": [_result(result, index[result.check], report) for result in findings],
+        "results": [
+            _result(result, index[result.check], report, fingerprint) for result in findings
+        ],
         "properties": {
             "command": report.command,
             "manifests": list(report.manifests),
             "summary": report.summary,
         },
     }
+    if report.baseline is not None:
+        run_properties = run["properties"]
+        assert isinstance(run_properties, dict)
+        run_properties["baseline"] = report.baseline.as_dict()
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 

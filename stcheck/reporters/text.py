@@ -6,6 +6,8 @@ from stcheck.model import Result, RunReport, Status
 from stcheck.reporters import printable
 from stcheck.text import clipped
 
+_QUIET = (Status.PASS, Status.SKIP)
+
 
 def _position(result: Result) -> str:
     location = result.location
@@ -35,19 +37,27 @@ def waived_line(result: Result) -> str:
 
 
 def render(report: RunReport, *, verbose: bool = False) -> str:
-    """Non-pass results (all results with ``verbose``), then a one-line summary."""
+    """Non-pass results (all results with ``verbose``), then a one-line summary.
+
+    Findings known from a ``--baseline`` are listed with ``verbose`` only, as
+    ``fail (known)``; the summary line ends with the new, known and fixed counts.
+    """
     lines: list[str] = []
     for result in report.results:
-        if result.status is Status.PASS and not verbose:
+        if result.status in _QUIET and not verbose:
             continue
-        if (result.status is Status.SKIP or result.waiver is not None) and not verbose:
+        if not result.counts and not verbose:
             continue
         subject = ""
         if result.tenant and result.environment:
             subject = f" ({result.tenant}/{result.environment})"
         elif result.tenant:
             subject = f" ({result.tenant})"
-        status = result.status.value if result.waiver is None else "waived"
+        status = result.status.value
+        if result.waiver is not None:
+            status = "waived"
+        elif not result.counts:
+            status = f"{result.status.value} (known)"
         line = f"{_position(result)}: {status} [{result.check}] {result.message}{subject}"
         lines.append(printable(line).replace("\n", "\\n"))
         if result.waiver is not None:
@@ -58,8 +68,12 @@ def render(report: RunReport, *, verbose: bool = False) -> str:
     summary = ", ".join(f"{counts[key]} {key}" for key in counts if counts[key])
     files = len(report.manifests)
     verdict = "failed" if report.failed else "ok"
+    baseline = ""
+    if report.baseline is not None:
+        counted = report.baseline
+        baseline = f"; baseline: {counted.new} new, {counted.known} known, {counted.fixed} fixed"
     lines.append(
         f"stcheck {report.command}: {verdict} — {summary or 'no results'}"
-        f" ({files} manifest{'s' if files != 1 else ''})"
+        f" ({files} manifest{'s' if files != 1 else ''}){baseline}"
     )
     return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ import pytest
 from stcheck.model import Location, Result, RunReport, Status, Waiver
 from stcheck.reasons import REASONS, hint_for
 from stcheck.reporters import sarif
+from stcheck.reporters.json import render as render_json
 from tests.reporters.support import make_report
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "data" / "sarif-schema-2.1.0.json"
@@ -324,11 +325,18 @@ def test_partial_fingerprints_are_stable_and_distinct() -> None:
         return value
 
     first = fingerprint(_report(result(10, "good-plumbing")))
-    assert len(first) == 64
+    assert len(first) == 32
     assert first == fingerprint(_report(result(10, "good-plumbing")))
     # Lines move, message changes: same problem, same fingerprint.
     assert first == fingerprint(_report(result(42, "good-plumbing")))
     assert first != fingerprint(_report(result(10, "fast-hvac")))
+    # The same name as the JSON report's fingerprint.
+    assert (
+        first
+        == json.loads(render_json(_report(result(10, "good-plumbing"))))["results"][0][
+            "fingerprint"
+        ]
+    )
 
 
 def test_output_is_ascii_json() -> None:
