@@ -258,7 +258,7 @@ def run(
     for path in paths:
         _check_path(path)
     check_ids(options, plugins.checks)
-    if options.tenants:
+    if options.tenants or (options.exclude_tenants and options.command != "validate"):
         _check_tenants(paths, options)
     state = state if state is not None else RunState()
     if len({os.path.realpath(path) for path in paths}) > 1:
@@ -396,6 +396,13 @@ def _check_tenants(paths: Sequence[str], options: RunOptions) -> None:
     missing = [name for name in options.tenants if name not in names]
     if missing and loaded:
         raise UsageError(f"no tenant named {', '.join(missing)} in the manifest")
+    # validate checks every entry whatever is excluded; an online run left with none fails closed
+    if loaded and options.exclude_tenants and options.command != "validate":
+        if names and not any(options.selects_tenant(name) for name in names):
+            raise UsageError(
+                "the excluded tenants (--exclude-tenant, exclude_tenants) are every tenant"
+                f" {'selected' if options.tenants else 'in the manifest'}: nothing would be checked"
+            )
 
 
 def _tenant_names(manifest: Manifest) -> tuple[str | None, ...]:
