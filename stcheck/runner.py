@@ -234,6 +234,7 @@ def run(
         duration=time.perf_counter() - started,
         check_docs={check_id: check.summary() for check_id, check in plugins.checks.items()},
         readiness=tuple(state.readiness),
+        readiness_view=state.readiness_view,
         unloaded=tuple(m.path for m in manifests if not m.loaded),
     )
 

@@ -68,7 +68,7 @@ def test_report_renders_in_chromium(
     binary = _chromium()
     path = write_manifest(
         tenant(),
-        tenant("rapid-hvac", production=False, number=2),
+        tenant("rapid-hvac", production=False, planned=True, number=2),
         tenant("<script>alert(1)</script>", owner="<b>owner</b>", number=3),
     )
     page = tmp_path / "readiness.html"
@@ -124,7 +124,7 @@ def test_big_fleet_report_in_chromium(
     binary = _chromium()
     not_ready = {17: "<script>alert(1)</script>", 500: "rapid-hvac", 999: "last-one"}
     tenants = [
-        tenant(not_ready[n], production=False, number=n)
+        tenant(not_ready[n], production=False, planned=True, number=n)
         if n in not_ready
         else tenant(f"tenant-{n:04d}", owner=f"ops{n}@acme.example", number=n)
         for n in range(1000)
