@@ -75,7 +75,7 @@ def not_planned_because(subject: Subject) -> str | None:
     planned = subject.go_live.get("planned")
     because = subject.go_live.get("because")
     if planned is False and isinstance(because, str) and because.strip():
-        return " ".join(because.split())
+        return printable(" ".join(because.split()))
     if planned is None and subject.production is None:
         return "no production entry (integration only)"
     return None
@@ -86,8 +86,19 @@ def _group(subject: Subject) -> str | None:
         if isinstance(environment, dict):
             group = environment.get("enterprise_group")
             if isinstance(group, str):
-                return group
+                return printable(group)
     return None
+
+
+def printable(text: str) -> str:
+    """``text`` with control and other unprintable characters shown as U+FFFD.
+
+    Manifest text echoed in reports must not move a terminal's cursor or
+    recolour a log; renderers escape the rest.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else "\ufffd" for char in text)
 
 
 def _readiness(
@@ -103,7 +114,7 @@ def _readiness(
     app_name = subject.ctx.manifest.app.get("name")
     return TenantReadiness(
         tenant=subject.name,
-        owner=owner if isinstance(owner, str) else None,
+        owner=printable(owner) if isinstance(owner, str) else None,
         verdict=verdict,
         items=items,
         target_date=target_text if isinstance(target_text, str) else None,
