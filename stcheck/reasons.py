@@ -274,8 +274,7 @@ REASONS: dict[str, Reason] = {
     "not_planned": Reason(
         "The tenant is not going live: it has no production entry, or `go_live.planned` is"
         " false. Counted apart; never fails `report --strict`.",
-        "To plan its go-live, add `environments.production` (and remove `go_live.planned:"
-        " false`).",
+        "To plan its go-live, add `environments.production` (and remove `go_live.planned: false`).",
     ),
 }
 

@@ -214,9 +214,7 @@ def _rest_line(rest: Sequence[TenantReadiness], view: ReadinessView) -> str:
             " The HTML and JSON reports list every tenant._\n\n"
         )
     fine = (
-        "none of them is not ready"
-        if totals["not_planned"]
-        else "no blocking item of theirs fails"
+        "none of them is not ready" if totals["not_planned"] else "no blocking item of theirs fails"
     )
     listing = "The JSON report lists" if view.not_ready_only else "The HTML and JSON reports list"
     return (

@@ -624,7 +624,8 @@ def test_json_is_one_line_per_result_and_per_tenant(
 ) -> None:
     """The C encoder's layout: the document is the contract, and each element stays greppable."""
     path = write_manifest(
-        tenant(owner="Zoë <ops@acme.example>"), tenant("rapid-hvac", production=False, planned=True, number=2)
+        tenant(owner="Zoë <ops@acme.example>"),
+        tenant("rapid-hvac", production=False, planned=True, number=2),
     )
     run = run_report("--offline", "--format", "json", str(path))
     assert run.report is not None

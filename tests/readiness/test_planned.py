@@ -90,7 +90,9 @@ def test_go_live_planned_false_excuses_a_not_ready_tenant(
     assert run_report("--offline", "--strict", str(path)).code == 1
 
     because = "Customer paused the rollout until spring (OPS-42)"
-    path = write_manifest(tenant(), {**unattested, "go_live": {"planned": False, "because": because}})
+    path = write_manifest(
+        tenant(), {**unattested, "go_live": {"planned": False, "because": because}}
+    )
     run = run_report("--offline", "--strict", str(path))
     assert run.code == 0, run.out
     assert "0 of 1 planned tenant ready; 1 not planned" in run.out
@@ -246,7 +248,9 @@ def test_group_by_enterprise_group_in_html_and_json(
     assert entries["east-2"]["owner"] == "bo@acme.example"
 
 
-def test_group_by_rejects_other_keys(write_manifest: WriteManifest, run_report: RunReportFn) -> None:
+def test_group_by_rejects_other_keys(
+    write_manifest: WriteManifest, run_report: RunReportFn
+) -> None:
     path = write_manifest(tenant())
     run = run_report("--group-by", "tenant_id", "--offline", str(path))
     assert run.code == 2
