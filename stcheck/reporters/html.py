@@ -30,6 +30,7 @@ a few MB instead of 83 MB, and the JSON output keeps every item of every tenant.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,9 +88,21 @@ _CODE = re.compile(r"`([^`<]+)`")
 
 def code_spans(text: object) -> Any:
     """Escape ``text``, then show `spans` in backticks as <code> (a Jinja filter)."""
+    if type(text) is str:  # not Markup, which escape() would pass through unchanged
+        return _code_spans_of_text(text)
+    return _code_spans(text)
+
+
+def _code_spans(text: object) -> Any:
     from markupsafe import Markup, escape
 
     return Markup(_CODE.sub(r"<code>\1</code>", str(escape(text))))
+
+
+@functools.lru_cache(maxsize=1024)
+def _code_spans_of_text(text: str) -> Any:
+    # Plain text only: thousands of tenants share a next action or a "not checked" detail.
+    return _code_spans(text)
 
 
 def thousands(number: int) -> str:
