@@ -11,8 +11,11 @@ is accessible (``lang``, real tables with captions and header scopes, status
 always written as a word next to its colour), readable on a phone (viewport,
 fluid layout, tables scroll sideways) and printable (``@media print``).
 
-From top to bottom: the counts per verdict, a summary table of the tenants
-shown in full (worst first, each linking to its section), a section per such
+From top to bottom: the counts per verdict (the headline counts planned
+tenants only), with ``--group-by`` a table of the groups and their counts, a
+summary table of the tenants shown in full (worst first, not planned last,
+each linking to its section, with its next action; one per group with
+``--group-by``), a section per such
 tenant with its blocking items, advisory items and attestations, the other
 tenants one line each in collapsed ``<details>`` groups per verdict, the other
 checks' findings (at most :data:`MAX_FINDINGS`), and what produced the report —

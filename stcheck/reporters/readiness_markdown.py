@@ -7,16 +7,20 @@ and for pull-request comments. From top to bottom:
    verdict — always a word next to each emoji, so it reads without them.
 2. For an offline run, a note that the network items were not checked.
 3. A summary table: tenant, verdict, blocking items that fail, blocking items
-   not checked, target date (days left or overdue), owner.
+   not checked, next action (the first blocker's remediation; why, for a tenant
+   not planned), target date (days left or overdue), owner. With
+   ``--group-by`` one table per group, under a heading with its counts.
 4. Per tenant, a collapsed ``<details>`` section: the blocking items, then the
    advisory items, each with its state (emoji and word), what was found and
    what to do. Attestations appear as items with who and when.
 5. A footer saying what produced the report: stcheck version, manifests, when,
    and the checks that did not run.
 
-Tenants are listed worst first: not ready, unknown, ready (manifest order
-within each verdict). Manifest strings are untrusted (a pull request may
-change them), so every one of them is escaped with
+Tenants are listed worst first: not ready, unknown, ready, then not planned
+(manifest order within each verdict); ``--not-ready-only`` lists only those
+that need attention, and the heading's counts still cover every tenant.
+Manifest strings are untrusted (a pull request may change them), so every one
+of them is escaped with
 :func:`stcheck.reporters.markdown.escape`: nothing can close a table cell, open
 a link or inject HTML.
 
