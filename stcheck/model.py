@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from stcheck.text import bound_fields
 
 if TYPE_CHECKING:
-    from stcheck.readiness import TenantReadiness
+    from stcheck.readiness import ReadinessView, TenantReadiness
 
 
 class Status(str, Enum):
@@ -238,6 +238,8 @@ class RunReport:
     check_docs: Mapping[str, str] = field(default_factory=dict)
     readiness: tuple[TenantReadiness, ...] = ()
     """The go-live check's verdicts, one per tenant (``report`` runs)."""
+    readiness_view: ReadinessView | None = None
+    """How readiness reports present them (``--group-by``, ``--not-ready-only``); None: plainly."""
     unloaded: tuple[str, ...] = ()
     """Manifests that could not be loaded (each has a ``fail`` result saying why)."""
     baseline: BaselineCounts | None = None

@@ -14,6 +14,9 @@ Verdict rules (:func:`verdict_of`):
   (an offline run, a deselected check, a timeout);
 - ``ready_with_waivers`` — every blocking item passes but for failing ones a
   manifest waiver excuses (:mod:`stcheck.waivers`).
+- ``not_planned`` — the tenant is not going live: it has no
+  ``environments.production`` entry, or ``go_live.planned`` is false. Shown and
+  counted apart, never "not ready", never failing ``report --strict``.
 
 Advisory items (target date, secret age, extra attestations, ...) never change
 the verdict.
@@ -29,11 +32,23 @@ from stcheck.model import RunReport, Status, Waiver
 from stcheck.text import bound_fields
 
 State = Literal["pass", "fail", "not_checked"]
-Verdict = Literal["ready", "not_ready", "unknown", "ready_with_waivers"]
+Verdict = Literal["ready", "not_ready", "unknown", "ready_with_waivers", "not_planned"]
 
 STATES: tuple[State, ...] = ("pass", "fail", "not_checked")
-VERDICTS: tuple[Verdict, ...] = ("not_ready", "unknown", "ready_with_waivers", "ready")
-"""Verdicts from worst to best (the order reports list tenants in)."""
+VERDICTS: tuple[Verdict, ...] = (
+    "not_ready",
+    "unknown",
+    "ready_with_waivers",
+    "ready",
+    "not_planned",
+)
+"""Verdicts from worst to best, then ``not_planned`` (the order reports list tenants in)."""
+
+GROUP_KEYS: tuple[str, ...] = ("owner", "enterprise_group")
+"""What ``stcheck report --group-by`` can group the tenants by."""
+
+NEXT_ACTION_CHARS = 200
+"""A tenant's next action is one line of at most this many characters."""
 
 STANDARD_ATTESTATIONS: dict[str, str] = {
     "app_approved": "ServiceTitan approved the app",
@@ -57,6 +72,7 @@ VERDICT_LABELS: dict[Verdict, str] = {
     "unknown": "❔ unknown",
     "ready_with_waivers": "☑️ ready with waivers",
     "ready": "✅ ready",
+    "not_planned": "⏸️ not planned",
 }
 """Each verdict as emoji and word (reports never rely on the emoji or colour alone)."""
 
@@ -65,6 +81,7 @@ VERDICT_WORDS: dict[Verdict, str] = {
     "unknown": "unknown",
     "ready_with_waivers": "ready with waivers",
     "ready": "ready",
+    "not_planned": "not planned",
 }
 
 
@@ -89,7 +106,14 @@ class ReadinessItem:
     """Set on a failing blocking item whose failing results a manifest waiver excuses."""
 
     def __post_init__(self) -> None:
-        bound_fields(self, {"title": 200, "detail": 4_000, "remediation": 4_000})
+        # The common case (nothing to shorten) without bound_fields' loop: a 10,000-tenant
+        # report makes 160,000 items.
+        if (
+            len(self.title) > 200
+            or len(self.detail) > 4_000
+            or (self.remediation is not None and len(self.remediation) > 4_000)
+        ):
+            bound_fields(self, {"title": 200, "detail": 4_000, "remediation": 4_000})
 
     @property
     def waived(self) -> bool:
@@ -145,7 +169,13 @@ class Attestation:
 
     def __post_init__(self) -> None:
         # The schema's limits: longer values are schema errors, and are not echoed whole.
-        bound_fields(self, {"key": 100, "by": 320, "on": 100, "note": 2_000})
+        if (
+            len(self.key) > 100
+            or (self.by is not None and len(self.by) > 320)
+            or (self.on is not None and len(self.on) > 100)
+            or (self.note is not None and len(self.note) > 2_000)
+        ):
+            bound_fields(self, {"key": 100, "by": 320, "on": 100, "note": 2_000})
 
     @property
     def standard(self) -> bool:
@@ -168,7 +198,11 @@ class TenantReadiness:
     ``days_left`` is the number of days from the run's "today" to
     ``target_date`` (negative when overdue; None without a valid target
     date). ``offline`` is True when the run did not use the network, so
-    network items are ``not_checked`` by design.
+    network items are ``not_checked`` by design. ``not_planned_because`` says
+    why a ``not_planned`` tenant is not going live (``go_live.because`` as
+    written, or that it has no production entry); None for every other
+    verdict. ``enterprise_group`` is the Enterprise Hub group of the
+    production entry (else of the integration entry).
     """
 
     tenant: str
@@ -182,11 +216,20 @@ class TenantReadiness:
     attestations: tuple[Attestation, ...] = ()
     offline: bool = False
     today: str = ""
+    not_planned_because: str | None = None
+    enterprise_group: str | None = None
 
     def __post_init__(self) -> None:
         bound_fields(
             self,
-            {"tenant": 100, "owner": 320, "target_date": 100, "app": 200},
+            {
+                "tenant": 100,
+                "owner": 320,
+                "target_date": 100,
+                "app": 200,
+                "not_planned_because": 500,
+                "enterprise_group": 200,
+            },
         )
 
     @property
@@ -222,8 +265,33 @@ class TenantReadiness:
         return tuple(item for item in self.items if not item.blocking and item.state == "fail")
 
     @property
+    def next_action(self) -> str | None:
+        """What to do first, in one line: the first blocker's remediation.
+
+        A ``not_ready`` tenant's first failing blocking item (items are in
+        their listed order) gives its remediation, else what was found; an
+        ``unknown`` one's first unchecked item likewise, else how to check it.
+        None for ``ready`` and ``not_planned`` tenants: nothing to do.
+        Whitespace is collapsed and the text cut to
+        :data:`NEXT_ACTION_CHARS` characters (at a word, ending ``…``).
+        """
+        if self.verdict == "not_ready":
+            first = self.blockers[0]
+            return one_line(first.remediation or f"{first.title}: {first.detail}")
+        if self.verdict == "unknown":
+            first = self.unchecked[0]
+            if first.remediation:
+                return one_line(first.remediation)
+            if self.offline:
+                return "Run `stcheck report` where the secrets are available (this run is offline)."
+            return one_line(f"{first.title}: {first.detail}")
+        return None
+
+    @property
     def headline(self) -> str:
         """One line on the verdict: ``not ready — 2 blocking items fail``."""
+        if self.verdict == "not_planned":
+            return f"not planned — {self.not_planned_because or 'not going live'}"
         if self.verdict == "not_ready":
             count = len(self.blockers)
             return f"not ready — {count} blocking {'item fails' if count == 1 else 'items fail'}"
@@ -250,7 +318,7 @@ class TenantReadiness:
         unit = "day" if abs(days) == 1 else "days"
         if days > 0:
             return f"{self.target_date} ({days} {unit} left)"
-        if self.verdict in ("ready", "ready_with_waivers"):
+        if self.verdict in ("ready", "ready_with_waivers", "not_planned"):
             return f"{self.target_date} ({-days} {unit} ago)"
         return f"{self.target_date} (overdue by {-days} {unit})"
 
@@ -272,12 +340,97 @@ class TenantReadiness:
             "offline": self.offline,
             "items": [item.as_dict() for item in self.items],
             "attestations": [attestation.as_dict() for attestation in self.attestations],
+            "next_action": self.next_action,
+            "not_planned_because": self.not_planned_because,
+            "enterprise_group": self.enterprise_group,
         }
+
+    def group(self, key: str) -> str | None:
+        """The value of ``key`` (one of :data:`GROUP_KEYS`) for ``--group-by``; None: no value."""
+        if key == "owner":
+            return self.owner
+        if key == "enterprise_group":
+            return self.enterprise_group
+        raise ValueError(f"cannot group by {key!r}")
+
+
+def one_line(text: str, limit: int = NEXT_ACTION_CHARS) -> str:
+    """``text`` on one line (whitespace collapsed), cut at a word to ``limit`` characters."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 2]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    cut = cut.rstrip(" ,;:") + "…"
+    # A cut inside a `code span` closes it, so renderers still show it as code.
+    return cut + "`" if cut.count("`") % 2 else cut
+
+
+@dataclass(frozen=True)
+class ReadinessView:
+    """How a report presents the tenants (``stcheck report`` options), not what they are.
+
+    ``group_by`` (``--group-by``, one of :data:`GROUP_KEYS`) groups the
+    Markdown and HTML listings; the JSON output gives each tenant's key
+    anyway. ``not_ready_only`` (``--not-ready-only``) lists only the tenants
+    that :func:`needs_attention` (not ready; unknown in an online run) in
+    Markdown and HTML; their counts, and the JSON output, still cover every
+    tenant.
+    """
+
+    group_by: str | None = None
+    not_ready_only: bool = False
+
+    def listed(self, tenants: Sequence[TenantReadiness]) -> list[TenantReadiness]:
+        """The tenants a report lists, worst first (``not_planned`` last)."""
+        ordered = worst_first(tenants)
+        if self.not_ready_only:
+            return [tenant for tenant in ordered if needs_attention(tenant)]
+        return ordered
+
+    def groups(
+        self, tenants: Sequence[TenantReadiness]
+    ) -> list[tuple[str | None, list[TenantReadiness]]]:
+        """``tenants`` grouped by :attr:`group_by` (one group ``None`` when not grouping).
+
+        Groups come in the order of their first tenant in ``tenants``; the
+        group of tenants without a value (``None``) comes last.
+        """
+        if self.group_by is None:
+            return [(None, list(tenants))]
+        found: dict[str | None, list[TenantReadiness]] = {}
+        for tenant in tenants:
+            found.setdefault(tenant.group(self.group_by), []).append(tenant)
+        keyed = [(key, group) for key, group in found.items() if key is not None]
+        return keyed + ([(None, found[None])] if None in found else [])
+
+
+def fleet_headline(tenants: Sequence[TenantReadiness]) -> str:
+    """``3 of 5 tenants ready`` — planned tenants only: ``3 of 5 planned tenants ready``,
+    with how many are not planned (``; 2 not planned``)."""
+    totals = counts(tenants)
+    planned = len(tenants) - totals["not_planned"]
+    noun = "tenant" if planned == 1 else "tenants"
+    ready = totals["ready"] + totals["ready_with_waivers"]
+    waived = (
+        f" ({totals['ready_with_waivers']:,} with waivers)" if totals["ready_with_waivers"] else ""
+    )
+    if not totals["not_planned"]:
+        return f"{ready:,} of {planned:,} {noun} ready{waived}"
+    return (
+        f"{ready:,} of {planned:,} planned {noun} ready{waived};"
+        f" {totals['not_planned']:,} not planned"
+    )
 
 
 def verdict_of(items: Iterable[ReadinessItem]) -> Verdict:
     """``not_ready`` if a blocking item fails, else ``unknown`` if one is unchecked, else
-    ``ready_with_waivers`` if a failing one is waived, else ready."""
+    ``ready_with_waivers`` if a failing one is waived, else ready.
+
+    ``not_planned`` is decided before the items (:mod:`stcheck.checks.golive.assess`).
+    """
     states = {item.tone for item in items if item.blocking}
     if "fail" in states:
         return "not_ready"
@@ -297,7 +450,8 @@ def readiness_of(report: RunReport) -> list[TenantReadiness]:
 
 
 def worst_first(tenants: Sequence[TenantReadiness]) -> list[TenantReadiness]:
-    """Tenants ordered worst verdict first (:data:`VERDICTS`); manifest order within each."""
+    """Tenants ordered worst verdict first (:data:`VERDICTS`, ``not_planned`` last); manifest
+    order within each."""
     rank = {verdict: index for index, verdict in enumerate(VERDICTS)}
     return sorted(tenants, key=lambda tenant: rank[tenant.verdict])
 
@@ -314,7 +468,8 @@ def needs_attention(tenant: TenantReadiness) -> bool:
     """True for a tenant that makes ``stcheck report --strict`` fail.
 
     That is a ``not_ready`` tenant, or an ``unknown`` one in an online run.
-    Offline, ``unknown`` is the best verdict there is. Reports of big fleets
+    Offline, ``unknown`` is the best verdict there is. A ``not_planned``
+    tenant never needs attention. Reports of big fleets
     show these tenants in full and summarise the rest.
     """
     return tenant.verdict == "not_ready" or (tenant.verdict == "unknown" and not tenant.offline)

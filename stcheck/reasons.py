@@ -313,6 +313,11 @@ REASONS: dict[str, Reason] = {
         "Not every blocking item could be checked (offline, or deselected).",
         "Run `stcheck report` online for a full verdict.",
     ),
+    "not_planned": Reason(
+        "The tenant is not going live: it has no production entry, or `go_live.planned` is"
+        " false. Counted apart; never fails `report --strict`.",
+        "To plan its go-live, add `environments.production` (and remove `go_live.planned: false`).",
+    ),
 }
 
 

@@ -312,6 +312,7 @@ def run(
         unloaded=unloaded,
         baseline=counts,
         tenant_names=names,
+        readiness_view=state.readiness_view,
     )
 
 
@@ -397,12 +398,12 @@ def _check_tenants(paths: Sequence[str], options: RunOptions) -> None:
     if missing and loaded:
         raise UsageError(f"no tenant named {', '.join(missing)} in the manifest")
     # validate checks every entry whatever is excluded; an online run left with none fails closed
-    if loaded and options.exclude_tenants and options.command != "validate":
-        if names and not any(options.selects_tenant(name) for name in names):
-            raise UsageError(
-                "the excluded tenants (--exclude-tenant, exclude_tenants) are every tenant"
-                f" {'selected' if options.tenants else 'in the manifest'}: nothing would be checked"
-            )
+    online = options.exclude_tenants and options.command != "validate"
+    if loaded and online and names and not any(options.selects_tenant(n) for n in names):
+        raise UsageError(
+            "the excluded tenants (--exclude-tenant, exclude_tenants) are every tenant"
+            f" {'selected' if options.tenants else 'in the manifest'}: nothing would be checked"
+        )
 
 
 def _tenant_names(manifest: Manifest) -> tuple[str | None, ...]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from stcheck.fleet import FleetIndex
-    from stcheck.readiness import TenantReadiness
+    from stcheck.readiness import ReadinessView, TenantReadiness
     from stcheck.redact import Redactor
 
 T = TypeVar("T")
@@ -99,6 +99,8 @@ class RunState:
     """The output redactor (set by the command line; None in library use)."""
     readiness: list[TenantReadiness] = field(default_factory=list)
     """The go-live check's verdicts, one per tenant, in the order assessed."""
+    readiness_view: ReadinessView | None = None
+    """How the readiness reports present them (``--group-by``, ``--not-ready-only``)."""
     registry: Registry = field(default_factory=Registry)
     """Objects checks create lazily: network settings, HTTP client, tokens, secrets, DNS."""
     fleet: FleetIndex | None = None

@@ -11,8 +11,11 @@ is accessible (``lang``, real tables with captions and header scopes, status
 always written as a word next to its colour), readable on a phone (viewport,
 fluid layout, tables scroll sideways) and printable (``@media print``).
 
-From top to bottom: the counts per verdict, a summary table of the tenants
-shown in full (worst first, each linking to its section), a section per such
+From top to bottom: the counts per verdict (the headline counts planned
+tenants only), with ``--group-by`` a table of the groups and their counts, a
+summary table of the tenants shown in full (worst first, not planned last,
+each linking to its section, with its next action; one per group with
+``--group-by``), a section per such
 tenant with its blocking items, advisory items and attestations, the other
 tenants one line each in collapsed ``<details>`` groups per verdict, the other
 checks' findings (at most :data:`MAX_FINDINGS`), and what produced the report —
@@ -30,6 +33,7 @@ a few MB instead of 83 MB, and the JSON output keeps every item of every tenant.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,9 +44,11 @@ from stcheck.readiness import (
     BIG_FLEET,
     VERDICT_WORDS,
     VERDICTS,
+    ReadinessView,
     TenantReadiness,
     Verdict,
     counts,
+    fleet_headline,
     needs_attention,
     readiness_of,
     worst_first,
@@ -56,6 +62,11 @@ MAX_FINDINGS = 1000
 MAX_SECTIONS = BIG_FLEET
 """A fleet up to this size gets a full section per tenant; a bigger one, at most this many."""
 
+MAX_GROUPS = 500
+"""At most this many groups (``--group-by``) get a row in the table of groups."""
+
+GROUP_TITLES = {"owner": "Owner", "enterprise_group": "Enterprise Hub group"}
+
 SECTIONS_BUDGET = 2_500_000
 """The tenant sections stop before their UTF-8 size passes this (a section is ~8 kB)."""
 
@@ -65,6 +76,7 @@ SYMBOLS = {
     "unknown": "?",
     "ready_with_waivers": "✓",
     "waived": "~",
+    "not_planned": "–",
     "pass": "✓",
     "fail": "✗",
     "attention": "!",
@@ -81,9 +93,21 @@ _CODE = re.compile(r"`([^`<]+)`")
 
 def code_spans(text: object) -> Any:
     """Escape ``text``, then show `spans` in backticks as <code> (a Jinja filter)."""
+    if type(text) is str:  # not Markup, which escape() would pass through unchanged
+        return _code_spans_of_text(text)
+    return _code_spans(text)
+
+
+def _code_spans(text: object) -> Any:
     from markupsafe import Markup, escape
 
     return Markup(_CODE.sub(r"<code>\1</code>", str(escape(text))))
+
+
+@functools.lru_cache(maxsize=1024)
+def _code_spans_of_text(text: str) -> Any:
+    # Plain text only: thousands of tenants share a next action or a "not checked" detail.
+    return _code_spans(text)
 
 
 def thousands(number: int) -> str:
@@ -119,12 +143,19 @@ class Layout:
     """One sentence on what is shown in full and what is summarised; empty when all is in full."""
 
 
-def layout(tenants: Sequence[TenantReadiness], environment: Any = None) -> Layout:
-    """Render the sections of the tenants shown in full, within the limits; group the rest."""
+def layout(
+    tenants: Sequence[TenantReadiness], environment: Any = None, view: ReadinessView | None = None
+) -> Layout:
+    """Render the sections of the tenants shown in full, within the limits; group the rest.
+
+    Only the tenants ``view`` lists (all, or ``--not-ready-only``'s) appear; with
+    ``--group-by`` they come group by group, worst first within each group.
+    """
     from markupsafe import Markup
 
     environment = environment or _environment()
-    ordered = worst_first(tenants)
+    view = view or ReadinessView()
+    ordered = [t for _, group in view.groups(view.listed(tenants)) for t in group]
     big = len(ordered) > MAX_SECTIONS
     candidates = [t for t in ordered if needs_attention(t)] if big else ordered
     section = environment.get_template("report_tenant.html.j2")
@@ -141,13 +172,47 @@ def layout(tenants: Sequence[TenantReadiness], environment: Any = None) -> Layou
         full.append(tenant)
         sections.append(Markup(text))
     shown = {id(tenant) for tenant in full}
-    rest = [tenant for tenant in ordered if id(tenant) not in shown]
+    rest = [tenant for tenant in worst_first(ordered) if id(tenant) not in shown]
     others = tuple(
         (verdict, group, any(needs_attention(t) for t in group))
         for verdict in VERDICTS
         if (group := tuple(t for t in rest if t.verdict == verdict))
     )
     return Layout(tuple(full), tuple(sections), others, _note(ordered, full, rest, big))
+
+
+@dataclass(frozen=True)
+class Group:
+    """One ``--group-by`` group: its key, the counts of all its tenants, those shown in full."""
+
+    number: int
+    """1, 2, ...: the group's anchor (``#group-N``)."""
+    value: str | None
+    total: int
+    totals: dict[Verdict, int]
+    headline: str
+    full: tuple[tuple[int, TenantReadiness], ...]
+    """(section number, tenant) of the group's tenants that have a section."""
+
+
+def groups_of(
+    tenants: Sequence[TenantReadiness], shown: Layout, view: ReadinessView
+) -> tuple[Group, ...]:
+    """The groups of ``tenants`` (every tenant counts), each with its tenants shown in full."""
+    if view.group_by is None:
+        return ()
+    numbers = {id(tenant): number for number, tenant in enumerate(shown.full, 1)}
+    return tuple(
+        Group(
+            number=number,
+            value=value,
+            total=len(members),
+            totals=counts(members),
+            headline=fleet_headline(members),
+            full=tuple((numbers[id(t)], t) for t in members if id(t) in numbers),
+        )
+        for number, (value, members) in enumerate(view.groups(worst_first(tenants)), 1)
+    )
 
 
 def _note(
@@ -192,15 +257,25 @@ def context(report: RunReport, environment: Any = None) -> dict[str, Any]:
         key=lambda r: order[r.status],
     )
     apps = sorted({tenant.app for tenant in tenants if tenant.app})
-    shown = layout(tenants, environment)
+    view = report.readiness_view or ReadinessView()
+    shown = layout(tenants, environment, view)
+    groups = groups_of(tenants, shown, view)
     return {
         "report": report,
         "total": len(tenants),
         "full": shown.full,
+        "full_rows": list(enumerate(shown.full, 1)),
         "sections": shown.sections,
         "others": shown.others,
         "fleet_note": shown.note,
         "totals": counts(tenants),
+        "headline": fleet_headline(tenants),
+        "group_by": view.group_by,
+        "group_title": GROUP_TITLES.get(view.group_by or "", ""),
+        "groups": groups[:MAX_GROUPS],
+        "groups_left_out": max(0, len(groups) - MAX_GROUPS),
+        "not_ready_only": view.not_ready_only,
+        "listed": len(view.listed(tenants)),
         "verdict_words": VERDICT_WORDS,
         "symbols": SYMBOLS,
         "app": apps[0] if len(apps) == 1 else None,

@@ -44,8 +44,15 @@ def tenant(
     target_date: str | None = "2026-12-15",
     secret_created_on: str | None = "2026-11-02",
     number: int = 1,
+    planned: bool | None = None,
+    because: str | None = None,
+    enterprise_group: str | None = None,
 ) -> dict[str, Any]:
-    """One tenant of a manifest, complete and attested unless told otherwise."""
+    """One tenant of a manifest, complete and attested unless told otherwise.
+
+    ``planned``/``because`` write ``go_live.planned``/``go_live.because``;
+    ``enterprise_group`` goes into the production entry.
+    """
     slug = name.upper().replace("-", "_").replace(".", "_")
     data: dict[str, Any] = {"name": name}
     if owner is not None:
@@ -65,8 +72,14 @@ def tenant(
         }
         if secret_created_on is not None:
             environments["production"]["secret_created_on"] = secret_created_on
+        if enterprise_group is not None:
+            environments["production"]["enterprise_group"] = enterprise_group
     data["environments"] = environments
     go_live: dict[str, Any] = {}
+    if planned is not None:
+        go_live["planned"] = planned
+    if because is not None:
+        go_live["because"] = because
     if target_date is not None:
         go_live["target_date"] = target_date
     chosen = dict(ATTESTED) if attestations is None else attestations

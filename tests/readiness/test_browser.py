@@ -68,7 +68,7 @@ def test_report_renders_in_chromium(
     binary = _chromium()
     path = write_manifest(
         tenant(),
-        tenant("rapid-hvac", production=False, number=2),
+        tenant("rapid-hvac", production=False, planned=True, number=2),
         tenant("<script>alert(1)</script>", owner="<b>owner</b>", number=3),
     )
     page = tmp_path / "readiness.html"
@@ -124,7 +124,7 @@ def test_big_fleet_report_in_chromium(
     binary = _chromium()
     not_ready = {17: "<script>alert(1)</script>", 500: "rapid-hvac", 999: "last-one"}
     tenants = [
-        tenant(not_ready[n], production=False, number=n)
+        tenant(not_ready[n], production=False, planned=True, number=n)
         if n in not_ready
         else tenant(f"tenant-{n:04d}", owner=f"ops{n}@acme.example", number=n)
         for n in range(1000)
@@ -188,3 +188,37 @@ def test_big_fleet_report_in_chromium(
     )
     assert taken.returncode == 0, taken.stderr.decode(errors="replace")[-2000:]
     assert len(shot.read_bytes()) > 20_000
+
+
+def test_grouped_report_with_not_planned_in_chromium(
+    write_manifest: WriteManifest, run_report: RunReportFn, tmp_path: Path
+) -> None:
+    """Groups, a not-planned tenant and the next-action column render; every link lands."""
+    binary = _chromium()
+    path = write_manifest(
+        tenant(owner="ana@acme.example", enterprise_group="east"),
+        tenant("late", owner="<b>bo</b>", attestations={}, number=2),
+        tenant("sandbox", owner="<b>bo</b>", production=False, number=3),
+        tenant("paused", owner=None, planned=False, because="<i>on hold</i>", number=4),
+    )
+    page = tmp_path / "readiness.html"
+    run = run_report(
+        *("--group-by", "owner", "--output", f"html={page}", str(path)),
+        network=ScriptedNetwork(),
+    )
+    assert run.code == 0, run.err
+    profile = tmp_path / "profile"
+    dumped = _browser(binary, profile, "--enable-logging=stderr", "--dump-dom", page.as_uri())
+    assert dumped.returncode == 0, dumped.stderr.decode(errors="replace")[-2000:]
+    log = dumped.stderr.decode(errors="replace")
+    assert "Refused to" not in log and "Uncaught" not in log, log[-2000:]
+    dom = dumped.stdout.decode("utf-8")
+    assert "1 of 2 planned tenants ready; 2 not planned" in dom
+    assert "not planned</span>" in dom and "Next action</th>" in dom
+    assert "&lt;i&gt;on hold&lt;/i&gt;" in dom and "<i>on hold" not in dom
+    assert "&lt;b&gt;bo&lt;/b&gt;" in dom and "<b>bo" not in dom
+    # Every in-page link points at an element the browser built.
+    ids = set(re.findall(r'\bid="([^"]+)"', dom))
+    targets = set(re.findall(r'href="#([^"]+)"', dom))
+    assert {"group-1", "group-2", "group-3", "tenant-1"} <= targets
+    assert targets <= ids, targets - ids

@@ -88,7 +88,7 @@ def test_unknown_offline(write_manifest: WriteManifest, run_report: RunReportFn)
 def test_missing_production_entry_is_not_ready(
     write_manifest: WriteManifest, run_report: RunReportFn
 ) -> None:
-    path = write_manifest(tenant(), tenant("rapid-hvac", production=False, number=2))
+    path = write_manifest(tenant(), tenant("rapid-hvac", production=False, planned=True, number=2))
     run = run_report("--offline", str(path))
     rapid = readiness(run, "rapid-hvac")
     assert rapid.verdict == "not_ready"

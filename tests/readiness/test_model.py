@@ -77,7 +77,13 @@ def test_worst_first_is_stable() -> None:
         _tenant("not_ready", name="e"),
     ]
     assert [t.tenant for t in worst_first(tenants)] == ["c", "e", "b", "a", "d"]
-    assert counts(tenants) == {"not_ready": 2, "unknown": 1, "ready_with_waivers": 0, "ready": 2}
+    assert counts(tenants) == {
+        "not_ready": 2,
+        "unknown": 1,
+        "ready_with_waivers": 0,
+        "ready": 2,
+        "not_planned": 0,
+    }
 
 
 def test_item_labels() -> None:

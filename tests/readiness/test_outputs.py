@@ -60,7 +60,7 @@ def _tables(markdown: str) -> list[list[str]]:
 
 
 def test_markdown_structure(write_manifest: WriteManifest, run_report: RunReportFn) -> None:
-    path = write_manifest(tenant(), tenant("rapid-hvac", production=False, number=2))
+    path = write_manifest(tenant(), tenant("rapid-hvac", production=False, planned=True, number=2))
     run = run_report("--offline", str(path))  # markdown is the default format of `report`
     assert run.code == 0, run.err
     md = run.out
@@ -68,10 +68,17 @@ def test_markdown_structure(write_manifest: WriteManifest, run_report: RunReport
     assert "❌ not ready: 1 · ❔ unknown: 1 · ✅ ready: 0" in md
     assert "Offline run" in md
     summary = _tables(md)[0]
-    assert summary[0].startswith("| Tenant | Verdict | Blockers | Not checked | Target date |")
+    assert summary[0].startswith(
+        "| Tenant | Verdict | Blockers | Not checked | Next action | Target date |"
+    )
     # Worst first: the not-ready tenant leads.
-    assert summary[2].startswith("| rapid-hvac | ❌ not ready | 1 |")
-    assert summary[3].startswith("| good-plumbing | ❔ unknown | 0 | 5 | 2026-12-15 (16 days left)")
+    assert summary[2].startswith(
+        "| rapid-hvac | ❌ not ready | 1 | 6 | Add <code>environments.production</code> with"
+    )
+    assert summary[3].startswith(
+        "| good-plumbing | ❔ unknown | 0 | 5 | Run <code>stcheck report</code> where the"
+        " secrets are available (this run is offline). | 2026-12-15 (16 days left)"
+    )
     assert md.count("<details><summary>") == 2
     summary_line = "<summary>❌ <b>rapid-hvac</b>: not ready — 1 blocking item fails</summary>"
     assert f"<details>{summary_line}" in md
@@ -109,7 +116,7 @@ def _real_pair(
     write_manifest: WriteManifest, run_report: RunReportFn, *args: str
 ) -> tuple[RunReport, TenantReadiness, TenantReadiness]:
     """A real offline run's report, its unknown tenant and its not-ready one (to copy from)."""
-    path = write_manifest(tenant(), tenant("rapid-hvac", production=False, number=2))
+    path = write_manifest(tenant(), tenant("rapid-hvac", production=False, planned=True, number=2))
     base = run_report("--offline", *args, str(path)).report
     assert base is not None
     good, bad = sorted(base.readiness, key=lambda t: t.verdict != "unknown")  # type: ignore[attr-defined]
@@ -150,7 +157,7 @@ def test_markdown_1000_tenants_fits_a_pr_comment(
     assert "0 of 1,000 tenants ready" in md
     # A big fleet lists the 334 not-ready tenants (as many as fit), never an unknown one.
     rows = _tables(md)[0][2:]
-    assert 100 < len(rows) < 334
+    assert 80 < len(rows) < 334
     assert all("❌ not ready" in row for row in rows)
     assert rows[0].startswith("| tenant-0000 |") and rows[1].startswith("| tenant-0003 |")
     assert f"…and {334 - len(rows)} more tenants — see the HTML or JSON report" in md
@@ -286,7 +293,7 @@ def _parse(page: str) -> _Elements:
 def test_html_and_markdown_files_in_one_run(
     write_manifest: WriteManifest, run_report: RunReportFn, tmp_path: Path
 ) -> None:
-    path = write_manifest(tenant(), tenant("rapid-hvac", production=False, number=2))
+    path = write_manifest(tenant(), tenant("rapid-hvac", production=False, planned=True, number=2))
     page, md = tmp_path / "out" / "readiness.html", tmp_path / "out" / "summary.md"
     run = run_report(
         "--offline",
@@ -313,7 +320,7 @@ def test_html_and_markdown_files_in_one_run(
 def test_html_is_self_contained_and_accessible(
     write_manifest: WriteManifest, run_report: RunReportFn, tmp_path: Path
 ) -> None:
-    path = write_manifest(tenant(), tenant("rapid-hvac", production=False, number=2))
+    path = write_manifest(tenant(), tenant("rapid-hvac", production=False, planned=True, number=2))
     page = tmp_path / "r.html"
     run_report("--offline", "--output", f"html={page}", str(path))
     text = page.read_text(encoding="utf-8")
@@ -535,7 +542,7 @@ def test_json_readiness_matches_the_schema(
 ) -> None:
     path = write_manifest(
         tenant(),
-        tenant("rapid-hvac", production=False, number=2, target_date=None),
+        tenant("rapid-hvac", production=False, planned=True, number=2, target_date=None),
         hostile_tenant(),
     )
     forbidden = Answer(Status.FAIL, "the probe answered 403", "forbidden")
@@ -617,7 +624,8 @@ def test_json_is_one_line_per_result_and_per_tenant(
 ) -> None:
     """The C encoder's layout: the document is the contract, and each element stays greppable."""
     path = write_manifest(
-        tenant(owner="Zoë <ops@acme.example>"), tenant("rapid-hvac", production=False, number=2)
+        tenant(owner="Zoë <ops@acme.example>"),
+        tenant("rapid-hvac", production=False, planned=True, number=2),
     )
     run = run_report("--offline", "--format", "json", str(path))
     assert run.report is not None

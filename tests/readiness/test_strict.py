@@ -13,7 +13,7 @@ WriteManifest = Callable[..., Path]
 
 
 def test_strict_fails_on_not_ready(write_manifest: WriteManifest, run_report: RunReportFn) -> None:
-    path = write_manifest(tenant(), tenant("rapid-hvac", production=False, number=2))
+    path = write_manifest(tenant(), tenant("rapid-hvac", production=False, planned=True, number=2))
     assert run_report("--offline", "--strict", str(path)).code == 1
     # Without --strict the report is information: exit 0.
     assert run_report("--offline", str(path)).code == 0
@@ -48,6 +48,6 @@ def test_strict_with_a_manifest_that_does_not_load(
 def test_strict_on_a_single_selected_tenant(
     write_manifest: WriteManifest, run_report: RunReportFn
 ) -> None:
-    path = write_manifest(tenant(), tenant("rapid-hvac", production=False, number=2))
+    path = write_manifest(tenant(), tenant("rapid-hvac", production=False, planned=True, number=2))
     assert run_report("--offline", "--strict", "--tenant", "good-plumbing", str(path)).code == 0
     assert run_report("--offline", "--strict", "--tenant", "rapid-hvac", str(path)).code == 1

@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from stcheck.api import Check, CheckContext, Result, Status, hookimpl
+from stcheck.text import clipped
 
 if TYPE_CHECKING:
-    from stcheck.readiness import TenantReadiness
+    from stcheck.readiness import ReadinessView, TenantReadiness
 
 
 class GoLiveCheck(Check):
@@ -54,8 +55,16 @@ class GoLiveCheck(Check):
     Verdict: *ready* when every blocking item passes; *not ready* when one
     fails (result ``fail``, reason ``not_ready``); *unknown* when none fails
     but some could not be checked (result ``warn``, reason
-    ``readiness_unknown``). ``--today YYYY-MM-DD`` fixes the date the target
+    ``readiness_unknown``); *not planned* when the tenant is not going live —
+    it has no ``environments.production`` entry, or ``go_live.planned`` is
+    false (with ``go_live.because``) — whatever its items say (result
+    ``skip``, reason ``not_planned``): counted apart, never failing
+    ``report --strict``. ``--today YYYY-MM-DD`` fixes the date the target
     date and ages are counted from.
+
+    Report options: ``--group-by owner|enterprise_group`` groups the
+    Markdown and HTML listings; ``--not-ready-only`` lists only the tenants
+    that fail ``--strict`` (the counts still cover every tenant).
     """
 
     id = "golive"
@@ -70,6 +79,7 @@ class GoLiveCheck(Check):
         today = today_of(ctx.options)
         evidence = Evidence(ctx.results, ctx.options)
         sink = ctx.run.readiness
+        ctx.run.readiness_view = _view(ctx.options.extra)
         results: list[Result] = []
         entries = {entry.pointer: entry for entry in ctx.manifest.entries()}
         for position, tenant in ctx.manifest.tenants():
@@ -106,6 +116,12 @@ class GoLiveCheck(Check):
 def _verdict_line(readiness: TenantReadiness) -> tuple[Status, str, str | None]:
     """The ``golive`` result for one tenant: status, message and reason."""
     blocking = len(readiness.blocking)
+    if readiness.verdict == "not_planned":
+        return (
+            Status.SKIP,
+            f"not planned for production: {clipped(readiness.not_planned_because or '', 200)}",
+            "not_planned",
+        )
     if readiness.verdict == "ready":
         return Status.PASS, f"ready for production: all {blocking} blocking items pass", None
     if readiness.verdict == "not_ready":
@@ -123,6 +139,16 @@ def _verdict_line(readiness: TenantReadiness) -> tuple[Status, str, str | None]:
         f"readiness unknown: {len(readiness.unchecked)} of {blocking} blocking items not checked"
         f" ({why}); none fails",
         "readiness_unknown",
+    )
+
+
+def _view(args: object) -> ReadinessView:
+    from stcheck.readiness import ReadinessView
+
+    group_by = getattr(args, "group_by", None)
+    return ReadinessView(
+        group_by=group_by if isinstance(group_by, str) else None,
+        not_ready_only=getattr(args, "not_ready_only", False) is True,
     )
 
 
@@ -144,6 +170,22 @@ def stcheck_add_options(parser: argparse.ArgumentParser, command: str) -> None:
         metavar="YYYY-MM-DD",
         help="judge target dates, attestation dates, secret ages and waiver expiry as of this"
         " date (default: today)",
+    )
+    if command != "report":
+        return
+    from stcheck.readiness import GROUP_KEYS
+
+    group.add_argument(
+        "--group-by",
+        choices=GROUP_KEYS,
+        help="group the Markdown and HTML listings by the tenants' owner or Enterprise Hub"
+        " group, with counts per group (the JSON gives every tenant's key)",
+    )
+    group.add_argument(
+        "--not-ready-only",
+        action="store_true",
+        help="list only the tenants that are not ready (and, online, unknown: what fails"
+        " --strict); the counts still cover every tenant",
     )
 
 

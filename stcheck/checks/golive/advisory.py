@@ -83,7 +83,7 @@ def target_date(subject: Subject, verdict: Verdict) -> ReadinessItem:
     if days_left == 0:
         return TARGET_DATE.passes(f"{target.isoformat()}: today")
     ago = count(-days_left, "day")
-    if verdict == "ready":
+    if verdict in ("ready", "not_planned"):
         return TARGET_DATE.passes(f"{target.isoformat()}: {ago} ago")
     return TARGET_DATE.fails(
         f"{target.isoformat()}: overdue by {ago}", REMEDIATION["target_date.overdue"]

@@ -44,7 +44,8 @@ def assess(
 
     Blocking items first (the rules, scopes when blocking, the standard
     attestations), then the advisory ones; the target date is judged against
-    the verdict of the blocking items.
+    the verdict of the blocking items. A tenant that is not planned
+    (:func:`not_planned_because`) keeps its items and gets ``not_planned``.
     """
     subject = Subject.of(ctx, position, tenant, entries, evidence, today)
     scopes = blocking.scopes(subject)
@@ -52,12 +53,52 @@ def assess(
     blockers = [rule(subject) for rule in blocking.RULES]
     blockers += [scopes] if scopes.blocking else []
     blockers += [item for item in attestation_items if item.blocking]
-    verdict = verdict_of(blockers)
+    because = not_planned_because(subject)
+    verdict: Verdict = "not_planned" if because is not None else verdict_of(blockers)
     advice = [advisory.integration_verified(subject)]
     advice += [] if scopes.blocking else [scopes]
     advice += [item for item in attestation_items if not item.blocking]
     advice += [advisory.target_date(subject, verdict), advisory.secret_age(subject)]
-    return _readiness(subject, verdict, (*blockers, *advice), attested)
+    return _readiness(subject, verdict, (*blockers, *advice), attested, because)
+
+
+def not_planned_because(subject: Subject) -> str | None:
+    """Why the tenant is not going live, or None when it is planned.
+
+    ``go_live.planned: false`` with a ``go_live.because`` says so; without
+    ``go_live.planned``, a tenant with no ``environments.production`` key at
+    all is not planned (integration only). Anything else keeps it planned —
+    ``planned: true``, and a ``planned: false`` without a reason or a
+    ``planned`` that is not a boolean (schema errors, so ``manifest_valid``
+    fails): a gate fails closed.
+    """
+    planned = subject.go_live.get("planned")
+    because = subject.go_live.get("because")
+    if planned is False and isinstance(because, str) and because.strip():
+        return printable(" ".join(because.split()))
+    if planned is None and subject.production is None:
+        return "no production entry (integration only)"
+    return None
+
+
+def _group(subject: Subject) -> str | None:
+    for environment in (subject.production, subject.integration):
+        if isinstance(environment, dict):
+            group = environment.get("enterprise_group")
+            if isinstance(group, str):
+                return printable(group)
+    return None
+
+
+def printable(text: str) -> str:
+    """``text`` with control and other unprintable characters shown as U+FFFD.
+
+    Manifest text echoed in reports must not move a terminal's cursor or
+    recolour a log; renderers escape the rest.
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else "\ufffd" for char in text)
 
 
 def _readiness(
@@ -65,6 +106,7 @@ def _readiness(
     verdict: Verdict,
     items: tuple[ReadinessItem, ...],
     attested: tuple[Attestation, ...],
+    because: str | None,
 ) -> TenantReadiness:
     target_text = subject.go_live.get("target_date")
     target = parse_date(target_text)
@@ -72,7 +114,7 @@ def _readiness(
     app_name = subject.ctx.manifest.app.get("name")
     return TenantReadiness(
         tenant=subject.name,
-        owner=owner if isinstance(owner, str) else None,
+        owner=printable(owner) if isinstance(owner, str) else None,
         verdict=verdict,
         items=items,
         target_date=target_text if isinstance(target_text, str) else None,
@@ -82,4 +124,6 @@ def _readiness(
         attestations=attested,
         offline=subject.ctx.options.offline,
         today=subject.today.isoformat(),
+        not_planned_because=because,
+        enterprise_group=_group(subject),
     )

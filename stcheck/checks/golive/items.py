@@ -10,10 +10,11 @@ part of the spec, never an argument at a call site.
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass, replace
 from typing import Any
 
-from stcheck.readiness import ReadinessItem
+from stcheck.readiness import ReadinessItem, State
 
 
 @dataclass(frozen=True)
@@ -26,20 +27,34 @@ class ItemSpec:
 
     def passes(self, found: str) -> ReadinessItem:
         """The item passes; ``found`` says what was found."""
-        return ReadinessItem(self.id, self.title, self.blocking, "pass", found)
+        return _item(self.id, self.title, self.blocking, "pass", found, None)
 
     def fails(self, found: str, todo: str | None = None) -> ReadinessItem:
         """The item fails; ``todo`` is the remediation (None: nothing to say)."""
-        return ReadinessItem(self.id, self.title, self.blocking, "fail", found, todo)
+        return _item(self.id, self.title, self.blocking, "fail", found, todo)
 
     def not_checked(self, why: str, todo: str | None = None) -> ReadinessItem:
         """The item could not be checked; ``why`` says why."""
-        return ReadinessItem(self.id, self.title, self.blocking, "not_checked", why, todo)
+        return _item(self.id, self.title, self.blocking, "not_checked", why, todo)
 
     @property
     def as_advisory(self) -> ItemSpec:
         """The same item, advisory (the scopes item when the token states no scopes)."""
-        return replace(self, blocking=False)
+        return _advisory(self)
+
+
+@functools.lru_cache(maxsize=4096)
+def _item(
+    item_id: str, title: str, blocking: bool, state: State, detail: str, todo: str | None
+) -> ReadinessItem:
+    """One item; items are immutable, so the many tenants whose item reads the same (offline,
+    most "not checked" ones) share one object instead of building 16 per tenant."""
+    return ReadinessItem(item_id, title, blocking, state, detail, todo)
+
+
+@functools.lru_cache(maxsize=64)
+def _advisory(spec: ItemSpec) -> ItemSpec:
+    return replace(spec, blocking=False)
 
 
 def blocking_item(item_id: str, title: str) -> ItemSpec:
