@@ -270,14 +270,30 @@ def run(
     results = _plugin_errors(plugins)
     completed = False
     try:
+        held: _HeldWaivers | None = None
         for manifest in _units(paths, state):
+            if held is not None and not manifest.included:
+                results.extend(held.apply(state, plugins, options))
+                held = None
             manifest_plan = plan_manifest(manifest, steps, options, reporter)
             planned.append(manifest_plan)
             _teach_redactor(state.redactor, [manifest])
             names.setdefault(manifest.path, _tenant_names(manifest))
-            results.extend(
-                _execute_one(options, steps, manifest_plan, plugins, state, progress, bound)
+            if held is None and _includes_with_waivers(manifest):
+                held = _HeldWaivers(manifest, len(state.readiness))
+            if held is None:
+                results.extend(
+                    _execute_one(options, steps, manifest_plan, plugins, state, progress, bound)
+                )
+                continue
+            held.note(manifest)
+            held.results.extend(
+                _execute_one(
+                    options, steps, manifest_plan, plugins, state, progress, bound, waive=False
+                )
             )
+        if held is not None:
+            results.extend(held.apply(state, plugins, options))
         completed = not bound.cut_short
     finally:
         state.registry.close(wait=completed)
@@ -480,8 +496,14 @@ def _execute_one(
     state: RunState,
     progress: Progress | None,
     bound: RunBound,
+    *,
+    waive: bool = True,
 ) -> list[Result]:
-    """The results over one manifest; then it is released (path and load problems stay)."""
+    """The results over one manifest; then it is released (path and load problems stay).
+
+    With ``waive`` false its waivers are left to :class:`_HeldWaivers` (a manifest that
+    includes tenant files is kept until they are checked too).
+    """
     manifest = manifest_plan.manifest
     ctx = CheckContext(
         manifest=manifest,
@@ -493,7 +515,7 @@ def _execute_one(
     stage = _StageRun(ctx, CheckGuard.for_run(ctx, plugins), progress, bound)
     assessed = len(state.readiness)
     produced = _run_manifest(checks, manifest_plan, stage)
-    results = _waived(manifest, produced, state, assessed, plugins, options)
+    results = _waived(manifest, produced, state, assessed, plugins, options) if waive else produced
     if manifest.included:  # a batch's pointers as each file has them
         results = [
             r
@@ -501,8 +523,52 @@ def _execute_one(
             else dataclasses.replace(r, location=manifest.localized(r.location))
             for r in results
         ]
-    manifest.release()
+    if waive or manifest.included:
+        manifest.release()
     return results
+
+
+def _includes_with_waivers(manifest: Manifest) -> bool:
+    data = manifest.data
+    return isinstance(data, dict) and "waivers" in data and "include" in data
+
+
+@dataclass
+class _HeldWaivers:
+    """A manifest's ``waivers:`` held until the tenant files it includes are checked too.
+
+    The waivers name tenants of those files, so they are judged and applied over
+    the results of the manifest and of all its batches; the manifest (the app and
+    its waivers: small) is kept until then, each batch only as its tenant names.
+    """
+
+    root: Manifest
+    assessed: int
+    results: list[Result] = field(default_factory=list)
+    tenants: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def note(self, manifest: Manifest) -> None:
+        if manifest is self.root:
+            return
+        from stcheck.waivers import tenant_environments
+
+        for name, envs in tenant_environments(manifest).items():
+            self.tenants[name] = self.tenants.get(name, ()) + envs
+
+    def apply(self, state: RunState, plugins: PluginSet, options: RunOptions) -> list[Result]:
+        from stcheck.waivers import apply_waivers
+
+        waived, tenants = apply_waivers(
+            self.root,
+            self.results,
+            state.readiness[self.assessed :],
+            plugins.checks,
+            options,
+            self.tenants,
+        )
+        state.readiness[self.assessed :] = tenants
+        self.root.release()
+        return waived
 
 
 def _waived(

@@ -197,14 +197,28 @@ class Scope:
     today: datetime.date
 
     @classmethod
-    def of(cls, manifest: Manifest, checks: Collection[str], today: datetime.date) -> Scope:
-        tenants: dict[str, tuple[str, ...]] = {}
-        for _, tenant in manifest.tenants():
-            name, environments = tenant.get("name"), tenant.get("environments")
-            if isinstance(name, str):
-                envs = tuple(environments) if isinstance(environments, dict) else ()
-                tenants[name] = tenants.get(name, ()) + tuple(str(e) for e in envs)
+    def of(
+        cls,
+        manifest: Manifest,
+        checks: Collection[str],
+        today: datetime.date,
+        included: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> Scope:
+        tenants = dict(included or {})
+        for name, envs in tenant_environments(manifest).items():
+            tenants[name] = tenants.get(name, ()) + envs
         return cls(checks, tenants, today)
+
+
+def tenant_environments(manifest: Manifest) -> dict[str, tuple[str, ...]]:
+    """The manifest's tenant names, each with the environments it has."""
+    tenants: dict[str, tuple[str, ...]] = {}
+    for _, tenant in manifest.tenants():
+        name, environments = tenant.get("name"), tenant.get("environments")
+        if isinstance(name, str):
+            envs = tuple(environments) if isinstance(environments, dict) else ()
+            tenants[name] = tenants.get(name, ()) + tuple(str(e) for e in envs)
+    return tenants
 
 
 def _did_you_mean(value: str, known: Iterable[str]) -> str:
@@ -501,15 +515,20 @@ def apply_waivers(
     readiness: Sequence[TenantReadiness],
     checks: Collection[str],
     options: Any,
+    included: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[list[Result], list[TenantReadiness]]:
     """One manifest's results and readiness with its waivers applied, and the results about
-    the waivers (invalid, refused, expired, unused, too long) appended."""
+    the waivers (invalid, refused, expired, unused, too long) appended.
+
+    With ``include:``, ``results`` and ``readiness`` are those of the manifest and of every
+    tenant file it includes, and ``included`` names those files' tenants (name → environments).
+    """
     if not manifest.loaded:
         return list(results), list(readiness)
     rules = parse(manifest)
     if not rules:
         return list(results), list(readiness)
-    scope = Scope.of(manifest, checks, today_of(options))
+    scope = Scope.of(manifest, checks, today_of(options), included)
     usable, about = judge(rules, scope, manifest)
     waived, used = waive(results, usable)
     tenants = waive_readiness(readiness, waived)

@@ -361,3 +361,52 @@ def test_a_waiver_excuses_only_what_it_names(tmp_path: Path) -> None:
         failing = _results(document, reason="shared_client_reference")
         assert len(failing) == 2 and all("waiver" not in r for r in failing)
         assert len(_results(document, reason="waiver_unused")) == 1
+
+
+INCLUDING_ROOT = """\
+version: 1
+app:
+  name: acme
+  app_key: env:ST_APP_KEY
+include:
+  - tenants/*.stcheck.yaml
+"""
+
+TENANT_FILE = """\
+- name: {name}
+  environments:
+    integration:
+      tenant_id: {tenant_id}
+      client_id: env:NE_ID
+      client_secret: env:NE_SECRET
+"""
+
+
+def _fleet(tmp_path: Path, waivers: str) -> Path:
+    (tmp_path / ".git").mkdir(parents=True)
+    (tmp_path / "tenants").mkdir()
+    for name, tenant_id in (("north-electric", 1234567), ("south-electric", 2345678)):
+        text = TENANT_FILE.format(name=name, tenant_id=tenant_id)
+        (tmp_path / "tenants" / f"{name}.stcheck.yaml").write_text(text, encoding="utf-8")
+    return _write(tmp_path, INCLUDING_ROOT + waivers)
+
+
+def test_a_waiver_in_the_root_applies_to_tenants_of_included_files(tmp_path: Path) -> None:
+    code, document, _ = _validate(_fleet(tmp_path, ""))
+    assert code == 1  # the two files share one client pair
+    shared = _results(document, reason="shared_client_reference", status="fail")
+    assert shared and all(r["tenant"] == "south-electric" for r in shared)
+
+    code, document, _ = _validate(_fleet(tmp_path / "waived", WAIVER))
+    assert code == 0, document["results"]
+    waived = _results(document, reason="shared_client_reference")
+    assert waived and all(r["waiver"]["by"] == "dana@acme.example" for r in waived)
+    assert str(waived[0]["location"]["file"]).endswith("south-electric.stcheck.yaml")
+    assert not _results(document, check="waivers")  # the included tenant is known: no problem
+
+
+def test_a_root_waiver_for_a_tenant_no_file_has_is_still_refused(tmp_path: Path) -> None:
+    code, document, _ = _validate(_fleet(tmp_path, WAIVER.replace("south-electric", "west")))
+    assert code == 1
+    refused = _results(document, check="waivers", reason="waiver_invalid")
+    assert refused and "west" in str(refused[0]["message"])
