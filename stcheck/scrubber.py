@@ -296,21 +296,42 @@ def _grams(value: str, size: int) -> set[str]:
 class _ManifestText:
     """Everything the run's manifests say, lower-cased: fragments found here are never hits."""
 
+    KEPT_AS_IS = 4 * 1024 * 1024
+    """Characters kept as written; beyond, each manifest's text is kept zlib-compressed (a
+    50,000-tenant fleet's text is ~30 MB, and is read only after a server field's hit)."""
+
     def __init__(self) -> None:
-        self._parts: list[str] = []
+        self._parts: list[str | bytes] = []
+        self._kept = 0
         self._blob: str | None = None
         self._seen: dict[str, bool] = {}
 
     def add(self, text: str) -> None:
-        self._parts.append(text)
+        self._kept += len(text)
+        if self._kept > self.KEPT_AS_IS:
+            import zlib
+
+            self._parts.append(zlib.compress(text.encode("utf-8", "surrogatepass"), 1))
+        else:
+            self._parts.append(text)
         self._blob = None
         self._seen.clear()
+
+    def _text(self) -> str:
+        import zlib
+
+        return "\n".join(
+            part
+            if isinstance(part, str)
+            else zlib.decompress(part).decode("utf-8", "surrogatepass")
+            for part in self._parts
+        )
 
     def holds(self, fragment: str) -> bool:
         known = self._seen.get(fragment)
         if known is None:
             if self._blob is None:
-                self._blob = "\n".join(self._parts).lower()
+                self._blob = self._text().lower()
             known = self._seen[fragment] = fragment in self._blob
         return known
 

@@ -61,6 +61,20 @@ def test_what_the_manifest_holds_is_never_a_hit() -> None:
     assert scrub.mask(f"echo {SECRET}") == f"echo {REDACTED}"  # the rest is still secret
 
 
+def test_manifest_text_kept_compressed_is_still_never_a_hit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stcheck.scrubber import _ManifestText
+
+    monkeypatch.setattr(_ManifestText, "KEPT_AS_IS", 10)  # every manifest past the first
+    scrub = scrubber(SECRET)
+    scrub.add_manifest_text("version: 1\n" * 3)
+    scrub.add_manifest_text(f"client_secret: file:{SECRET[:9]}")  # kept compressed
+    assert any(isinstance(part, bytes) for part in scrub._manifest._parts)
+    assert scrub.mask(f"no such file: {SECRET[:9]}") == f"no such file: {SECRET[:9]}"
+    assert scrub.mask(f"echo {SECRET}") == f"echo {REDACTED}"
+
+
 def test_jwt_tokens_are_left_to_the_shape_and_not_indexed() -> None:
     token = "eyJhbGciOiJub25lIn0.eyJzY29wZSI6InRuLnN0dC5idXNpbmVzc3VuaXRzOnIifQ.c2ln"
     scrub = scrubber(token)
