@@ -57,10 +57,15 @@ PROTECTED_REASONS = frozenset(
     {
         # what a manifest edit must never get past the gate
         "leaked_secret",
+        "not_a_reference",
         "host_in_manifest",
         "reference_not_allowed",
         "redirect_blocked",
-        # the gate fails closed
+        # the gate fails closed (a manifest or included file that did not load)
+        "include_refused",
+        "include_nested",
+        "include_too_many",
+        "not_a_list",
         "too_large",
         "invalid_yaml",
         "empty",

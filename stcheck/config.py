@@ -370,6 +370,10 @@ def _parse(text: str, path: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         why = shortened(str(exc), 200)
         raise ConfigError(f"{_for_display(path)}: not valid TOML: {why}") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{_for_display(path)}: not usable: arrays or tables nested too deeply"
+        ) from None
     return document
 
 
@@ -487,14 +491,15 @@ def narrowing_note(config: Config, taken: Mapping[str, Any], command: str) -> st
     """One line for stderr naming what the file left out of the run, or None.
 
     The file is as much a pull request's to change as the manifest: a CI log
-    that says "exclude_tenants 'south-*' from .stcheck.toml" makes such a change
+    that says "exclude_tenants 'south-*' from .stcheck.toml" (or which manifests
+    it named instead of the default) makes such a change
     visible where the gate's verdict is read. (``validate`` checks excluded
     tenants' entries all the same, so exclusions are not news there.)
     """
     parts = [
         f"{key} {', '.join(shown(value) for value in taken[key][:5])}"
         + (f" and {len(taken[key]) - 5} more" if len(taken[key]) > 5 else "")
-        for key in ("select", "skip", "exclude_tenants")
+        for key in ("manifests", "select", "skip", "exclude_tenants")
         if taken.get(key) and not (key == "exclude_tenants" and command == "validate")
     ]
     return f"stcheck: from {config.path}: {'; '.join(parts)}\n" if parts else None

@@ -64,13 +64,16 @@ UNWAIVABLE_REASONS = frozenset(
         "not_a_reference",
         "host_in_manifest",
         "reference_not_allowed",
+        "redirect_blocked",
+        "check_crashed",
         "deadline_exceeded",
         "nothing_checked",
         "plugin_error",
     }
 )
 """Findings no waiver excuses whichever check reports them: a literal secret, a host or a
-confinement breach in the manifest, and a run that could not reach a verdict."""
+confinement breach in the manifest, a server redirecting credentials, a crashed check, and a
+run that could not reach a verdict."""
 
 WAIVABLE_STATUSES = frozenset({Status.FAIL, Status.ERROR, Status.WARN})
 MAX_DAYS_AHEAD = 366

@@ -416,3 +416,13 @@ def test_a_finding_waived_when_the_baseline_was_written_is_not_known(repo: Path)
     code, document = _json_run("--baseline", "base.json")
     assert code == 1
     assert document["baseline"]["new"] == 1 and document["baseline"]["known"] == 0
+
+
+def test_a_literal_credential_field_is_never_baselined(repo: Path) -> None:
+    literal = VALID.replace("client_secret: env:GP_INT_CLIENT_SECRET", "client_secret: hunter2", 1)
+    assert literal != VALID
+    _base(repo, literal)
+    result = run_cli("validate", "--baseline", "base.json", "--format", "json", "stcheck.yaml")
+    assert result.code == 1
+    found = [r for r in json.loads(result.out)["results"] if r["reason"] == "not_a_reference"]
+    assert found and {r["baseline"] for r in found} == {"new"}

@@ -447,3 +447,17 @@ def test_tomllib_is_imported_only_when_a_config_file_exists(repo: Path) -> None:
     assert not _imports_tomllib(repo)
     (repo / "pyproject.toml").write_text('[tool.stcheck]\nselect = ["schema"]\n')
     assert _imports_tomllib(repo)
+
+
+def test_manifests_named_by_the_config_are_said_on_stderr(repo: Path) -> None:
+    (repo / "decoy").mkdir()
+    (repo / "decoy" / "clean.yaml").write_text(VALID, encoding="utf-8")
+    (repo / ".stcheck.toml").write_text('manifests = ["decoy/clean.yaml"]\n')
+    result = run_cli("validate", "-q")
+    assert result.code == 0
+    assert "from .stcheck.toml: manifests" in result.err and "clean.yaml" in result.err
+
+
+def test_a_config_nested_too_deeply_is_an_input_error(repo: Path) -> None:
+    (repo / ".stcheck.toml").write_text("x = " + "[" * 2000 + "]" * 2000 + "\n")
+    assert "nested too deeply" in _error("validate")

@@ -410,3 +410,11 @@ def test_a_root_waiver_for_a_tenant_no_file_has_is_still_refused(tmp_path: Path)
     assert code == 1
     refused = _results(document, check="waivers", reason="waiver_invalid")
     assert refused and "west" in str(refused[0]["message"])
+
+
+@pytest.mark.parametrize("reason", ["redirect_blocked", "check_crashed"])
+def test_a_redirect_or_a_crash_cannot_be_waived(tmp_path: Path, reason: str) -> None:
+    waiver = WAIVER.replace("reason: shared_client_reference", f"reason: {reason}")
+    code, document, _ = _validate(_write(tmp_path, SHARED + waiver))
+    assert code == 1
+    assert _results(document, check="waivers", reason="waiver_not_allowed")
