@@ -297,7 +297,11 @@ def _problem(rule: Rule, scope: Scope, manifest: Manifest) -> Result | None:
 
 
 def _date(text: str) -> datetime.date | None:
-    if len(text) != 10:
+    """``YYYY-MM-DD`` only (Python 3.11's fromisoformat also takes week dates like 2026-W53-1,
+    which the schema refuses: a waiver the schema calls malformed is never applied)."""
+    if len(text) != 10 or not (text[:4] + text[5:7] + text[8:]).isdigit():
+        return None
+    if text[4] != "-" or text[7] != "-":
         return None
     try:
         return datetime.date.fromisoformat(text)

@@ -418,3 +418,10 @@ def test_a_redirect_or_a_crash_cannot_be_waived(tmp_path: Path, reason: str) -> 
     code, document, _ = _validate(_write(tmp_path, SHARED + waiver))
     assert code == 1
     assert _results(document, check="waivers", reason="waiver_not_allowed")
+
+
+def test_a_week_date_until_is_malformed_and_never_applied(tmp_path: Path) -> None:
+    waiver = WAIVER.replace("until: 2026-12-31", 'until: "2026-W53-1"')
+    code, document, _ = _validate(_write(tmp_path, SHARED + waiver))
+    assert code == 1
+    assert document["summary"]["waived"] == 0
