@@ -18,7 +18,7 @@ one of the command's checks, and not named in ``--select``) or
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import overload
 
@@ -246,23 +246,30 @@ def check_selection(
         loaded = all(manifest.loaded for manifest in manifests)
         if missing and loaded:
             raise UsageError(f"no tenant named {', '.join(missing)} in the manifest")
-    if options.exclude_tenants and options.command != "validate":
-        _check_exclusion(options, manifests)
+    _check_exclusion(options, manifests)
 
 
 def _check_exclusion(options: RunOptions, manifests: Sequence[Manifest]) -> None:
+    if not options.exclude_tenants or not all(manifest.loaded for manifest in manifests):
+        return
+    refuse_empty_exclusion(
+        options,
+        {
+            name
+            for manifest in manifests
+            for _, tenant in manifest.tenants()
+            if isinstance(name := tenant.get("name"), str)
+        },
+    )
+
+
+def refuse_empty_exclusion(options: RunOptions, names: Collection[str]) -> None:
     """Refuse an online run that ``--exclude-tenant`` leaves without a tenant (fail closed).
 
     ``validate`` checks every entry of the file whatever is excluded, so it is exempt.
     """
-    if not all(manifest.loaded for manifest in manifests):
+    if not options.exclude_tenants or options.command == "validate":
         return
-    names = [
-        name
-        for manifest in manifests
-        for _, tenant in manifest.tenants()
-        if isinstance(name := tenant.get("name"), str)
-    ]
     if names and not any(options.selects_tenant(name) for name in names):
         raise UsageError(
             "the excluded tenants (--exclude-tenant, exclude_tenants) are every tenant"

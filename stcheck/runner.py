@@ -52,6 +52,7 @@ from stcheck.plan import (
     load_reporter,
     plan_manifest,
     plan_steps,
+    refuse_empty_exclusion,
 )
 from stcheck.plugins import LoadedPlugin, PluginSet
 from stcheck.reasons import hint_for
@@ -413,13 +414,8 @@ def _check_tenants(paths: Sequence[str], options: RunOptions) -> None:
     missing = [name for name in options.tenants if name not in names]
     if missing and loaded:
         raise UsageError(f"no tenant named {', '.join(missing)} in the manifest")
-    # validate checks every entry whatever is excluded; an online run left with none fails closed
-    online = options.exclude_tenants and options.command != "validate"
-    if loaded and online and names and not any(options.selects_tenant(n) for n in names):
-        raise UsageError(
-            "the excluded tenants (--exclude-tenant, exclude_tenants) are every tenant"
-            f" {'selected' if options.tenants else 'in the manifest'}: nothing would be checked"
-        )
+    if loaded:
+        refuse_empty_exclusion(options, names)
 
 
 def _tenant_names(manifest: Manifest) -> tuple[str | None, ...]:
