@@ -248,6 +248,21 @@ def _footer(report: RunReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _results_table(
+    results: Sequence[Result], last: str, row: Callable[[Result], str], budget: int
+) -> tuple[str, int]:
+    """A table of ``results`` (``last`` names its last column) with its "and N more" line, and
+    the budget left after it."""
+    table, left_out = _table(
+        ["Status", "Check", "Tenant", "Environment", "Location", "Message", last],
+        results,
+        row,
+        MAX_ROWS,
+        budget,
+    )
+    return table + _more(left_out), budget - len(table.encode("utf-8"))
+
+
 def render(report: RunReport) -> str:
     """Render the run report as a GitHub-flavoured Markdown summary of at most MAX_BYTES bytes."""
     counted = [r for r in report.results if r.counts]
@@ -265,41 +280,20 @@ def render(report: RunReport) -> str:
 
     body = ""
     if findings:
-        table, left_out = _table(
-            ["Status", "Check", "Tenant", "Environment", "Location", "Message", "What to do"],
-            findings,
-            _finding_row,
-            MAX_ROWS,
-            budget,
-        )
-        budget -= len(table.encode("utf-8"))
-        body += f"### Findings ({len(findings)})\n\n{table}{_more(left_out)}\n"
+        table, budget = _results_table(findings, "What to do", _finding_row, budget)
+        body += f"### Findings ({len(findings)})\n\n{table}\n"
     else:
         body += "No findings.\n\n"
 
     if waived:
-        table, left_out = _table(
-            ["Status", "Check", "Tenant", "Environment", "Location", "Message", "Waived"],
-            waived,
-            _waived_row,
-            MAX_ROWS,
-            budget,
-        )
-        budget -= len(table.encode("utf-8"))
-        body += f"### ☑️ Waived ({len(waived)})\n\n{table}{_more(left_out)}\n"
+        table, budget = _results_table(waived, "Waived", _waived_row, budget)
+        body += f"### ☑️ Waived ({len(waived)})\n\n{table}\n"
 
     if known:
-        table, left_out = _table(
-            ["Status", "Check", "Tenant", "Environment", "Location", "Message", "What to do"],
-            known,
-            _finding_row,
-            MAX_ROWS,
-            budget,
-        )
-        budget -= len(table.encode("utf-8"))
+        table, budget = _results_table(known, "What to do", _finding_row, budget)
         body += (
             f"<details><summary>Known from the baseline ({len(known)})</summary>\n\n"
-            f"{table}{_more(left_out)}\n</details>\n\n"
+            f"{table}\n</details>\n\n"
         )
 
     if skipped:
