@@ -313,6 +313,22 @@ def _shown_because(rule: Rule) -> str:
     return shown(rule.because, SHOWN_TEXT)
 
 
+def _about_until(
+    rule: Rule, manifest: Manifest, status: Status, reason: str, message: str
+) -> Result:
+    """A result about ``rule``'s ``until``, located at it."""
+    return Result(
+        check=WAIVERS_CHECK,
+        status=status,
+        message=message,
+        reason=reason,
+        tenant=rule.tenant,
+        environment=rule.environment,
+        location=manifest.locate(rule.pointer + "/until"),
+        hint=hint_for(reason),
+    )
+
+
 def judge(
     rules: Sequence[Rule], scope: Scope, manifest: Manifest
 ) -> tuple[list[Rule], list[Result]]:
@@ -326,36 +342,28 @@ def judge(
             continue
         until = _date(rule.until)
         assert until is not None  # _problem checked it
-        tenant = rule.tenant
         if until < scope.today:
             found.append(
-                Result(
-                    check=WAIVERS_CHECK,
-                    status=Status.FAIL,
-                    message=f"{rule.label} expired on {rule.until}"
-                    f" (by {shown(rule.by)}: {_shown_because(rule)}); the results it excused"
-                    " count again",
-                    reason="waiver_expired",
-                    tenant=tenant,
-                    environment=rule.environment,
-                    location=manifest.locate(rule.pointer + "/until"),
-                    hint=hint_for("waiver_expired"),
+                _about_until(
+                    rule,
+                    manifest,
+                    Status.FAIL,
+                    "waiver_expired",
+                    f"{rule.label} expired on {rule.until} (by {shown(rule.by)}:"
+                    f" {_shown_because(rule)}); the results it excused count again",
                 )
             )
             continue
         usable.append(rule)
         if (until - scope.today).days > MAX_DAYS_AHEAD:
             found.append(
-                Result(
-                    check=WAIVERS_CHECK,
-                    status=Status.WARN,
-                    message=f"{rule.label} runs until {rule.until}, more than a year ahead;"
+                _about_until(
+                    rule,
+                    manifest,
+                    Status.WARN,
+                    "waiver_too_long",
+                    f"{rule.label} runs until {rule.until}, more than a year ahead;"
                     " waivers are meant to be reviewed again",
-                    reason="waiver_too_long",
-                    tenant=tenant,
-                    environment=rule.environment,
-                    location=manifest.locate(rule.pointer + "/until"),
-                    hint=hint_for("waiver_too_long"),
                 )
             )
     return usable, found
