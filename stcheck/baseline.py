@@ -25,8 +25,9 @@ one), so it can never hide a finding that protects the gate itself:
 :data:`PROTECTED_REASONS` (a literal secret in the manifest, a host in the
 manifest, a reference that tries to leave the repository, a blocked redirect,
 a manifest that did not load, a check that crashed, a plugin that failed, a
-deadline, nothing checked) and every result about a manifest that did not
-load are always ``new``. No message quotes the file's content (only JSON
+deadline, nothing checked), every result about a manifest that did not
+load, and every failure a ``depends_on_failure`` skip names (a known failure
+must not stand for checks that never ran) are always ``new``. No message quotes the file's content (only JSON
 pointers into it, and a command name it holds when it is one); it is read like a manifest-named
 file (:func:`stcheck.confine.read_regular`: no special files, no FIFOs, at most
 :data:`MAX_BYTES`).
@@ -238,9 +239,12 @@ def load(path: str, command: str) -> Baseline:
     return Baseline(path, command, _entries(path, command, results))
 
 
-def protected(result: Result, unloaded: Collection[str] = ()) -> bool:
-    """True for a result no baseline can make known (see :data:`PROTECTED_REASONS`)."""
-    if result.reason in PROTECTED_REASONS:
+def protected(
+    result: Result, unloaded: Collection[str] = (), depended_on: Collection[int] = ()
+) -> bool:
+    """True for a result no baseline can make known (see :data:`PROTECTED_REASONS`);
+    ``depended_on`` holds the ``id()`` of the failures other checks' skips depend on."""
+    if result.reason in PROTECTED_REASONS or id(result) in depended_on:
         return True
     file = result.location.file if result.location is not None else None
     return file is not None and file in unloaded
@@ -251,6 +255,7 @@ def compare(
     baseline: Baseline,
     *,
     unloaded: Collection[str] = (),
+    depended_on: Sequence[Result] = (),
     tenants: Sequence[str] = (),
     environments: Sequence[str] = (),
     names: Mapping[str, Sequence[str | None]] | None = None,
@@ -258,11 +263,14 @@ def compare(
     """``results`` with each finding marked ``new`` or ``known``, and the counts.
 
     ``unloaded`` are the manifests that did not load (their results are never
-    known); ``tenants`` and ``environments`` the run's selection (for *fixed*);
+    known); ``depended_on`` the failures a ``depends_on_failure`` skip names (never
+    known: a known failure must not stand for checks that did not run); ``tenants``
+    and ``environments`` the run's selection (for *fixed*);
     ``names`` the manifests' tenant names (:class:`~stcheck.fingerprint.Fingerprinter`).
     """
     fingerprint = Fingerprinter(names)
     not_loaded = set(unloaded)
+    holding = {id(result) for result in depended_on}
     failures: Counter[str] = Counter()
     warnings: Counter[str] = Counter()
     for entry in baseline.entries:
@@ -278,7 +286,7 @@ def compare(
     for index in order:
         result = results[index]
         state = "new"
-        if not protected(result, not_loaded):
+        if not protected(result, not_loaded, holding):
             key = fingerprint(result)
             pools = (warnings, failures) if result.status is Status.WARN else (failures,)
             for pool in pools:

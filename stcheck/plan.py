@@ -25,6 +25,8 @@ from typing import overload
 from stcheck.api import Check, RunOptions, Stage
 from stcheck.exitcodes import UsageError
 from stcheck.manifest import Entry, Manifest
+from stcheck.manifest import pointer as jsonpointer
+from stcheck.manifest.model import ENVIRONMENTS
 
 STAGES: tuple[Stage, ...] = ("manifest", "entry", "summary")
 """The stages in the order they run, each over every manifest in turn."""
@@ -63,6 +65,15 @@ class Step:
 
     def __repr__(self) -> str:
         return self.id if self.not_run is None else f"{self.id}({self.not_run})"
+
+
+@dataclass(frozen=True)
+class Unentered:
+    """A selected tenant (or one environment of it) that is no entry: where, and whose."""
+
+    pointer: str
+    tenant: str | None
+    environment: str | None
 
 
 class SelectedEntries(Sequence[Entry]):
@@ -113,6 +124,41 @@ class SelectedEntries(Sequence[Entry]):
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._listed())
 
+    def unentered(self) -> list[Unentered]:
+        """The selected parts of ``tenants`` that are no entry: a malformed required field.
+
+        The per-entry checks never see them, so the runner records a skip for each
+        (fail closed: an entry nobody checked must say so). Read while the manifest
+        is loaded.
+        """
+        data = self._manifest.data if self._manifest.loaded else None
+        tenants = data.get("tenants") if isinstance(data, dict) else None
+        if tenants is None:
+            return []
+        if not isinstance(tenants, list):
+            return [Unentered("/tenants", None, None)]
+        entered = {entry.pointer for entry in self._listed()}
+        found: list[Unentered] = []
+        for index, tenant in enumerate(tenants):
+            name = tenant.get("name") if isinstance(tenant, dict) else None
+            name = name if isinstance(name, str) else None
+            if name is None and self._tenants:
+                continue  # --tenant names tenants; one without a name is not among them
+            if name is not None and not self._options.selects_tenant(name):
+                continue
+            environments = tenant.get("environments") if isinstance(tenant, dict) else None
+            at = jsonpointer.join(("tenants", index))
+            if name is not None and isinstance(environments, dict):
+                for env_name in ENVIRONMENTS:
+                    pointer = jsonpointer.join(("tenants", index, "environments", env_name))
+                    if env_name not in environments or pointer in entered:
+                        continue
+                    if not self._environments or env_name in self._environments:
+                        found.append(Unentered(pointer, name, env_name))
+            elif not any(pointer.startswith(at + "/") for pointer in entered):
+                found.append(Unentered(at, name, None))
+        return found
+
     def __repr__(self) -> str:
         chosen = [f"tenant={name}" for name in self._tenants]
         chosen += [f"exclude={name}" for name in self._options.exclude_tenants]
@@ -129,13 +175,25 @@ class ManifestPlan:
     ``load_failures_as`` is set when the manifest could not be loaded and no
     check that runs reports that: the ``check`` id under which the runner
     reports the loader's fatal problems itself (loading is not something a
-    selection can turn off).
+    selection can turn off). ``reporter`` is the check that reports what is
+    malformed (named by the skips of :meth:`SelectedEntries.unentered`).
     """
 
     manifest: Manifest
     stages: tuple[tuple[Stage, tuple[Step, ...]], ...]
     entries: SelectedEntries
     load_failures_as: str | None = None
+    reporter: str = RUN_CHECK
+
+    def per_entry(self) -> list[Check]:
+        """The checks that run here and check each entry: the entry stage, the network checks."""
+        return [
+            step.check
+            for stage, steps in self.stages
+            for step in steps
+            if step.not_run is None
+            and (stage == "entry" or (stage == "manifest" and step.check.network))
+        ]
 
     def steps(self, stage: Stage) -> tuple[Step, ...]:
         return next((steps for name, steps in self.stages if name == stage), ())
@@ -216,6 +274,7 @@ def plan_manifest(
         tuple(stages),
         SelectedEntries(manifest, options.tenants, options.environments, options.exclude_tenants),
         None if not manifest.blocked or reported else reporter,
+        reporter,
     )
 
 

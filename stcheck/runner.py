@@ -301,7 +301,7 @@ def run(
     plan = Plan(options=options, checks=steps, manifests=tuple(planned))
     manifests = [m.manifest for m in planned]
     unloaded = _unloaded(manifests)
-    finished = _finished(results, plan)
+    finished, causes = _finished(results, plan)
     counts = None
     if baseline is not None:  # post-processing of the finished results
         from stcheck.baseline import compare
@@ -310,6 +310,7 @@ def run(
             finished,
             baseline,
             unloaded=frozenset(unloaded),
+            depended_on=[r for r in finished if id(r) in causes],
             names=names,
             tenants=options.tenants,
             environments=options.environments,
@@ -588,14 +589,15 @@ def _waived(
     return waived
 
 
-def _finished(results: list[Result], plan: Plan) -> list[Result]:
-    """Skips pointed at their failures, the ``--tenant``/``--env`` filter, ``nothing_checked``."""
+def _finished(results: list[Result], plan: Plan) -> tuple[list[Result], set[int]]:
+    """Skips pointed at their failures, the ``--tenant``/``--env`` filter, ``nothing_checked``;
+    and the ``id()`` of each failure a ``depends_on_failure`` skip names."""
     results, causes = _point_dependencies(results, [step.id for step in plan.checks])
     results = [r for r in results if id(r) in causes or _selected(r, plan.options)]
     # What the waivers say is no verdict on the manifest: a run of only those checked nothing.
     if not any(r.status is not Status.SKIP and r.check != WAIVERS_CHECK for r in results):
         results.append(_nothing_checked(results, plan.not_run, plan.manifests))
-    return results
+    return results, causes
 
 
 def _nothing_checked(
@@ -781,7 +783,39 @@ def _run_manifest(
     for stage in STAGES:
         if stage == "summary":
             run.ctx.results = list(results)  # summary checks see every result so far
+            results.extend(_unentered_skips(manifest_plan, run.ctx))
         results.extend(run.stage(stage, manifest_plan.steps(stage)))
+    return results
+
+
+def _unentered_skips(manifest_plan: ManifestPlan, ctx: CheckContext) -> list[Result]:
+    """A ``depends_on_failure`` skip of each per-entry check for each selected tenant (or
+    environment of one) that is no entry: the checks never saw it, and the output says so.
+
+    :func:`_point_dependencies` names the failure each depends on (else makes it an
+    error), and a baseline never makes that failure known (:func:`stcheck.baseline.compare`).
+    """
+    checks = manifest_plan.per_entry()
+    if not checks:
+        return []
+    results: list[Result] = []
+    for part in manifest_plan.entries.unentered():
+        what = "this entry" if part.environment is not None else "this tenant"
+        location = ctx.locate(part.pointer)
+        results.extend(
+            Result(
+                check=check.id,
+                status=Status.SKIP,
+                message=f"not run for {what}: a required field is missing or malformed"
+                f" (see the {manifest_plan.reporter} check)",
+                reason="depends_on_failure",
+                tenant=part.tenant,
+                environment=part.environment,
+                location=location,
+                hint=hint_for("depends_on_failure"),
+            )
+            for check in checks
+        )
     return results
 
 

@@ -205,3 +205,53 @@ def test_an_unknown_check_id_is_refused_before_anything_runs(tmp_path: Path) -> 
     checks = build_plugins(load_installed=False).checks
     with pytest.raises(UsageError, match="unknown check id nope"):
         build_plan(manifests, checks, RunOptions(select=frozenset({"nope"})))
+
+
+MALFORMED = (
+    VALID.replace("tenant_id: 2345678", "tenant_id: not-a-number")
+    + "  - name: no-environments\n"
+    + "  - just-a-string\n"
+)
+
+
+def test_selected_tenants_that_are_no_entry_are_listed_where_they_are(tmp_path: Path) -> None:
+    from stcheck.plan import SelectedEntries, Unentered
+
+    (manifest,) = load_all([_manifest(tmp_path, MALFORMED)])
+    assert SelectedEntries(manifest).unentered() == [
+        Unentered("/tenants/1/environments/integration", "rapid-hvac", "integration"),
+        Unentered("/tenants/2", "no-environments", None),
+        Unentered("/tenants/3", None, None),
+    ]
+    assert SelectedEntries(manifest, ["rapid-hvac"]).unentered() == [
+        Unentered("/tenants/1/environments/integration", "rapid-hvac", "integration"),
+    ]
+    assert SelectedEntries(manifest, environments=["production"]).unentered() == [
+        Unentered("/tenants/2", "no-environments", None),
+        Unentered("/tenants/3", None, None),
+    ]
+    assert SelectedEntries(manifest, exclude=["*"]).unentered() == [
+        Unentered("/tenants/3", None, None)
+    ]
+    (clean,) = load_all([_manifest(tmp_path, VALID)])
+    assert SelectedEntries(clean).unentered() == []
+
+
+def test_an_entry_check_skips_an_entry_it_never_saw_and_names_why(tmp_path: Path) -> None:
+    path = _manifest(tmp_path, MALFORMED)
+    report = _run(path, command="check", offline=False, select=frozenset({"schema", "token"}))
+    skips = [r for r in report.results if r.check == "token" and r.status is Status.SKIP]
+    assert [(r.tenant, r.environment, r.reason) for r in skips] == [
+        ("rapid-hvac", "integration", "depends_on_failure"),
+        ("no-environments", None, "depends_on_failure"),
+        (None, None, "depends_on_failure"),
+    ]
+    assert all("depends on the schema fail" in r.message for r in skips)
+    # without the check that reports the malformed field, nothing explains the skip: an error
+    report = _run(path, command="check", offline=False, select=frozenset({"token"}))
+    unchecked = [r for r in report.results if r.check == "token" and r.tenant == "rapid-hvac"]
+    assert [(r.status, r.reason) for r in unchecked] == [(Status.ERROR, "depends_on_failure")]
+    assert "so this was not checked" in unchecked[0].message
+    # offline (validate), no check runs per entry: nothing to record
+    report = _run(path, command="validate")
+    assert not [r for r in report.results if r.reason == "depends_on_failure"]

@@ -1,0 +1,60 @@
+"""``--baseline`` in the online gate: a known failure never hides checks that did not run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .conftest import Harness, Outcome
+
+
+def _marked(outcome: Outcome, tenant: str) -> list[tuple[str, str, str | None, Any]]:
+    return sorted(
+        (r["check"], r["status"], r["reason"], r.get("baseline"))
+        for r in outcome.results
+        if r["tenant"] == tenant
+    )
+
+
+def test_a_baselined_schema_error_does_not_drop_an_entrys_online_checks(
+    harness: Harness,
+) -> None:
+    harness.add("north-good")
+    harness.add("south-broken")
+    harness.tenants["south-broken"]["environments"]["integration"]["tenant_id"] = "not-a-number"
+    made = harness.run("--output", f"json={harness.dir / 'base.json'}")
+    assert made.code == 1
+    # the entry is not checked online, and the output says so, naming the failure
+    skipped = [r for r in made.results if r["tenant"] == "south-broken" and r["status"] == "skip"]
+    assert {r["check"] for r in skipped} >= {"credentials", "token", "api"}
+    for result in skipped:
+        assert result["reason"] == "depends_on_failure"
+        assert result["environment"] == "integration"
+        assert "depends on the schema fail" in result["message"], result
+
+    # a baseline that knows the schema error does not make the unchecked entry a pass
+    outcome = harness.run("--baseline", str(harness.dir / "base.json"))
+    assert outcome.code == 1, outcome.stdout
+    schema = [r for r in outcome.find("schema", "south-broken") if r["status"] == "fail"]
+    assert [r["baseline"] for r in schema] == ["new"]
+    assert outcome.document is not None
+    assert outcome.document["baseline"]["new"] == 1
+    assert outcome.document["summary"]["fail"] == 1
+    assert outcome.status("api", "north-good", "integration") == ("pass", None)
+
+
+def test_a_baselined_credentials_failure_does_not_pass_an_unchecked_entry(
+    harness: Harness,
+) -> None:
+    harness.add("north-good")
+    harness.add("south-unset")
+    harness.monkeypatch.delenv("T_SOUTH_UNSET_INTE_SECRET")
+    made = harness.run("--output", f"json={harness.dir / 'base.json'}")
+    assert made.code == 1
+    assert made.status("token", "south-unset", "integration") == ("skip", "depends_on_failure")
+    outcome = harness.run("--baseline", str(harness.dir / "base.json"))
+    assert outcome.code == 1, outcome.stdout
+    assert outcome.status("credentials", "south-unset", "integration") == (
+        "fail",
+        "unresolved_reference",
+    )
+    assert outcome.one("credentials", "south-unset", "integration")["baseline"] == "new"
