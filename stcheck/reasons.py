@@ -270,9 +270,12 @@ REASONS: dict[str, Reason] = {
         "Report it to the check's author; the rest of the run went on.",
     ),
     "nothing_checked": Reason(
-        "No selected check reached a verdict: every result was a skip, or there was none."
+        "No selected check reached a verdict: every result was a skip, or there was none;"
+        " or an online run checked no tenant entry (no tenants, or --tenant/--env/"
+        "--exclude-tenant selected none: the app key alone is no tenant)."
         " A gate that tested nothing is not ok (exit 1).",
-        "Widen --select/--skip/--tenant/--env, or run online, so that something is checked.",
+        "Widen --select/--skip/--tenant/--env, or run online, so that something is checked;"
+        " add the tenants to the manifest.",
     ),
     "deadline_exceeded": Reason(
         "The run's --deadline passed before this check finished; it was abandoned (exit 1).",

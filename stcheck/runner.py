@@ -11,7 +11,10 @@ The gate fails closed (see docs/online.md, "What the gate guarantees"):
 
 - a manifest that cannot be loaded is a ``fail`` whatever the selection;
 - a run in which no result reached a verdict (pass, warn, fail or error) gets
-  an ``error`` result ``nothing_checked``;
+  an ``error`` result ``nothing_checked``, and so does an online run that
+  checked no tenant entry (the app key alone is no tenant);
+- a selected tenant that is no entry (a malformed required field) gets a
+  ``depends_on_failure`` skip of each per-entry check;
 - a ``depends_on_failure`` skip names the failure it depends on, and that
   failure stays in the output whatever ``--tenant``/``--env`` filter away;
 - with a ``--deadline``, every check runs on a daemon thread within it; one
@@ -269,6 +272,7 @@ def run(
     planned: list[ManifestPlan] = []
     names: dict[str, tuple[str | None, ...]] = {}  # for fingerprints, kept past each release
     results = _plugin_errors(plugins)
+    entries = _EntryCount()
     completed = False
     try:
         held: _HeldWaivers | None = None
@@ -278,6 +282,7 @@ def run(
                 held = None
             manifest_plan = plan_manifest(manifest, steps, options, reporter)
             planned.append(manifest_plan)
+            entries.note(manifest_plan)
             _teach_redactor(state.redactor, [manifest])
             names.setdefault(manifest.path, _tenant_names(manifest))
             if held is None and _includes_with_waivers(manifest):
@@ -301,7 +306,7 @@ def run(
     plan = Plan(options=options, checks=steps, manifests=tuple(planned))
     manifests = [m.manifest for m in planned]
     unloaded = _unloaded(manifests)
-    finished, causes = _finished(results, plan)
+    finished, causes = _finished(results, plan, entries.none_checked)
     counts = None
     if baseline is not None:  # post-processing of the finished results
         from stcheck.baseline import compare
@@ -589,25 +594,54 @@ def _waived(
     return waived
 
 
-def _finished(results: list[Result], plan: Plan) -> tuple[list[Result], set[int]]:
+@dataclass
+class _EntryCount:
+    """Whether a run that checks entries (``check``, ``report`` online) had any to check."""
+
+    planned: bool = False
+    entries: int = 0
+
+    def note(self, manifest_plan: ManifestPlan) -> None:
+        if manifest_plan.per_entry():
+            self.planned = True
+            self.entries += len(manifest_plan.entries)
+
+    @property
+    def none_checked(self) -> bool:
+        return self.planned and self.entries == 0
+
+
+def _finished(
+    results: list[Result], plan: Plan, no_entry: bool = False
+) -> tuple[list[Result], set[int]]:
     """Skips pointed at their failures, the ``--tenant``/``--env`` filter, ``nothing_checked``;
-    and the ``id()`` of each failure a ``depends_on_failure`` skip names."""
+    and the ``id()`` of each failure a ``depends_on_failure`` skip names.
+
+    ``no_entry``: checks that check each tenant entry ran, over none — the app key
+    alone (credentials, dns) is no tenant checked, so that run checked nothing either.
+    """
     results, causes = _point_dependencies(results, [step.id for step in plan.checks])
     results = [r for r in results if id(r) in causes or _selected(r, plan.options)]
     # What the waivers say is no verdict on the manifest: a run of only those checked nothing.
     if not any(r.status is not Status.SKIP and r.check != WAIVERS_CHECK for r in results):
         results.append(_nothing_checked(results, plan.not_run, plan.manifests))
+    elif no_entry:
+        detail = "no tenant entry was checked (none is selected: the app key alone is no tenant)"
+        results.append(_nothing_checked(results, plan.not_run, plan.manifests, detail))
     return results, causes
 
 
 def _nothing_checked(
-    results: Sequence[Result], not_run: dict[str, str], manifests: Sequence[ManifestPlan]
+    results: Sequence[Result],
+    not_run: dict[str, str],
+    manifests: Sequence[ManifestPlan],
+    detail: str | None = None,
 ) -> Result:
     """The run-level error of a run in which no selected check reached a verdict."""
-    if not_run:
+    if detail is None and not_run:
         why = ", ".join(f"{check_id} {reason}" for check_id, reason in not_run.items())
         detail = f"every result is a skip (not run: {why})"
-    else:
+    elif detail is None:
         detail = "every result is a skip" if results else "no check produced a result"
     location = Location(manifests[0].manifest.path) if len(manifests) == 1 else None
     return Result(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import run_cli
+
 from .conftest import Harness
 
 
@@ -51,3 +53,24 @@ def test_the_config_file_excludes_and_fails_on_warn(
     assert harness.run("--fail-on", "fail").code == 0
     assert harness.run("--no-config").code == 1
     assert harness.fake.token_requests(client_id=bad.client_id)
+
+
+def test_check_of_a_manifest_without_tenants_is_not_a_pass(harness: Harness) -> None:
+    harness.write()  # tenants: [] — the app key alone resolves
+    assert "tenants: []" in harness.manifest.read_text()
+    outcome = harness.run(write=False)
+    assert outcome.code == 1, outcome.stdout
+    (verdict,) = [r for r in outcome.results if r["reason"] == "nothing_checked"]
+    assert verdict["status"] == "error"
+    assert "no tenant entry was checked" in verdict["message"]
+    assert outcome.status("credentials") == ("pass", None)  # the app key is no tenant
+    # validate: the schema allows an empty list, and nothing there is checked per entry
+    assert run_cli("validate", str(harness.manifest)).code == 0
+
+
+def test_check_whose_env_selects_no_entry_is_not_a_pass(harness: Harness) -> None:
+    harness.add("integration-only")
+    assert harness.run().code == 0
+    outcome = harness.run("--env", "production")
+    assert outcome.code == 1, outcome.stdout
+    assert [r["reason"] for r in outcome.results if r["status"] == "error"] == ["nothing_checked"]
