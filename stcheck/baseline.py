@@ -19,6 +19,8 @@ one in the baseline are one known and one new. A baseline ``warn`` covers a
 fingerprint (a finding that got worse is new). *Fixed* counts the baseline
 findings no longer reported, among what this run checked: same check, and a
 tenant and environment this run's ``--tenant``/``--env`` selection covers.
+Baseline findings about a file that did not load this run are not fixed (that
+file was not checked): they are counted apart (``unloaded``).
 
 The baseline file is as untrusted as the manifest (a pull request can commit
 one), so it can never hide a finding that protects the gate itself:
@@ -45,7 +47,7 @@ from typing import Any, NamedTuple
 
 from stcheck.confine import FileRefused, read_regular
 from stcheck.exitcodes import UsageError
-from stcheck.fingerprint import PATTERN, Fingerprinter
+from stcheck.fingerprint import PATTERN, Fingerprinter, repository_path
 from stcheck.model import BaselineCounts, Result, Status
 from stcheck.text import clipped
 
@@ -103,6 +105,7 @@ class _Finding(NamedTuple):
     environment: object
     fingerprint: object
     waived: bool
+    file: object
 
 
 _RESULT_KEYS = ("check", "status", "fingerprint")
@@ -125,6 +128,7 @@ def _reduce(pairs: dict[str, Any]) -> Any:
             pairs.get("environment"),
             pairs["fingerprint"],
             pairs.get("waiver") is not None,
+            location.get("file") if isinstance(location := pairs.get("location"), dict) else None,
         )
     return pairs
 
@@ -138,6 +142,8 @@ class Entry:
     check: str
     tenant: str | None
     environment: str | None
+    file: str | None = None
+    """The manifest the finding is about, as the baseline's run named it."""
 
 
 @dataclass(frozen=True)
@@ -211,8 +217,9 @@ def _entries(path: str, command: str, results: list[Any]) -> tuple[Entry, ...]:
                 raise _problem(path, command, f"{at}/{key}: not a string or null")
         if status not in FINDINGS or item.reason in PROTECTED_REASONS or item.waived:
             continue  # only findings are matched; protected and waived ones never are
+        file = item.file if isinstance(item.file, str) and item.file else None
         entries.append(
-            Entry(item.fingerprint, status, item.check, item.tenant, item.environment)  # type: ignore[arg-type]
+            Entry(item.fingerprint, status, item.check, item.tenant, item.environment, file)  # type: ignore[arg-type]
         )
     return tuple(entries)
 
@@ -300,8 +307,30 @@ def compare(
             new += 1
         marked[index] = dataclasses.replace(result, baseline=state)
 
-    fixed = _fixed(results, baseline, failures + warnings, tenants, environments)
-    return marked, BaselineCounts(clipped(baseline.path, 200), new, known, fixed)
+    left = failures + warnings
+    unchecked = _unloaded(baseline, left, not_loaded)
+    fixed = _fixed(results, baseline, left, tenants, environments)
+    return marked, BaselineCounts(clipped(baseline.path, 200), new, known, fixed, unchecked)
+
+
+def _unloaded(baseline: Baseline, left: Counter[str], unloaded: Collection[str]) -> int:
+    """Baseline findings not matched whose file did not load this run: not evidence of a fix.
+
+    They are taken out of ``left`` (so never *fixed*) and counted apart. Files
+    are compared by their path in the repository (the baseline's run may have
+    named them from another working directory or checkout).
+    """
+    if not unloaded:
+        return 0
+    paths = {repository_path(file) for file in unloaded}
+    found = 0
+    for entry in baseline.entries:
+        if left[entry.fingerprint] <= 0 or entry.file is None:
+            continue
+        if entry.file in unloaded or repository_path(entry.file) in paths:
+            left[entry.fingerprint] -= 1
+            found += 1
+    return found
 
 
 def _fixed(

@@ -214,9 +214,26 @@ class BaselineCounts:
     """Findings in the baseline: shown, not counted."""
     fixed: int
     """Baseline findings, of the checks and entries this run covered, no longer found."""
+    unloaded: int = 0
+    """Baseline findings about files that did not load this run: neither fixed nor new."""
 
     def as_dict(self) -> dict[str, object]:
-        return {"path": self.path, "new": self.new, "known": self.known, "fixed": self.fixed}
+        counts: dict[str, object] = {
+            "path": self.path,
+            "new": self.new,
+            "known": self.known,
+            "fixed": self.fixed,
+        }
+        if self.unloaded:
+            counts["unloaded"] = self.unloaded
+        return counts
+
+    @property
+    def unloaded_note(self) -> str:
+        """``", N in files that did not load (not checked)"`` when there are any, else ``""``."""
+        if not self.unloaded:
+            return ""
+        return f", {self.unloaded} in files that did not load (not checked)"
 
 
 @dataclass(frozen=True)

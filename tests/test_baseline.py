@@ -226,10 +226,6 @@ def _bad_baselines(repo: Path) -> dict[str, tuple[str, str]]:
             "not a stcheck JSON report",
         ),
         "other_schema": (_write_report(repo, "c2.json", schema_version=2), "schema_version 2"),
-        "other_command": (
-            _write_report(repo, "c3.json", command="check"),
-            "a report of `stcheck check`",
-        ),
         "no_results": (_write_report(repo, "c4.json", results={}), "no results list"),
         "old_stcheck": (_write_report(repo, "c5.json", results=[fingerprintless]), "/results/0"),
         "bad_fingerprint": (
@@ -426,3 +422,28 @@ def test_a_literal_credential_field_is_never_baselined(repo: Path) -> None:
     assert result.code == 1
     found = [r for r in json.loads(result.out)["results"] if r["reason"] == "not_a_reference"]
     assert found and {r["baseline"] for r in found} == {"new"}
+
+
+def test_findings_of_a_file_that_did_not_load_are_not_fixed(repo: Path) -> None:
+    broken = SHARED.replace("tenant_id: 2345678", "tenant_id: not-a-number")
+    _base(repo, broken)  # a unique and a schema finding in stcheck.yaml
+    _manifest(repo, broken + "  - [unclosed\n")  # now it does not load
+    code, document = _json_run("--baseline", "base.json")
+    assert code == 1  # the load failure is new, and protected
+    assert document["baseline"] == {
+        "path": "base.json",
+        "new": 1,
+        "known": 0,
+        "fixed": 0,
+        "unloaded": 2,
+    }
+    jsonschema.Draft202012Validator(load_schema(REPORT_SCHEMA)).validate(document)
+    text = run_cli("validate", "--baseline", "base.json", "stcheck.yaml")
+    said = "baseline: 1 new, 0 known, 0 fixed, 2 in files that did not load (not checked)"
+    assert text.out.rstrip().endswith(said), text
+    markdown = run_cli("validate", "--format", "markdown", "--baseline", "base.json", "stcheck.yaml")
+    assert "0 fixed, 2 in files that did not load (not checked)." in markdown.out, markdown
+    # a run where the file loads again counts them as before
+    _manifest(repo, VALID)
+    code, document = _json_run("--baseline", "base.json")
+    assert document["baseline"] == {"path": "base.json", "new": 0, "known": 0, "fixed": 2}

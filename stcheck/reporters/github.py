@@ -54,5 +54,6 @@ def render(report: RunReport) -> str:
     if report.baseline is not None:
         counted = report.baseline
         totals += f"; baseline: {counted.new} new, {counted.known} known, {counted.fixed} fixed"
+        totals += counted.unloaded_note
     lines.append("::notice title=stcheck::" + _data(totals))
     return "\n".join(lines) + "\n"

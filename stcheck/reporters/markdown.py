@@ -218,7 +218,8 @@ def _baseline(report: RunReport) -> str:
     counted = report.baseline
     return (
         f"Compared with the baseline {_cell(counted.path)}: **{counted.new} new**,"
-        f" {counted.known} known (listed below, not counted), {counted.fixed} fixed.\n\n"
+        f" {counted.known} known (listed below, not counted), {counted.fixed} fixed"
+        f"{counted.unloaded_note}.\n\n"
     )
 
 

@@ -72,6 +72,7 @@ def render(report: RunReport, *, verbose: bool = False) -> str:
     if report.baseline is not None:
         counted = report.baseline
         baseline = f"; baseline: {counted.new} new, {counted.known} known, {counted.fixed} fixed"
+        baseline += counted.unloaded_note
     lines.append(
         f"stcheck {report.command}: {verdict} — {summary or 'no results'}"
         f" ({files} manifest{'s' if files != 1 else ''}){baseline}"
