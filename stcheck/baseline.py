@@ -233,8 +233,11 @@ def load(path: str, command: str) -> Baseline:
     if not isinstance(tool, dict) or tool.get("name") != "stcheck":
         raise _problem(path, command, "not a stcheck JSON report (no tool.name 'stcheck')")
     version = document.get("schema_version")
+    if type(version) is not int:  # not isinstance: `true` is an int to Python, and `True == 1`
+        kind = "a boolean" if isinstance(version, bool) else "not an integer"
+        raise _problem(path, command, f"schema_version is {kind}; this stcheck reads 1")
     if version != 1:
-        said = version if type(version) is int and 0 <= version < 1000 else "unknown"
+        said = version if 0 <= version < 1000 else "unknown"
         raise _problem(path, command, f"a report of schema_version {said}; this stcheck reads 1")
     made_by = document.get("command")
     if made_by != command:

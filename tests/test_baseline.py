@@ -226,6 +226,23 @@ def _bad_baselines(repo: Path) -> dict[str, tuple[str, str]]:
             "not a stcheck JSON report",
         ),
         "other_schema": (_write_report(repo, "c2.json", schema_version=2), "schema_version 2"),
+        # True == 1 in Python: a boolean must not pass for the version
+        "bool_schema_version": (
+            _write_report(repo, "c8.json", schema_version=True),
+            "schema_version is a boolean",
+        ),
+        "float_schema_version": (
+            _write_report(repo, "c9.json", schema_version=1.0),
+            "schema_version is not an integer",
+        ),
+        "string_schema_version": (
+            _write_report(repo, "c10.json", schema_version="1"),
+            "schema_version is not an integer",
+        ),
+        "other_command": (
+            _write_report(repo, "c3.json", command="check"),
+            "a report of `stcheck check`",
+        ),
         "no_results": (_write_report(repo, "c4.json", results={}), "no results list"),
         "old_stcheck": (_write_report(repo, "c5.json", results=[fingerprintless]), "/results/0"),
         "bad_fingerprint": (
