@@ -29,9 +29,10 @@ manifest, a reference that tries to leave the repository, a blocked redirect,
 a manifest that did not load, a check that crashed, a plugin that failed, a
 deadline, nothing checked), every result about a manifest that did not
 load, and every failure a ``depends_on_failure`` skip names (a known failure
-must not stand for checks that never ran) are always ``new``. No message quotes the file's content (only JSON
-pointers into it, and a command name it holds when it is one); it is read like a manifest-named
-file (:func:`stcheck.confine.read_regular`: no special files, no FIFOs, at most
+must not stand for checks that never ran) are always ``new``. No message
+quotes the file's content (only JSON pointers into it, and a command name it
+holds when it is one); it is read like a manifest-named file
+(:func:`stcheck.confine.read_regular`: no special files, no FIFOs, at most
 :data:`MAX_BYTES`).
 """
 

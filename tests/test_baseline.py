@@ -458,7 +458,9 @@ def test_findings_of_a_file_that_did_not_load_are_not_fixed(repo: Path) -> None:
     text = run_cli("validate", "--baseline", "base.json", "stcheck.yaml")
     said = "baseline: 1 new, 0 known, 0 fixed, 2 in files that did not load (not checked)"
     assert text.out.rstrip().endswith(said), text
-    markdown = run_cli("validate", "--format", "markdown", "--baseline", "base.json", "stcheck.yaml")
+    markdown = run_cli(
+        "validate", "--format", "markdown", "--baseline", "base.json", "stcheck.yaml"
+    )
     assert "0 fixed, 2 in files that did not load (not checked)." in markdown.out, markdown
     # a run where the file loads again counts them as before
     _manifest(repo, VALID)

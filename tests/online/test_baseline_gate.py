@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
+
 from .conftest import Harness, Outcome
 
 
@@ -58,3 +60,29 @@ def test_a_baselined_credentials_failure_does_not_pass_an_unchecked_entry(
         "unresolved_reference",
     )
     assert outcome.one("credentials", "south-unset", "integration")["baseline"] == "new"
+
+
+def test_an_included_tenant_that_is_no_entry_is_skipped_in_its_own_file(harness: Harness) -> None:
+    harness.add("north")
+    harness.add("south")
+    harness.tenants["south"]["environments"]["integration"].pop("client_secret")
+    (harness.dir / ".git").mkdir()
+    tenants = harness.dir / "tenants"
+    tenants.mkdir()
+    for name in ("north", "south"):
+        (tenants / f"{name}.stcheck.yaml").write_text(
+            yaml.safe_dump([harness.tenants[name]], sort_keys=False), encoding="utf-8"
+        )
+    root = {"version": 1, "app": harness.app, "include": ["tenants/*.stcheck.yaml"]}
+    harness.manifest.write_text(yaml.safe_dump(root, sort_keys=False), encoding="utf-8")
+    base = harness.dir / "base.json"
+    made = harness.run("--output", f"json={base}", write=False)
+    assert made.code == 1
+    skip = made.one("api", "south", "integration")
+    assert (skip["status"], skip["reason"]) == ("skip", "depends_on_failure")
+    assert skip["location"]["file"] == str(tenants / "south.stcheck.yaml")
+    assert skip["location"]["pointer"] == "/0/environments/integration"
+    assert "depends on the schema fail" in skip["message"]
+    outcome = harness.run("--baseline", str(base), write=False)
+    assert outcome.code == 1, outcome.stdout
+    assert outcome.status("api", "north", "integration") == ("pass", None)
