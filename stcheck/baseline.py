@@ -297,14 +297,15 @@ def compare(
     for index in order:
         result = results[index]
         state = "new"
-        if not protected(result, not_loaded, holding):
-            key = fingerprint(result)
-            pools = (warnings, failures) if result.status is Status.WARN else (failures,)
-            for pool in pools:
-                if pool[key] > 0:
-                    pool[key] -= 1
-                    state = "known"
-                    break
+        key = fingerprint(result)
+        pools = (warnings, failures) if result.status is Status.WARN else (failures,)
+        for pool in pools:
+            if pool[key] > 0:
+                pool[key] -= 1  # matched even when protected: still reported, so not fixed
+                state = "known"
+                break
+        if protected(result, not_loaded, holding):
+            state = "new"
         if state == "known":
             known += 1
         else:

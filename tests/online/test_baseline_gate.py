@@ -40,6 +40,7 @@ def test_a_baselined_schema_error_does_not_drop_an_entrys_online_checks(
     assert [r["baseline"] for r in schema] == ["new"]
     assert outcome.document is not None
     assert outcome.document["baseline"]["new"] == 1
+    assert outcome.document["baseline"]["fixed"] == 0  # it is still there: not fixed either
     assert outcome.document["summary"]["fail"] == 1
     assert outcome.status("api", "north-good", "integration") == ("pass", None)
 
