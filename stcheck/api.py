@@ -18,7 +18,6 @@ import argparse
 import fnmatch
 import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from stcheck.confine import FileRefused, confined_path, has_control, read_regular, repository_root
@@ -26,6 +25,7 @@ from stcheck.confine import path_problem as path_problem
 from stcheck.hookspecs import hookimpl as hookimpl
 from stcheck.model import Location, PluginInfo, Result, RunReport, Status
 from stcheck.reasons import hint_for
+from stcheck.record import field, record
 
 if TYPE_CHECKING:
     from stcheck.manifest.model import Entry, Manifest
@@ -129,7 +129,7 @@ _REFUSED_REASON = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ConfinedFile:
     """A file read for a reference by :meth:`ResolveContext.read_file`: its bytes and mode.
 
@@ -163,7 +163,7 @@ class ConfinedFile:
             ) from None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ResolveContext:
     """What a resolver may know and use: the manifest's directory, a warnings sink, the policy.
 
@@ -280,7 +280,7 @@ def read_secret_file(
     return value
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ReferenceScheme:
     """A credential reference scheme such as ``env`` (``env:NAME``) or ``file`` (``file:PATH``).
 
@@ -299,7 +299,7 @@ class ReferenceScheme:
     resolve: Callable[[str, ResolveContext], str] | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class OutputFormat:
     """An output format: ``render`` turns the run report into text for stdout or a file.
 
@@ -314,7 +314,7 @@ class OutputFormat:
     commands: frozenset[str] = frozenset({"validate", "check", "report"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RunOptions:
     """What the command line asked for, as checks see it (``extra``: plugins' options).
 
@@ -364,7 +364,7 @@ class RunOptions:
         return not any(fnmatchcase(name, pattern) for pattern in self.exclude_tenants)
 
 
-@dataclass
+@record
 class CheckContext:
     """Everything a check may use during one run over one manifest.
 

@@ -29,12 +29,13 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from stcheck.record import record
 
 __all__ = ["Alarm", "Deadline", "Watchdog"]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Deadline:
     """A moment on the monotonic clock (``time.monotonic()`` seconds)."""
 

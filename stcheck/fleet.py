@@ -11,10 +11,11 @@ the manifest (a number), file and line it was first written at, never the data.
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass, field
+
+from stcheck.record import field, record
 
 
-@dataclass
+@record
 class AppIndex:
     """Where each name, tenant ID and client reference of one app was first written.
 

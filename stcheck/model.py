@@ -9,10 +9,10 @@ credentials (``env:NAME``), never what they resolve to.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from stcheck.record import field, record
 from stcheck.text import bound_fields
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ STATUS_ORDER: tuple[Status, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Location:
     """Where in a manifest a result points: file, 1-based line and column, JSON pointer.
 
@@ -84,7 +84,7 @@ _RESULT_LIMITS = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Waiver:
     """The manifest waiver that excuses a result (:mod:`stcheck.waivers`): why, who, until when.
 
@@ -108,7 +108,7 @@ class Waiver:
         return out
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Result:
     """One finding of one check about one manifest, tenant or environment entry.
 
@@ -183,7 +183,7 @@ class Result:
         return out
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PluginInfo:
     """A loaded plugin as shown by ``stcheck plugins`` and in reports.
 
@@ -199,7 +199,7 @@ class PluginInfo:
     error: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BaselineCounts:
     """How a run compares with its ``--baseline`` report (see :mod:`stcheck.baseline`).
 
@@ -236,7 +236,7 @@ class BaselineCounts:
         return f", {self.unloaded} in files that did not load (not checked)"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RunReport:
     """The one immutable outcome of a run, handed to every reporter.
 

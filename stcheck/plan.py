@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import overload
 
 from stcheck.api import Check, RunOptions, Stage
@@ -27,6 +26,7 @@ from stcheck.exitcodes import UsageError
 from stcheck.manifest import Entry, Manifest
 from stcheck.manifest import pointer as jsonpointer
 from stcheck.manifest.model import ENVIRONMENTS
+from stcheck.record import record
 
 STAGES: tuple[Stage, ...] = ("manifest", "entry", "summary")
 """The stages in the order they run, each over every manifest in turn."""
@@ -52,7 +52,7 @@ def not_run_reason(check: Check, options: RunOptions) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Step:
     """One check of a stage: it runs (``not_run`` None), or the reason word why not."""
 
@@ -168,7 +168,7 @@ class SelectedEntries(Sequence[Entry]):
         return f"<entries {which}: {count}>"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ManifestPlan:
     """What runs over one manifest: the steps of each stage, the selected entries.
 
@@ -209,7 +209,7 @@ class ManifestPlan:
         return f"<{self.manifest.path}{state}: {stages}{loading} {self.entries!r}>"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     """A run, before it runs: every check (plugin order) with its run-wide reason, per manifest."""
 

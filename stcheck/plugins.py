@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import pluggy
@@ -31,6 +30,7 @@ import pluggy
 from stcheck import hookspecs
 from stcheck.api import Check, OutputFormat, ReferenceScheme
 from stcheck.boundary import Boundary, describe
+from stcheck.record import field, record
 from stcheck.text import clipped, shown
 
 ENTRY_POINT_GROUP = "stcheck"
@@ -59,7 +59,7 @@ where the code lives now.
 T = TypeVar("T")
 
 
-@dataclass
+@record
 class LoadedPlugin:
     name: str
     version: str | None
@@ -76,7 +76,7 @@ class LoadedPlugin:
         return f"{self.name} {self.version}" if self.version else self.name
 
 
-@dataclass
+@record
 class PluginSet:
     """What the plugins of this run provide, and which plugins failed."""
 

@@ -25,13 +25,11 @@ The gate fails closed (see docs/online.md, "What the gate guarantees"):
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from stcheck import __version__
@@ -59,6 +57,7 @@ from stcheck.plan import (
 )
 from stcheck.plugins import LoadedPlugin, PluginSet
 from stcheck.reasons import hint_for
+from stcheck.record import field, record, replace
 from stcheck.redact import Redactor
 from stcheck.runstate import RunState
 
@@ -110,7 +109,7 @@ def load_all(paths: Sequence[str]) -> list[Manifest]:
 def _stamp(results: list[Result], elapsed: float) -> list[Result]:
     """Give the first result of a check call its duration, unless the check set one."""
     if results and results[0].duration is None:
-        results[0] = dataclasses.replace(results[0], duration=elapsed)
+        results[0] = replace(results[0], duration=elapsed)
     return results
 
 
@@ -118,7 +117,7 @@ def _unscrubbed(text: str) -> str:
     return text
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CheckGuard:
     """Runs one check call behind the plugin boundary; what it raises becomes a result.
 
@@ -184,7 +183,7 @@ class CheckGuard:
         message = self.scrub(result.message)
         if message == result.message and hint == result.hint:
             return result
-        return dataclasses.replace(result, message=message, hint=hint)
+        return replace(result, message=message, hint=hint)
 
 
 def _bounded(
@@ -520,9 +519,7 @@ def _execute_one(
     results = _waived(manifest, produced, state, assessed, plugins, options) if waive else produced
     if manifest.included:  # a batch's pointers as each file has them
         results = [
-            r
-            if r.location is None
-            else dataclasses.replace(r, location=manifest.localized(r.location))
+            r if r.location is None else replace(r, location=manifest.localized(r.location))
             for r in results
         ]
     if waive or manifest.included:
@@ -535,7 +532,7 @@ def _includes_with_waivers(manifest: Manifest) -> bool:
     return isinstance(data, dict) and "waivers" in data and "include" in data
 
 
-@dataclass
+@record
 class _HeldWaivers:
     """A manifest's ``waivers:`` held until the tenant files it includes are checked too.
 
@@ -690,7 +687,7 @@ def _point_dependencies(
         cause = _cause(result, failures, order)
         if cause is None:
             pointed.append(
-                dataclasses.replace(
+                replace(
                     result,
                     status=Status.ERROR,
                     message=f"{result.message}; the failure it depends on is not in this run"
@@ -703,7 +700,7 @@ def _point_dependencies(
         causes.add(id(cause))
         where = _where(cause.location)
         pointed.append(
-            dataclasses.replace(
+            replace(
                 result,
                 message=f"{result.message}; depends on the {cause.check} {cause.status.value}"
                 f" ({cause.reason or 'no reason given'}) {where}",
@@ -762,7 +759,7 @@ def _selected(result: Result, options: RunOptions) -> bool:
     )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _StageRun:
     """What running the checks of one manifest needs: its context, guard, progress, deadline."""
 

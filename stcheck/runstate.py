@@ -14,8 +14,9 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from stcheck.record import field, record
 
 if TYPE_CHECKING:
     from stcheck.fleet import FleetIndex
@@ -88,7 +89,7 @@ class Registry:
         closer.join(1.0)
 
 
-@dataclass
+@record
 class RunState:
     """What the checks of one run share (one per run, across its manifests).
 

@@ -28,7 +28,6 @@ import glob
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from stcheck.confine import FileRefused, confined_path, read_regular, repository_root
@@ -38,6 +37,7 @@ from stcheck.manifest.locate import at_offset as _at_offset
 from stcheck.manifest.locate import locate as _locate
 from stcheck.manifest.model import LoadProblem, Manifest
 from stcheck.model import Location
+from stcheck.record import field, record
 from stcheck.redact import scan_text
 
 MAX_INCLUDED_FILES = 10_000
@@ -57,7 +57,7 @@ def patterns(manifest: Manifest) -> list[tuple[int, Any]]:
     return list(enumerate(include)) if isinstance(include, list) else []
 
 
-@dataclass
+@record
 class Included:
     """The files a root manifest includes, in order, and what was wrong with its patterns."""
 
@@ -195,7 +195,7 @@ def _matches(base: str, pattern: str) -> Iterator[str]:
     yield from sorted(found)
 
 
-@dataclass
+@record
 class _Segment:
     """One included file in a batch: its tenants are the batch's from ``start`` on."""
 

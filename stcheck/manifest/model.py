@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from stcheck.manifest import locate as _locate
 from stcheck.manifest import pointer as jsonpointer
 from stcheck.model import Location
+from stcheck.record import field, record
 from stcheck.redact import scan_text
 
 ENVIRONMENTS = ("integration", "production")
@@ -58,7 +58,7 @@ class Entry(NamedTuple):
         return f"{self.tenant}/{self.environment}"
 
 
-@dataclass
+@record
 class Manifest:
     """A loaded manifest: its data, where each value was written, and what loading found.
 

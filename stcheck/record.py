@@ -1,0 +1,310 @@
+"""Record classes — what ``@dataclass`` gives stcheck, without importing :mod:`dataclasses`.
+
+``import dataclasses`` costs ~10 ms (it imports :mod:`inspect`, and that
+``ast``, ``dis`` and ``tokenize``), and each ``@dataclass(frozen=True)``
+compiles six methods: on the ~20 classes a ``stcheck validate`` imports,
+about a sixth of the pre-commit hook's start-up. :func:`record` builds the
+same classes from the same class bodies: an ``__init__`` compiled once per
+class (defaults, ``default_factory``, ``__post_init__``), and shared
+``__eq__``/``__hash__``/``__repr__`` that compare, hash and show the fields
+through :func:`operator.attrgetter`. Frozen records refuse assignment with
+:class:`dataclasses.FrozenInstanceError`, unhashable mutable ones are
+unhashable, as with ``@dataclass``.
+
+The :mod:`dataclasses` functions keep working on records —
+``dataclasses.replace``, ``fields``, ``asdict``, ``is_dataclass`` (tests and
+plugins use them): the first time one looks for ``__dataclass_fields__``,
+the real :class:`dataclasses.Field` objects are made, with
+:func:`dataclasses.make_dataclass` over the same fields. stcheck's own code
+uses :func:`replace`, which does not import :mod:`dataclasses`.
+
+Supported: ``frozen``, ``slots``, and :func:`field` with ``default``,
+``default_factory``, ``repr``, ``hash``, ``compare``. Not: ``init=False``,
+``kw_only``, ``InitVar``, ordering — nothing here uses them.
+"""
+
+from __future__ import annotations
+
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from typing_extensions import dataclass_transform
+else:
+
+    def dataclass_transform(**_: object) -> Any:
+        return lambda function: function
+
+
+T = TypeVar("T")
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+class Field:
+    """One field of a record: its name, and what :func:`field` said about it."""
+
+    __slots__ = ("compare", "default", "default_factory", "hash", "name", "repr", "type")
+
+    def __init__(
+        self,
+        default: Any = MISSING,
+        default_factory: Any = MISSING,
+        repr: bool = True,
+        hash: bool | None = None,
+        compare: bool = True,
+    ) -> None:
+        if default is not MISSING and default_factory is not MISSING:
+            raise ValueError("cannot specify both default and default_factory")
+        self.name = ""
+        self.type: Any = None
+        self.default = default
+        self.default_factory = default_factory
+        self.repr = repr
+        self.hash = hash
+        self.compare = compare
+
+    @property
+    def hashed(self) -> bool:
+        return self.compare if self.hash is None else self.hash
+
+
+def field(
+    *,
+    default: Any = MISSING,
+    default_factory: Any = MISSING,
+    repr: bool = True,
+    hash: bool | None = None,
+    compare: bool = True,
+) -> Any:
+    """A field's default, ``default_factory`` and flags, as :func:`dataclasses.field`."""
+    return Field(default, default_factory, repr, hash, compare)
+
+
+@overload
+def record(cls: type[T], /) -> type[T]: ...
+
+
+@overload
+def record(*, frozen: bool = False, slots: bool = False) -> Callable[[type[T]], type[T]]: ...
+
+
+@dataclass_transform(field_specifiers=(field,))
+def record(
+    cls: type[T] | None = None, /, *, frozen: bool = False, slots: bool = False
+) -> type[T] | Callable[[type[T]], type[T]]:
+    """Make ``cls`` a record: ``@record``, ``@record(frozen=True)``, ``@record(slots=True)``."""
+
+    def wrap(cls: type[T]) -> type[T]:
+        return _process(cls, frozen, slots)
+
+    return wrap if cls is None else wrap(cls)
+
+
+def _is_classvar(annotation: object) -> bool:
+    text = annotation if isinstance(annotation, str) else repr(annotation)
+    return text.startswith(("ClassVar", "typing.ClassVar"))
+
+
+def _process(cls: type[T], frozen: bool, slots: bool) -> type[T]:
+    fields: list[Field] = []
+    for base in reversed(cls.__mro__[1:]):
+        fields.extend(base.__dict__.get("__record_fields__", ()))
+    # not inspect.get_annotations (the import this module avoids); from 3.10 a class's
+    # __annotations__ are its own, never a base's
+    own = getattr(cls, "__annotations__", {})
+    for name, annotation in own.items():
+        if _is_classvar(annotation):
+            continue
+        value = cls.__dict__.get(name, MISSING)
+        spec = value if isinstance(value, Field) else Field(value)
+        spec.name = name
+        spec.type = annotation
+        fields = [f for f in fields if f.name != name] + [spec]
+        if spec.default is MISSING or slots:
+            if name in cls.__dict__:
+                delattr(cls, name)
+        else:
+            setattr(cls, name, spec.default)
+    if slots:
+        cls = _with_slots(cls, fields, frozen)
+    namespace = cls.__dict__
+    attributes: dict[str, Any] = {
+        "__record_fields__": tuple(fields),
+        "__record_frozen__": frozen,
+        "__record_compare__": _getter([f.name for f in fields if f.compare]),
+        "__record_hashed__": _getter([f.name for f in fields if f.hashed]),
+        "__record_shown__": tuple(f.name for f in fields if f.repr),
+        "__match_args__": tuple(f.name for f in fields),
+        "__dataclass_fields__": _DataclassFields(),
+        "__replace__": replace,
+    }
+    if "__init__" not in namespace:
+        attributes["__init__"] = _init(cls, fields, frozen, slots)
+    if "__repr__" not in namespace:
+        attributes["__repr__"] = _repr
+    if "__eq__" not in namespace:
+        attributes["__eq__"] = _eq
+    if namespace.get("__hash__") is None:  # not written, or None because __eq__ was
+        attributes["__hash__"] = _hash if frozen else None
+    if frozen:
+        attributes["__setattr__"] = _frozen_setattr
+        attributes["__delattr__"] = _frozen_delattr
+        if slots:
+            attributes["__getstate__"] = _getstate
+            attributes["__setstate__"] = _setstate
+    for name, value in attributes.items():
+        setattr(cls, name, value)
+    return cls
+
+
+def _getter(names: list[str]) -> Callable[[Any], Any]:
+    if not names:
+        return lambda _: ()
+    if len(names) == 1:
+        get = attrgetter(names[0])
+        return lambda obj: (get(obj),)
+    return attrgetter(*names)
+
+
+def _with_slots(cls: type[T], fields: list[Field], frozen: bool) -> type[T]:
+    body = {k: v for k, v in cls.__dict__.items() if k not in ("__dict__", "__weakref__")}
+    body["__slots__"] = tuple(f.name for f in fields if f.name not in _inherited_slots(cls))
+    qualname = body.get("__qualname__")
+    made: type[T] = type(cls)(cls.__name__, cls.__bases__, body)  # type: ignore[misc]
+    if qualname is not None:
+        made.__qualname__ = qualname
+    return made
+
+
+def _inherited_slots(cls: type) -> set[str]:
+    names: set[str] = set()
+    for base in cls.__mro__[1:]:
+        slots = base.__dict__.get("__slots__", ())
+        names.update((slots,) if isinstance(slots, str) else slots)
+    return names
+
+
+def _init(cls: type, fields: list[Field], frozen: bool, slots: bool) -> Callable[..., None]:
+    """``__init__(self, <fields>)``, compiled: as fast per call as the dataclass one."""
+    globals_: dict[str, Any] = {"_MISSING": MISSING, "_set": object.__setattr__}
+    params: list[str] = []
+    body: list[str] = []
+    if frozen and not slots:
+        body.append("    _d = self.__dict__")
+    for f in fields:
+        name = f.name
+        value = name
+        if f.default_factory is not MISSING:
+            globals_[f"_factory_{name}"] = f.default_factory
+            params.append(f"{name}=_MISSING")
+            value = f"_factory_{name}() if {name} is _MISSING else {name}"
+        elif f.default is not MISSING:
+            globals_[f"_default_{name}"] = f.default
+            params.append(f"{name}=_default_{name}")
+        else:
+            params.append(name)
+        if not frozen:
+            body.append(f"    self.{name} = {value}")
+        elif slots:
+            body.append(f"    _set(self, {name!r}, {value})")
+        else:
+            body.append(f"    _d[{name!r}] = {value}")
+    if hasattr(cls, "__post_init__"):
+        body.append("    self.__post_init__()")
+    if not body:
+        body.append("    pass")
+    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body) + "\n"
+    exec(compile(source, f"<record {cls.__qualname__}>", "exec"), globals_)
+    function: Callable[..., None] = globals_["__init__"]
+    function.__qualname__ = f"{cls.__qualname__}.__init__"
+    function.__module__ = cls.__module__
+    return function
+
+
+def _repr(self: Any) -> str:
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__record_shown__)
+    return f"{type(self).__qualname__}({shown})"
+
+
+def _eq(self: Any, other: Any) -> Any:
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    return self.__record_compare__(self) == self.__record_compare__(other)
+
+
+def _hash(self: Any) -> int:
+    return hash(self.__record_hashed__(self))
+
+
+def _frozen_error(name: str) -> BaseException:
+    from dataclasses import FrozenInstanceError  # only on this mistake
+
+    return FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def _frozen_setattr(self: Any, name: str, value: object) -> None:
+    raise _frozen_error(name)
+
+
+def _frozen_delattr(self: Any, name: str) -> None:
+    raise _frozen_error(name)
+
+
+def _getstate(self: Any) -> list[Any]:
+    return [getattr(self, f.name) for f in self.__record_fields__]
+
+
+def _setstate(self: Any, state: list[Any]) -> None:
+    for f, value in zip(self.__record_fields__, state, strict=True):
+        object.__setattr__(self, f.name, value)
+
+
+def replace(obj: T, /, **changes: Any) -> T:
+    """A copy of record ``obj`` with ``changes``: :func:`dataclasses.replace` for records."""
+    for f in type(obj).__record_fields__:  # type: ignore[attr-defined]
+        if f.name not in changes:
+            changes[f.name] = getattr(obj, f.name)
+    return type(obj)(**changes)
+
+
+class _DataclassFields:
+    """``__dataclass_fields__``, made on first use (it imports :mod:`dataclasses`)."""
+
+    def __get__(self, instance: object, owner: type) -> dict[str, Any]:
+        import dataclasses
+
+        specs = [
+            (
+                f.name,
+                f.type,
+                dataclasses.field(
+                    default=dataclasses.MISSING if f.default is MISSING else f.default,
+                    default_factory=(
+                        dataclasses.MISSING if f.default_factory is MISSING else f.default_factory
+                    ),
+                    repr=f.repr,
+                    hash=f.hash,
+                    compare=f.compare,
+                ),
+            )
+            for f in owner.__record_fields__  # type: ignore[attr-defined]
+        ]
+        shadow = dataclasses.make_dataclass(
+            owner.__name__,
+            specs,
+            frozen=owner.__record_frozen__,  # type: ignore[attr-defined]
+        )
+        found: dict[str, Any] = getattr(shadow, "__dataclass_fields__")  # noqa: B009
+        type.__setattr__(owner, "__dataclass_fields__", found)  # from now on, a plain dict
+        return found
