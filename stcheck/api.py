@@ -512,10 +512,11 @@ class Check:
     @classmethod
     def summary(cls) -> str:
         """The first line of the docstring: a one-line description."""
-        import inspect  # ~5 ms to import; only `plugins` and reports need it
-
-        doc = inspect.getdoc(cls) or ""
-        return doc.strip().splitlines()[0] if doc.strip() else cls.id
+        # inspect.getdoc's lookup (the first docstring along the MRO, object's aside) without
+        # importing inspect (~10 ms, on every run: the report carries every check's summary)
+        doc = next((c.__doc__ for c in cls.__mro__[:-1] if c.__doc__ is not None), None) or ""
+        doc = doc.expandtabs().strip()
+        return doc.splitlines()[0] if doc else cls.id
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
         """The results of a ``manifest`` or ``summary`` stage check."""

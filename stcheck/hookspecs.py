@@ -31,10 +31,8 @@ passes the redactor (see docs/plugins.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
-
-import pluggy
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 if TYPE_CHECKING:  # stcheck.api imports this module (it re-exports hookimpl)
     import argparse
@@ -43,11 +41,90 @@ if TYPE_CHECKING:  # stcheck.api imports this module (it re-exports hookimpl)
 
 PROJECT = "stcheck"
 
-hookspec = pluggy.HookspecMarker(PROJECT)
-hookimpl = pluggy.HookimplMarker(PROJECT)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class HookimplMarker:
+    """``pluggy.HookimplMarker("stcheck")``, without importing pluggy.
+
+    Every plugin module and the built-ins apply it at import time, while
+    pluggy (and, through it, :mod:`inspect`) is only needed when a plugin
+    manager is built — never for the built-ins alone (:mod:`stcheck.plugins`).
+    It marks a function exactly as pluggy's marker does: the ``stcheck_impl``
+    attribute, with the same options (a test compares the two).
+    """
+
+    __slots__ = ()
+
+    @overload
+    def __call__(
+        self,
+        function: F,
+        hookwrapper: bool = ...,
+        optionalhook: bool = ...,
+        tryfirst: bool = ...,
+        trylast: bool = ...,
+        specname: str | None = ...,
+        wrapper: bool = ...,
+    ) -> F: ...
+
+    @overload
+    def __call__(
+        self,
+        function: None = ...,
+        hookwrapper: bool = ...,
+        optionalhook: bool = ...,
+        tryfirst: bool = ...,
+        trylast: bool = ...,
+        specname: str | None = ...,
+        wrapper: bool = ...,
+    ) -> Callable[[F], F]: ...
+
+    def __call__(
+        self,
+        function: F | None = None,
+        hookwrapper: bool = False,
+        optionalhook: bool = False,
+        tryfirst: bool = False,
+        trylast: bool = False,
+        specname: str | None = None,
+        wrapper: bool = False,
+    ) -> F | Callable[[F], F]:
+        opts = {
+            "wrapper": wrapper,
+            "hookwrapper": hookwrapper,
+            "optionalhook": optionalhook,
+            "tryfirst": tryfirst,
+            "trylast": trylast,
+            "specname": specname,
+        }
+
+        def mark(func: F) -> F:
+            setattr(func, f"{PROJECT}_impl", dict(opts))
+            return func
+
+        return mark if function is None else mark(function)
+
+
+def hookspec(function: F) -> F:
+    """``@pluggy.HookspecMarker("stcheck")`` with no options: marks a hook below."""
+    setattr(
+        function,
+        f"{PROJECT}_spec",
+        {"firstresult": False, "historic": False, "warn_on_impl": None, "warn_on_impl_args": None},
+    )
+    return function
+
+
+hookimpl = HookimplMarker()
 """The decorator that marks a plugin's hook implementations (also :data:`stcheck.api.hookimpl`).
 
+It is pluggy's ``HookimplMarker("stcheck")`` in all but type: ``@hookimpl``,
+``@hookimpl(tryfirst=True)``, ``@hookimpl(specname="stcheck_checks")``.
+
 .. versionadded:: 0.1
+.. versionchanged:: 0.3
+   Not an instance of ``pluggy.HookimplMarker`` any more (it marks functions the same way).
 """
 
 

@@ -15,7 +15,9 @@ given to :func:`build_plugins`), no plugin manager is built: the built-in
 modules implement only the hooks the specs name, with no ``specname`` or
 ordering marks (a test compares both paths), so their hook implementations
 are read straight from the hook names — which saves the manager's scan of
-every attribute of every module on each start of the pre-commit hook.
+every attribute of every module on each start of the pre-commit hook, and
+importing pluggy at all (:class:`stcheck.hookspecs.HookimplMarker` marks
+functions without it).
 """
 
 from __future__ import annotations
@@ -23,15 +25,16 @@ from __future__ import annotations
 import argparse
 import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
-
-import pluggy
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from stcheck import hookspecs
 from stcheck.api import Check, OutputFormat, ReferenceScheme
 from stcheck.boundary import Boundary, describe
 from stcheck.record import field, record
 from stcheck.text import clipped, shown
+
+if TYPE_CHECKING:
+    import pluggy
 
 ENTRY_POINT_GROUP = "stcheck"
 
@@ -174,6 +177,8 @@ def build_plugins(
 
 def _registered(plugins: list[LoadedPlugin]) -> pluggy.PluginManager:
     """A plugin manager with every loadable plugin registered; failures marked on the plugin."""
+    import pluggy  # with its import of inspect, ~10 ms: only when a plugin takes part
+
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
     for plugin in plugins:
@@ -196,14 +201,45 @@ def _registered(plugins: list[LoadedPlugin]) -> pluggy.PluginManager:
     return manager
 
 
-def _builtin_impls(plugins: list[LoadedPlugin], hook_name: str) -> list[pluggy.HookImpl]:
+class _BuiltinImpl(NamedTuple):
+    """A built-in hook implementation, with the attributes of ``pluggy.HookImpl`` used here."""
+
+    plugin: Any
+    function: Callable[..., Any]
+    argnames: tuple[str, ...]
+    wrapper: bool
+    hookwrapper: bool
+    tryfirst: bool
+    trylast: bool
+
+
+def _argnames(function: Callable[..., Any]) -> tuple[str, ...]:
+    """A module function's positional parameters without a default, as ``HookImpl.argnames``."""
+    code = function.__code__
+    names = code.co_varnames[: code.co_argcount]
+    defaults = function.__defaults__
+    return names[: len(names) - len(defaults)] if defaults else names
+
+
+def _builtin_impls(plugins: list[LoadedPlugin], hook_name: str) -> list[_BuiltinImpl]:
     """The built-ins' implementations of ``hook_name``, as the manager would list them."""
-    impls: list[pluggy.HookImpl] = []
+    impls: list[_BuiltinImpl] = []
     for plugin in plugins:
         function = getattr(plugin.module, hook_name, None)
         opts = getattr(function, f"{hookspecs.PROJECT}_impl", None)
         if plugin.error is None and plugin.module is not None and isinstance(opts, dict):
-            impls.append(pluggy.HookImpl(plugin.module, plugin.name, function, opts))  # type: ignore[arg-type]
+            assert function is not None
+            impls.append(
+                _BuiltinImpl(
+                    plugin.module,
+                    function,
+                    _argnames(function),
+                    opts["wrapper"],
+                    opts["hookwrapper"],
+                    opts["tryfirst"],
+                    opts["trylast"],
+                )
+            )
     return impls
 
 
