@@ -10,7 +10,7 @@ from typing import Any
 from stcheck.api import Check, CheckContext, Location, Result, Status, hookimpl
 from stcheck.manifest import MAX_TENANT_ID, Manifest
 from stcheck.manifest import pointer as jsonpointer
-from stcheck.manifest.explain import DATE_FIELDS, explain_window, where
+from stcheck.manifest.model import DATE_FIELDS
 from stcheck.manifest.schema import load_schema, validator
 from stcheck.redact import credential_kind
 from stcheck.servicetitan_scopes import MODULE_ABBREVIATIONS, scope_module, suggest_scope
@@ -70,7 +70,7 @@ class SchemaCheck(Check):
         schema = load_schema()
         # Explain a bounded window; a hostile file can hold a million violations.
         window, unexplained = validator().window(manifest.data, MAX_EXPLAINED)
-        explanations, unlisted = explain_window(window, manifest.data, schema, MAX_EXPLAINED)
+        explanations, unlisted = _explained(window, manifest.data, schema)
         unexplained += unlisted
         explained = set(trapped)
         for explanation in explanations:
@@ -240,7 +240,18 @@ def _go_live_dates(index: int, go_live: Any) -> Iterator[tuple[Path, str, Any]]:
                 yield path, "on", attestation["on"]
 
 
+def _explained(window: list[Any], data: Any, schema: dict[str, Any]) -> tuple[list[Any], int]:
+    """:func:`~stcheck.manifest.explain.explain_window`; a valid manifest never imports it."""
+    if not window:
+        return [], 0
+    from stcheck.manifest.explain import explain_window
+
+    return explain_window(window, data, schema, MAX_EXPLAINED)
+
+
 def _where(ctx: CheckContext, pointer: str) -> str:
+    from stcheck.manifest.explain import where  # only for a warning about a scope
+
     return where(jsonpointer.path(pointer), ctx.manifest.data)
 
 

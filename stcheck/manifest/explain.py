@@ -15,14 +15,13 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from stcheck.manifest import pointer as jsonpointer
-from stcheck.manifest.model import ENVIRONMENTS, MAX_TENANT_ID
+from stcheck.manifest.model import DATE_FIELDS, ENVIRONMENTS, MAX_TENANT_ID
 from stcheck.manifest.schema import Violation
 from stcheck.redact import credential_kind
 from stcheck.text import clipped, shown
 
 __all__ = ["DATE_FIELDS", "ENVIRONMENTS", "Explanation", "explain", "explain_window", "where"]
 REFERENCE_FIELDS = frozenset({"app_key", "client_id", "client_secret"})
-DATE_FIELDS = frozenset({"target_date", "on", "secret_created_on", "until"})
 SHOWN_KEY = 64
 HOST_WORDS = ("host", "url", "uri", "endpoint", "server", "domain", "base")
 ENVIRONMENT_HINTS = {

@@ -18,6 +18,8 @@ from stcheck.redact import scan_text
 
 ENVIRONMENTS = ("integration", "production")
 MAX_TENANT_ID = 2**63 - 1
+DATE_FIELDS = frozenset({"target_date", "on", "secret_created_on", "until"})
+"""The fields that hold a date (``YYYY-MM-DD``), wherever they are written."""
 
 
 class LoadProblem(NamedTuple):
