@@ -117,9 +117,9 @@ def _is_classvar(annotation: object) -> bool:
 
 
 def _process(cls: type[T], frozen: bool, slots: bool) -> type[T]:
-    fields: list[Field] = []
+    by_name: dict[str, Field] = {}  # a field a subclass redefines keeps its place
     for base in reversed(cls.__mro__[1:]):
-        fields.extend(base.__dict__.get("__record_fields__", ()))
+        by_name.update((f.name, f) for f in base.__dict__.get("__record_fields__", ()))
     # not inspect.get_annotations (the import this module avoids); from 3.10 a class's
     # __annotations__ are its own, never a base's
     own = getattr(cls, "__annotations__", {})
@@ -130,12 +130,13 @@ def _process(cls: type[T], frozen: bool, slots: bool) -> type[T]:
         spec = value if isinstance(value, Field) else Field(value)
         spec.name = name
         spec.type = annotation
-        fields = [f for f in fields if f.name != name] + [spec]
+        by_name[name] = spec
         if spec.default is MISSING or slots:
             if name in cls.__dict__:
                 delattr(cls, name)
         else:
             setattr(cls, name, spec.default)
+    fields = list(by_name.values())
     if slots:
         cls = _with_slots(cls, fields, frozen)
     namespace = cls.__dict__

@@ -16,12 +16,30 @@ from pathlib import Path
 from types import FrameType, SimpleNamespace
 from typing import Any
 
+import pytest
+
+from stcheck import hookspecs
 from stcheck.api import Check, CheckContext, Result, Status, hookimpl, plugin_set, run_checks
 from stcheck.bounded import RunBound
-from stcheck.plugins import build_plugins
+from stcheck.plugins import _builtin_impls, build_plugins
 from tests.conftest import VALID
 
-NEVER_ON_VALIDATE = ("requests", "urllib3", "jinja2", "ssl", "http.client", "stcheck.net")
+NEVER_ON_VALIDATE = (
+    "requests",
+    "urllib3",
+    "jinja2",
+    "ssl",
+    "http.client",
+    "stcheck.net",
+    # ~10 ms: the dataclass machinery imports inspect (ast, dis, tokenize); pluggy does too
+    "dataclasses",
+    "inspect",
+    "ast",
+    "dis",
+    "tokenize",
+    "pluggy",
+    "stcheck.manifest.explain",  # a valid manifest has nothing to explain
+)
 
 
 def test_validate_never_imports_the_network_stack_or_the_templates(tmp_path: Path) -> None:
@@ -42,6 +60,49 @@ def test_validate_never_imports_the_network_stack_or_the_templates(tmp_path: Pat
     assert code == 0, done
     assert "stcheck.checks.schema" in modules  # the run did happen, with the built-in checks
     assert [name for name in NEVER_ON_VALIDATE if name in modules] == []
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"tryfirst": True},
+        {"trylast": True, "specname": "stcheck_checks"},
+        {"optionalhook": True, "hookwrapper": True},
+        {"wrapper": True},
+    ],
+)
+def test_hookimpl_marks_a_function_exactly_as_pluggys_marker(options: dict[str, Any]) -> None:
+    """stcheck's markers need no pluggy; what pluggy's manager reads from them is the same."""
+    import pluggy
+
+    def ours() -> None: ...
+
+    def theirs() -> None: ...
+
+    if options:
+        hookspecs.hookimpl(**options)(ours)
+        pluggy.HookimplMarker("stcheck")(**options)(theirs)
+    else:
+        hookspecs.hookimpl(ours)
+        pluggy.HookimplMarker("stcheck")(theirs)
+    assert ours.stcheck_impl == theirs.stcheck_impl  # type: ignore[attr-defined]
+    spec = pluggy.HookspecMarker("stcheck")(lambda: None)
+    assert hookspecs.stcheck_checks.stcheck_spec == spec.stcheck_spec  # type: ignore[attr-defined]
+
+
+def test_the_builtins_direct_path_lists_what_pluggy_would() -> None:
+    """Without a manager, each built-in hook implementation has pluggy's HookImpl attributes."""
+    import pluggy
+
+    direct = build_plugins(load_installed=False)
+    for hook in ("stcheck_checks", "stcheck_reference_schemes", "stcheck_output_formats"):
+        for impl in _builtin_impls(direct.plugins, hook):
+            real = pluggy.HookImpl(impl.plugin, "x", impl.function, impl.function.stcheck_impl)  # type: ignore[attr-defined]
+            for name in ("argnames", "wrapper", "hookwrapper", "tryfirst", "trylast"):
+                assert getattr(impl, name) == getattr(real, name), (hook, name)
+    options = [i for p in direct.plugins for i in _builtin_impls([p], "stcheck_add_options")]
+    assert all(impl.argnames == ("parser", "command") for impl in options)
 
 
 def test_only_builtins_build_no_plugin_manager_and_provide_what_the_manager_would() -> None:
