@@ -67,7 +67,7 @@ class Step:
         return self.id if self.not_run is None else f"{self.id}({self.not_run})"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Unentered:
     """A selected tenant (or one environment of it) that is no entry: where, and whose."""
 

@@ -591,7 +591,7 @@ def _waived(
     return waived
 
 
-@dataclass
+@record
 class _EntryCount:
     """Whether a run that checks entries (``check``, ``report`` online) had any to check."""
 
