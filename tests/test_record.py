@@ -14,7 +14,7 @@ import dataclasses
 import inspect
 import pickle
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -32,7 +32,7 @@ def _pair(frozen: bool, slots: bool = False) -> tuple[type[Any], type[Any]]:
                 "count": "int",
                 "tags": "dict[str, str]",
                 "note": "str | None",
-                "kind": "ClassVar[str]",
+                "kind": ClassVar[str],
             },
             "count": 0,
             "tags": None,
