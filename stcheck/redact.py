@@ -34,6 +34,7 @@ _ANY_SHAPE = re.compile("|".join(f"(?:{pattern.pattern})" for _, pattern in SHAP
 _TOKENISH = re.compile(r"[A-Za-z0-9+/=_.~-]{24,}")
 _NAME_LIKE = re.compile(r"[A-Za-z0-9_]*\Z")
 _WORD_SEPARATORS = re.compile(r"[/._~+=-]+")
+_DIGIT = re.compile("[0-9]")
 
 
 def entropy(text: str) -> float:
@@ -49,19 +50,15 @@ def high_entropy(text: str) -> bool:
     """True for long, random-looking strings without spaces (API keys, passwords, tokens)."""
     if len(text) < 24 or not _TOKENISH.fullmatch(text):
         return False
+    # ASCII from here (the pattern's class): case and digits are tested on the whole string.
+    lower, upper = text.lower(), text.upper()
+    if _NAME_LIKE.fullmatch(text) and (text == lower or text == upper) and "_" in text:
+        return False  # ENVIRONMENT_VARIABLE_NAMES and snake_case words
     if all(_word_like(part) for part in _WORD_SEPARATORS.split(text) if part):
         return False  # words and numbers joined by separators: a path, a name, a slug
-    classes = sum(
-        (
-            any(c.islower() for c in text),
-            any(c.isupper() for c in text),
-            any(c.isdigit() for c in text),
-        )
-    )
+    classes = (text != upper) + (text != lower) + (_DIGIT.search(text) is not None)
     if classes < 2:
         return False
-    if _NAME_LIKE.fullmatch(text) and (text.isupper() or text.islower()) and "_" in text:
-        return False  # ENVIRONMENT_VARIABLE_NAMES and snake_case words
     threshold = 3.5 if len(text) < 40 else 3.2
     return entropy(text) >= threshold
 
@@ -89,6 +86,8 @@ def scan_text(text: str) -> list[tuple[int, str, str]]:
     found: list[tuple[int, str, str]] = []
     for match in _CANDIDATE.finditer(text):
         candidate = match.group()
+        if len(candidate) < 24 and "." not in candidate:
+            continue  # too short to be high-entropy, and every shape that fits in a run has a dot
         kind = None
         if "." in candidate:
             for name, pattern in SHAPES:
