@@ -282,24 +282,34 @@ class Constructor:
             if event.__class__ is ScalarEvent and event.tag is None and event.anchor is None:
                 value: str = event.value
                 mark, end = event.start_mark, event.end_mark
-                span = end.index - mark.index
+                start_index, end_index = mark.index, end.index
+                span = end_index - start_index
                 style = event.style
-                if (
-                    value
-                    and mark.line == end.line
-                    and (
-                        ((style == "'" or style == '"') and span - 2 == len(value))
-                        or (
-                            not style
-                            and span == len(value)
-                            and not (value[0].isdigit() or value[0] in "+-.")
-                            and value not in PLAIN_CONSTANTS
-                        )
-                    )
-                ):  # most values: text as written on one line, no tag, anchor or trap
-                    extend((mark.index, end.index, 1))
-                    result[key] = value
-                    continue
+                # Most values: text as written on one line, no tag, anchor or trap; and the
+                # plain decimal integers and dates :meth:`number` would read the same way.
+                if value and mark.line == end.line:
+                    if style:
+                        if (style == "'" or style == '"') and span - 2 == len(value):
+                            extend((start_index, end_index, 1))
+                            result[key] = value
+                            continue
+                    elif span == len(value):
+                        first = value[0]
+                        if not (first.isdigit() or first in "+-."):
+                            if value not in PLAIN_CONSTANTS:
+                                extend((start_index, end_index, 1))
+                                result[key] = value
+                                continue
+                        elif first.isascii() and first.isdigit() and len(value) <= 20:
+                            if value.isdigit() and value.isascii():
+                                if first != "0" or span == 1:
+                                    extend((start_index, end_index, 1))
+                                    result[key] = int(value)
+                                    continue
+                            elif span == 10 and value[4] == "-" and value[7] == "-":
+                                extend((start_index, end_index, 1))
+                                result[key] = value
+                                continue
             self.path.append(key)
             self.in_secret_field = key in SECRET_FIELDS
             result[key] = self.node(event, depth + 1)
