@@ -52,7 +52,7 @@ def high_entropy(text: str) -> bool:
         return False
     # ASCII from here (the pattern's class): case and digits are tested on the whole string.
     lower, upper = text.lower(), text.upper()
-    if _NAME_LIKE.fullmatch(text) and (text == lower or text == upper) and "_" in text:
+    if _NAME_LIKE.fullmatch(text) and text in (lower, upper) and "_" in text:
         return False  # ENVIRONMENT_VARIABLE_NAMES and snake_case words
     if all(_word_like(part) for part in _WORD_SEPARATORS.split(text) if part):
         return False  # words and numbers joined by separators: a path, a name, a slug
