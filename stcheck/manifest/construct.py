@@ -277,7 +277,8 @@ class Constructor:
                 key_slot = len(slots) // 3
                 written.append((key, key_slot - slot, key_slot + 1 - slot))
             # A key's slot has size 0 (a value's is at least 1): an anchor counts its values.
-            extend((mark.index, end.index, 0))
+            # It is added with the value's in one step on the fast paths below.
+            key_start, key_end = mark.index, end.index
             event = next_event()
             if event.__class__ is ScalarEvent and event.tag is None and event.anchor is None:
                 value: str = event.value
@@ -290,29 +291,42 @@ class Constructor:
                 if value and mark.line == end.line:
                     if style:
                         if (style == "'" or style == '"') and span - 2 == len(value):
-                            extend((start_index, end_index, 1))
+                            extend((key_start, key_end, 0, start_index, end_index, 1))
                             result[key] = value
                             continue
                     elif span == len(value):
                         first = value[0]
                         if not (first.isdigit() or first in "+-."):
                             if value not in PLAIN_CONSTANTS:
-                                extend((start_index, end_index, 1))
+                                extend((key_start, key_end, 0, start_index, end_index, 1))
                                 result[key] = value
                                 continue
                         elif first.isascii() and first.isdigit() and len(value) <= 20:
                             if value.isdigit() and value.isascii():
                                 if first != "0" or span == 1:
-                                    extend((start_index, end_index, 1))
+                                    extend((key_start, key_end, 0, start_index, end_index, 1))
                                     result[key] = int(value)
                                     continue
                             elif span == 10 and value[4] == "-" and value[7] == "-":
-                                extend((start_index, end_index, 1))
+                                extend((key_start, key_end, 0, start_index, end_index, 1))
                                 result[key] = value
                                 continue
+            extend((key_start, key_end, 0))
             self.path.append(key)
             self.in_secret_field = key in SECRET_FIELDS
-            result[key] = self.node(event, depth + 1)
+            if (
+                event.__class__ is MappingStartEvent
+                and event.tag is None
+                and event.anchor is None
+                and depth < MAX_DEPTH
+            ):  # what node() does for a plain nested mapping, without its checks
+                value_slot = len(slots) // 3
+                start_index = event.start_mark.index
+                extend((start_index, start_index, 1))
+                result[key], end = self.mapping(value_slot, depth + 1)
+                positions.close(value_slot, end.end_mark.index)
+            else:
+                result[key] = self.node(event, depth + 1)
             self.in_secret_field = False
             self.path.pop()
 
