@@ -321,7 +321,8 @@ class Constructor:
                 and depth < MAX_DEPTH
             ):  # what node() does for a plain nested mapping, without its checks
                 value_slot = len(slots) // 3
-                start_index = event.start_mark.index
+                mark = event.start_mark
+                start_index = mark.index
                 extend((start_index, start_index, 1))
                 result[key], end = self.mapping(value_slot, depth + 1)
                 positions.close(value_slot, end.end_mark.index)
