@@ -247,10 +247,11 @@ class Constructor:
             event = next_event()
             kind = event.__class__
             if kind is ScalarEvent:
-                text, style = event.value, event.style
+                text = event.value
                 mark, end = event.start_mark, event.end_mark
-                if style or mark.line != end.line or end.index - mark.index != len(text):
-                    if not _verbatim(text, style, mark, end):
+                key_start, key_end = mark.index, end.index
+                if key_end - key_start != len(text) or event.style or mark.line != end.line:
+                    if not _verbatim(text, event.style, mark, end):
                         decoded.append(text)
                 elif text == "<<":
                     written = self.as_written(result, slot) if written is None else written
@@ -261,8 +262,9 @@ class Constructor:
                     positions.keep_written(slot, written)
                 return result, event
             else:
-                text, style = self.key_text(event)
+                text = self.key_text(event)
                 mark, end = event.start_mark, event.end_mark
+                key_start, key_end = mark.index, end.index
                 if text is None:
                     self.problem("wrong_type", "mapping keys must be plain text", mark)
                     written = self.as_written(result, slot) if written is None else written
@@ -278,7 +280,6 @@ class Constructor:
                 written.append((key, key_slot - slot, key_slot + 1 - slot))
             # A key's slot has size 0 (a value's is at least 1): an anchor counts its values.
             # It is added with the value's in one step on the fast paths below.
-            key_start, key_end = mark.index, end.index
             event = next_event()
             if event.__class__ is ScalarEvent and event.tag is None and event.anchor is None:
                 value: str = event.value
@@ -342,16 +343,14 @@ class Constructor:
         )
         self.discard(self.next_event(), depth + 1)
 
-    def key_text(self, event: Any) -> tuple[str | None, str | None]:
-        """(text, style) of a mapping key: a scalar, or an alias of one; (None, None) otherwise."""
+    def key_text(self, event: Any) -> str | None:
+        """The text of a mapping key that is not a scalar: an alias of one; None otherwise."""
         kind = event.__class__
-        if kind is ScalarEvent:
-            return event.value, event.style
         if kind is AliasEvent:
             anchored = self.anchors.get(event.anchor)
             if anchored is not None and anchored.text is not None:
-                return anchored.text, "*"
-        return None, None
+                return anchored.text
+        return None
 
     def duplicate(self, key: str, slot: int, written: Written, mark: Any) -> None:
         first = next(key_slot for name, key_slot, _ in written if name == key)
