@@ -322,3 +322,65 @@ def test_nested_anchors_do_not_copy_their_positions() -> None:
         tracemalloc.stop()
     assert loaded.problems == []
     assert peak < 12 * 1024 * 1024, peak
+
+
+FAST_PATH_SCALARS = [
+    "1234567",
+    "0",
+    "7",
+    "0123",
+    "00",
+    "12345678901234567890",
+    "123456789012345678901",  # longer than the fast path takes
+    "1_000",
+    "1:30",
+    "2026-11-02",
+    "2026-13-45",
+    "2026-1-02",
+    "20261102",
+    "1.5",
+    "1e5",
+    "-1",
+    "+1",
+    "٣",  # a digit, not ASCII
+    "１２３",
+    "2026-11-0٢",
+    "2026-11-02 # a comment",
+    '"9000000"',
+    "'2026-11-02'",
+    '"a\\tb"',
+    "~",
+    "true",
+    "no",
+    "env:A_B",
+]
+
+
+@pytest.mark.parametrize("scalar", FAST_PATH_SCALARS)
+def test_mapping_values_read_as_the_same_scalar_inside_a_list(scalar: str) -> None:
+    """A value in a mapping (the loader's fast paths) loads and is located as the same scalar
+    written as a list item (always the general path): same value and type, same problems."""
+    loaded = load_bytes(f"k: {scalar}\nl:\n  - {scalar}\n".encode(), "m.yaml")
+    value, item = loaded.data["k"], loaded.data["l"][0]
+    assert (type(value), value) == (type(item), item)
+    by_pointer: dict[str, list[str]] = {"/k": [], "/l/0": []}
+    for problem in loaded.problems:
+        by_pointer[problem.pointer].append(problem.reason)
+    assert by_pointer["/k"] == by_pointer["/l/0"]
+    assert (loaded.locate("/k").line, loaded.locate("/k").column) == (1, 4)
+    assert (loaded.locate("/l/0").line, loaded.locate("/l/0").column) == (3, 5)
+    assert loaded.at_offset(3)[1] == "value"
+    assert loaded.decoded[::2] == loaded.decoded[1::2]  # the redactor learns both or neither
+
+
+def test_nested_mappings_keep_their_spans_and_anchors(write) -> None:  # type: ignore[no-untyped-def]
+    """Plain nested mappings skip the general path; anchored or tagged ones take it."""
+    text = "a:\n  x:\n    y: 1\nb: &m\n  z: 2\nc: *m\nd: !!map\n  w: 3\n"
+    loaded = load_manifest(str(write(text)))
+    assert loaded.data == {"a": {"x": {"y": 1}}, "b": {"z": 2}, "c": {"z": 2}, "d": {"w": 3}}
+    assert [(p.reason, p.line) for p in loaded.problems] == []
+    assert loaded.locate("/a/x/y").line == 3
+    assert loaded.locate("/c/z").line == 5  # the alias repeats the anchor's positions
+    assert loaded.locate("/d/w").line == 8
+    location, what = loaded.at_offset(text.index("y:"))
+    assert (what, location.pointer) == ("key", "/a/x")

@@ -204,3 +204,26 @@ def benchmark() -> None:
 
 if __name__ == "__main__":
     benchmark()
+
+
+def test_scan_text_finds_the_same_runs_in_ascii_and_other_text() -> None:
+    """ASCII text is scanned through substring searches, other text by the regex: same runs."""
+    from stcheck.redact import scan_text
+
+    secret = "k9Fz2Lq8Xw3Rt6Yp1Mn4Bv7C"
+    text = (
+        f"a: cid.ABCDEFGHIJKLMNOPQRST\n# {secret} x.{secret}\n"
+        "b: T00001_INT_CLIENT_SECRET\nc: abcdefghijklmnop.q\n"
+        f"d: {'x' * 15} {'y' * 23} eyJhbGciOiJIUzI1.eyJzdWIiOiIx.abc\ne: {secret}"
+    )
+    ascii_found = scan_text(text)
+    assert [(offset, run) for offset, _, run in ascii_found] == [
+        (3, "cid.ABCDEFGHIJKLMNOPQRST"),
+        (30, secret),
+        (text.index(f"x.{secret}"), f"x.{secret}"),
+        (text.index("eyJ"), "eyJhbGciOiJIUzI1.eyJzdWIiOiIx.abc"),
+        (text.rindex(secret), secret),
+    ]
+    assert all(text[offset : offset + len(run)] == run for offset, _, run in ascii_found)
+    assert scan_text(text + "\n# é") == ascii_found
+    assert scan_text("é" + text) == [(o + 1, kind, run) for o, kind, run in ascii_found]

@@ -151,11 +151,8 @@ class SchemaCheck(Check):
 
     def _semantic(self, ctx: CheckContext, explained: set[str]) -> Iterator[Result]:
         """What JSON Schema cannot say: real dates, 64-bit tenant IDs as text, 1.0 is not 1."""
-        for path, key, value in _dated_and_ids(ctx.manifest):
-            problem = _semantic_problem(key, value)
-            if problem is None:
-                continue
-            pointer = jsonpointer.join(path)  # only for a problem: 10,000 tenants hold 70,000
+        for path, problem in _semantic_problems(ctx.manifest):
+            pointer = jsonpointer.join(path)
             if pointer in explained:
                 continue
             message, reason = problem
@@ -210,34 +207,33 @@ def is_calendar_date(text: str) -> bool:
 Path = tuple[str | int, ...]
 
 
-def _dated_and_ids(manifest: Manifest) -> Iterator[tuple[Path, str, Any]]:
-    """(path, key, value) of every date field and tenant ID in the manifest."""
+def _semantic_problems(manifest: Manifest) -> Iterator[tuple[Path, tuple[str, str]]]:
+    """(path, problem) of each date field and tenant ID with a :func:`_semantic_problem`.
+
+    Hot (10,000 tenants hold 70,000 such fields): a path is built only for a problem.
+    """
     for index, tenant in manifest.tenants():
-        yield from _environment_fields(index, tenant.get("environments"))
-        yield from _go_live_dates(index, tenant.get("go_live"))
-
-
-def _environment_fields(index: int, environments: Any) -> Iterator[tuple[Path, str, Any]]:
-    if not isinstance(environments, dict):
-        return
-    for name, env in environments.items():
-        if isinstance(env, dict):
-            for key in ("tenant_id", "secret_created_on"):
-                if key in env:
-                    yield ("tenants", index, "environments", name, key), key, env[key]
-
-
-def _go_live_dates(index: int, go_live: Any) -> Iterator[tuple[Path, str, Any]]:
-    if not isinstance(go_live, dict):
-        return
-    if "target_date" in go_live:
-        yield ("tenants", index, "go_live", "target_date"), "target_date", go_live["target_date"]
-    attestations = go_live.get("attestations")
-    if isinstance(attestations, dict):
-        for name, attestation in attestations.items():
-            if isinstance(attestation, dict) and "on" in attestation:
-                path = ("tenants", index, "go_live", "attestations", name, "on")
-                yield path, "on", attestation["on"]
+        environments = tenant.get("environments")
+        if isinstance(environments, dict):
+            for name, env in environments.items():
+                if isinstance(env, dict):
+                    for key in ("tenant_id", "secret_created_on"):
+                        problem = _semantic_problem(key, env.get(key))
+                        if problem is not None:
+                            yield ("tenants", index, "environments", name, key), problem
+        go_live = tenant.get("go_live")
+        if not isinstance(go_live, dict):
+            continue
+        problem = _semantic_problem("target_date", go_live.get("target_date"))
+        if problem is not None:
+            yield ("tenants", index, "go_live", "target_date"), problem
+        attestations = go_live.get("attestations")
+        if isinstance(attestations, dict):
+            for name, attestation in attestations.items():
+                if isinstance(attestation, dict):
+                    problem = _semantic_problem("on", attestation.get("on"))
+                    if problem is not None:
+                        yield ("tenants", index, "go_live", "attestations", name, "on"), problem
 
 
 def _explained(window: list[Any], data: Any, schema: dict[str, Any]) -> tuple[list[Any], int]:

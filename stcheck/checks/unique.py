@@ -81,9 +81,8 @@ class _Scan:
 
     def tenant(self, index: int, tenant: dict[str, Any]) -> None:
         name = tenant.get("name")
-        this = _Tenant(
-            name if isinstance(name, str) else f"tenants[{index}]", join(("tenants", index))
-        )
+        # join(("tenants", index)), spelt out: neither segment needs escaping
+        this = _Tenant(name if isinstance(name, str) else f"tenants[{index}]", f"/tenants/{index}")
         if isinstance(name, str):
             self.tenant_name(index, name, this)
         environments = tenant.get("environments")

@@ -247,10 +247,11 @@ class Constructor:
             event = next_event()
             kind = event.__class__
             if kind is ScalarEvent:
-                text, style = event.value, event.style
+                text = event.value
                 mark, end = event.start_mark, event.end_mark
-                if style or mark.line != end.line or end.index - mark.index != len(text):
-                    if not _verbatim(text, style, mark, end):
+                key_start, key_end = mark.index, end.index
+                if key_end - key_start != len(text) or event.style or mark.line != end.line:
+                    if not _verbatim(text, event.style, mark, end):
                         decoded.append(text)
                 elif text == "<<":
                     written = self.as_written(result, slot) if written is None else written
@@ -261,8 +262,9 @@ class Constructor:
                     positions.keep_written(slot, written)
                 return result, event
             else:
-                text, style = self.key_text(event)
+                text = self.key_text(event)
                 mark, end = event.start_mark, event.end_mark
+                key_start, key_end = mark.index, end.index
                 if text is None:
                     self.problem("wrong_type", "mapping keys must be plain text", mark)
                     written = self.as_written(result, slot) if written is None else written
@@ -277,32 +279,56 @@ class Constructor:
                 key_slot = len(slots) // 3
                 written.append((key, key_slot - slot, key_slot + 1 - slot))
             # A key's slot has size 0 (a value's is at least 1): an anchor counts its values.
-            extend((mark.index, end.index, 0))
+            # It is added with the value's in one step on the fast paths below.
             event = next_event()
             if event.__class__ is ScalarEvent and event.tag is None and event.anchor is None:
                 value: str = event.value
                 mark, end = event.start_mark, event.end_mark
-                span = end.index - mark.index
+                start_index, end_index = mark.index, end.index
+                span = end_index - start_index
                 style = event.style
-                if (
-                    value
-                    and mark.line == end.line
-                    and (
-                        ((style == "'" or style == '"') and span - 2 == len(value))
-                        or (
-                            not style
-                            and span == len(value)
-                            and not (value[0].isdigit() or value[0] in "+-.")
-                            and value not in PLAIN_CONSTANTS
-                        )
-                    )
-                ):  # most values: text as written on one line, no tag, anchor or trap
-                    extend((mark.index, end.index, 1))
-                    result[key] = value
-                    continue
+                # Most values: text as written on one line, no tag, anchor or trap; and the
+                # plain decimal integers and dates :meth:`number` would read the same way.
+                if value and mark.line == end.line:
+                    if style:
+                        if (style == "'" or style == '"') and span - 2 == len(value):
+                            extend((key_start, key_end, 0, start_index, end_index, 1))
+                            result[key] = value
+                            continue
+                    elif span == len(value):
+                        first = value[0]
+                        if not (first.isdigit() or first in "+-."):
+                            if value not in PLAIN_CONSTANTS:
+                                extend((key_start, key_end, 0, start_index, end_index, 1))
+                                result[key] = value
+                                continue
+                        elif first.isascii() and first.isdigit() and len(value) <= 20:
+                            if value.isdigit() and value.isascii():
+                                if first != "0" or span == 1:
+                                    extend((key_start, key_end, 0, start_index, end_index, 1))
+                                    result[key] = int(value)
+                                    continue
+                            elif span == 10 and value[4] == "-" and value[7] == "-":
+                                extend((key_start, key_end, 0, start_index, end_index, 1))
+                                result[key] = value
+                                continue
+            extend((key_start, key_end, 0))
             self.path.append(key)
             self.in_secret_field = key in SECRET_FIELDS
-            result[key] = self.node(event, depth + 1)
+            if (
+                event.__class__ is MappingStartEvent
+                and event.tag is None
+                and event.anchor is None
+                and depth < MAX_DEPTH
+            ):  # what node() does for a plain nested mapping, without its checks
+                value_slot = len(slots) // 3
+                mark = event.start_mark
+                start_index = mark.index
+                extend((start_index, start_index, 1))
+                result[key], end = self.mapping(value_slot, depth + 1)
+                positions.close(value_slot, end.end_mark.index)
+            else:
+                result[key] = self.node(event, depth + 1)
             self.in_secret_field = False
             self.path.pop()
 
@@ -317,16 +343,14 @@ class Constructor:
         )
         self.discard(self.next_event(), depth + 1)
 
-    def key_text(self, event: Any) -> tuple[str | None, str | None]:
-        """(text, style) of a mapping key: a scalar, or an alias of one; (None, None) otherwise."""
+    def key_text(self, event: Any) -> str | None:
+        """The text of a mapping key that is not a scalar: an alias of one; None otherwise."""
         kind = event.__class__
-        if kind is ScalarEvent:
-            return event.value, event.style
         if kind is AliasEvent:
             anchored = self.anchors.get(event.anchor)
             if anchored is not None and anchored.text is not None:
-                return anchored.text, "*"
-        return None, None
+                return anchored.text
+        return None
 
     def duplicate(self, key: str, slot: int, written: Written, mark: Any) -> None:
         first = next(key_slot for name, key_slot, _ in written if name == key)

@@ -40,7 +40,7 @@ from stcheck.model import Location
 # Collections up to this many items are scanned; wider ones are indexed once.
 _SCAN_WIDTH = 32
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
-_ODD_BREAK = re.compile("[\r\x85\u2028\u2029]")  # line breaks other than LF
+_ODD_BREAKS = ("\r", "\x85", "\u2028", "\u2029")  # line breaks other than LF
 # Lines and columns are counted directly for this many lookups, then through a table.
 _DIRECT_LOOKUPS = 16
 
@@ -133,7 +133,7 @@ class Positions:
         """1-based line and column of character ``offset`` of ``text``."""
         if self._lines is None:
             if self._plain is None:
-                self._plain = not _ODD_BREAK.search(text)
+                self._plain = not _odd_breaks(text)
             if self._plain and self._direct < _DIRECT_LOOKUPS:
                 # A few lookups (a valid manifest's) cost less than the table of every line.
                 self._direct += 1
@@ -157,7 +157,7 @@ class Positions:
                 key_slot = next(k for key, k, _ in pairs if key == segment)
                 value_slot = next(v for key, _, v in reversed(pairs) if key == segment)
                 return slot + key_slot, slot + value_slot, value[segment]
-            if len(value) > _SCAN_WIDTH:
+            if len(value) > _SCAN_WIDTH or slot == 0:  # wide, or the root every walk starts at
                 index = self._keys.get(slot)
                 if index is None:
                     index = self._keys[slot] = dict(
@@ -252,10 +252,16 @@ class Positions:
         return found
 
 
+def _odd_breaks(text: str) -> bool:
+    """Whether ``text`` holds a line break other than LF (four substring searches: ~100x faster
+    than one regex search over a 6 MB manifest)."""
+    return any(brk in text for brk in _ODD_BREAKS)
+
+
 def _line_starts(text: str) -> array[int]:
     """The offset of each line's first character: after each line break YAML counts."""
     starts = array("i", [0])
-    if _ODD_BREAK.search(text):
+    if _odd_breaks(text):
         starts.extend(match.end() for match in _LINE_BREAK.finditer(text))
     else:
         starts.extend(itertools.accumulate(len(line) + 1 for line in text.split("\n")))
