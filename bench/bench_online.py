@@ -43,6 +43,32 @@ DROP = (
 )
 
 
+TRACED = """
+import runpy, sys, tracemalloc
+tracemalloc.start(12)
+import stcheck.app
+write_outputs = stcheck.app.write_outputs
+def traced(*args, **kwargs):
+    snapshot = tracemalloc.take_snapshot()
+    current, peak = tracemalloc.get_traced_memory()
+    with open({path!r}, "w") as out:
+        out.write(f"traced when done {{current / 2**20:.1f}} MiB, peak {{peak / 2**20:.1f}} MiB\\n")
+        for stat in snapshot.statistics("lineno")[:40]:
+            out.write(f"{{stat.size / 2**20:8.2f}} MiB {{stat.count:9}} {{stat.traceback[0]}}\\n")
+        out.write("\\nby traceback\\n")
+        for stat in snapshot.statistics("traceback")[:30]:
+            out.write(f"{{stat.size / 2**20:8.2f}} MiB {{stat.count:9}}\\n")
+            for line in stat.traceback.format()[-16:]:
+                out.write(f"    {{line}}\\n")
+    return write_outputs(*args, **kwargs)
+stcheck.app.write_outputs = traced
+sys.argv[0] = "stcheck"
+runpy.run_module("stcheck", run_name="__main__")
+"""
+"""The child under ``--tracemalloc``: stcheck with a snapshot taken when the run is done
+(before the outputs are written, while every result and the run's state are alive)."""
+
+
 def build(fake: FakeServiceTitan, tenants: int, directory: Path) -> tuple[Path, dict[str, str]]:
     """Register 2 x ``tenants`` clients; write the manifest; return it and the child's variables."""
     env = {"BENCH_ST_APP_KEY": fake.app_key}
@@ -85,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="PATH",
         help="run stcheck under py-spy and write collapsed stacks to PATH",
     )
+    parser.add_argument(
+        "--tracemalloc",
+        metavar="PATH",
+        help="trace stcheck's allocations; write the largest holders at exit to PATH",
+    )
     args = parser.parse_args(argv)
 
     entries = args.tenants * len(ENVIRONMENTS)
@@ -100,10 +131,12 @@ def main(argv: list[str] | None = None) -> int:
         child_env = {k: v for k, v in os.environ.items() if k not in DROP}
         child_env.update(secrets)
         child_env["NO_PROXY"] = child_env["no_proxy"] = ",".join(HOSTS)
+        launcher = ["-m", "stcheck"]
+        if args.tracemalloc:
+            launcher = ["-c", TRACED.format(path=str(Path(args.tracemalloc).resolve()))]
         command = [
             sys.executable,
-            "-m",
-            "stcheck",
+            *launcher,
             "check",
             str(manifest),
             "--concurrency",
