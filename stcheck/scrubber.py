@@ -112,6 +112,22 @@ class _WindowSet:
         if self._count * 2 > mask:
             self._grow()
 
+    def update(self, items: Iterable[str]) -> None:
+        """:meth:`add` for each of ``items`` (one loop: a call per window costs as much)."""
+        for item in items:
+            key = hash(item) or 1
+            slots, mask = self._slots, self._mask
+            index = key & mask
+            while slot := slots[index]:
+                if slot == key:
+                    break
+                index = (index + 1) & mask
+            else:
+                slots[index] = key
+                self._count += 1
+                if self._count * 2 > mask:
+                    self._grow()
+
     def __contains__(self, item: object) -> bool:
         key = hash(item) or 1
         slots, mask = self._slots, self._mask
@@ -354,6 +370,30 @@ class _ManifestText:
         )
 
 
+class Sent:
+    """The values one request sent, prepared once for :meth:`SecretScrubber.reveals`.
+
+    Their lower-cased 6-character windows and the values shorter than that:
+    an answer's fields (a token answer's scopes, say) are each checked
+    against the same few values, so their windows are built once per request.
+    """
+
+    __slots__ = ("grams", "short")
+
+    def __init__(self, values: Iterable[str]) -> None:
+        grams: set[str] = set()
+        short: set[str] = set()
+        for value in values:
+            value = value.strip()
+            if len(value) < FIELD_WINDOW:
+                if value:
+                    short.add(value.lower())
+            else:
+                grams |= _grams(value, FIELD_WINDOW)
+        self.grams = frozenset(grams)
+        self.short = frozenset(short)
+
+
 class SecretScrubber:
     """The values resolved during the run, and the scrubbing of outside text against them.
 
@@ -377,8 +417,7 @@ class SecretScrubber:
             if len(value) < MASK_WINDOW:
                 self._short.add(value.lower())
                 return
-            for window in _grams(value, MASK_WINDOW):
-                self._windows.add(window)
+            self._windows.update(_grams(value, MASK_WINDOW))
             if not _RUN.fullmatch(value):
                 self._literal.append(value.lower())
 
@@ -422,44 +461,36 @@ class SecretScrubber:
             return text
         return _RUN.sub(lambda m: REDACTED if m.group() in hits else m.group(), text)
 
-    def reveals(self, text: str, sent: Iterable[str] = ()) -> bool:
+    def reveals(self, text: str, sent: Iterable[str] | Sent = ()) -> bool:
         """True when ``text`` may show part of a secret, so it must not be shown at all.
 
         A hit is: 6 characters of a value in ``sent`` (the values of the request
         whose answer ``text`` is), 8 characters of any resolved value, or a
         whole short value — in any case, verbatim, URL-encoded, base64 or hex.
+        ``sent`` may be a :class:`Sent`, prepared once for several fields.
         """
-        grams: set[str] = set()
-        short: set[str] = set()
-        for value in sent:
-            value = value.strip()
-            if len(value) < FIELD_WINDOW:
-                if value:
-                    short.add(value.lower())
-            else:
-                grams |= _grams(value, FIELD_WINDOW)
+        prepared = sent if isinstance(sent, Sent) else Sent(sent)
         decoded = self._decoded.get(text)
         with self._lock:
-            short |= self._short
-            if not self._reveals(decoded, grams, short):
+            if not self._reveals(decoded, prepared):
                 return False
             # Only now (a hit is rare) look whether the hit is manifest text echoed back.
             held = self._manifest.holds_run
             unechoed = _RUN.sub(lambda m: " " if held(m.group()) else m.group(), text)
-            return self._reveals(_Decoded(unechoed), grams, short)
+            return self._reveals(_Decoded(unechoed), prepared)
 
-    def _reveals(self, decoded: _Decoded, grams: set[str], short: set[str]) -> bool:
+    def _reveals(self, decoded: _Decoded, sent: Sent) -> bool:
         holds = self._manifest.holds
-        if grams and any(not holds(w) for w in decoded.six & grams):
+        if sent.grams and any(not holds(w) for w in decoded.six & sent.grams):
             return True
         if self._windows and any(not holds(w) for w in self._windows.members(decoded.eight)):
             return True
-        for value in (*short, *self._literal):
+        for value in (*sent.short, *self._short, *self._literal):
             if any(value in d for d in decoded.texts) and not holds(value):
                 return True
         return False
 
-    def shown(self, text: str, sent: Iterable[str] = (), limit: int = 160) -> str | None:
+    def shown(self, text: str, sent: Iterable[str] | Sent = (), limit: int = 160) -> str | None:
         """Server-provided ``text`` made printable and short, or None when it must not be shown."""
         cleaned = "".join(ch if ch.isprintable() else " " for ch in text).strip()
         if not cleaned or self.reveals(cleaned, sent) or _ANY_SHAPE.search(cleaned):

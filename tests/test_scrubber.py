@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 
 from stcheck.redact import REDACTED
-from stcheck.scrubber import SecretScrubber
+from stcheck.scrubber import SecretScrubber, Sent
 
 SECRET = "Zq8rT2vLm9Xc4Wb7Nf1Kp6Hs3"
 SYMBOLS = "p@ss/w+rd=&%?#Zq8 rT2v!L;"
@@ -93,6 +93,21 @@ def test_six_characters_of_a_value_sent_withhold_a_server_field() -> None:
     assert scrub.shown(f"app key part {SECRET[7:13]} denied", sent=[SECRET]) is None
     assert scrub.shown(f"app key part {SECRET[7:12]} denied", sent=[SECRET]) is not None
     assert scrub.shown("Forbidden", sent=[SECRET]) == "Forbidden"
+
+
+@pytest.mark.parametrize("prepared", [False, True])
+def test_values_sent_prepared_once_withhold_every_field_that_shows_them(prepared: bool) -> None:
+    """A token answer's scopes are checked against one Sent, built once per request."""
+    values = [SECRET, " k3Y9 "]  # a long value and a short one (stripped)
+    sent = Sent(values) if prepared else values
+    scrub = SecretScrubber()
+    fields = [f"scope.{SECRET[3:9].upper()}", "tn.k3y9:r", "tn.stt.businessunits:r", SECRET[:5]]
+    assert [scrub.shown(f, sent) for f in fields] == [
+        None,
+        None,
+        "tn.stt.businessunits:r",
+        SECRET[:5],
+    ]
 
 
 def test_server_text_is_made_printable_and_short() -> None:

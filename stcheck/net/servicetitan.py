@@ -39,7 +39,7 @@ from stcheck.model import Status
 from stcheck.net import API_HOSTS, AUTH_HOSTS, DEFAULT_PROBE, PROBE_MODULES
 from stcheck.net.classify import Rule, always, classify
 from stcheck.net.http import Failure, HttpClient, Reply
-from stcheck.scrubber import SecretScrubber
+from stcheck.scrubber import SecretScrubber, Sent
 
 EXPECTED_EXPIRES_IN = 900
 OAUTH_FAIL = frozenset({"invalid_client", "unauthorized_client", "invalid_scope"})
@@ -88,7 +88,10 @@ NOT_SHOWN = "(not shown: it may echo a credential)"
 
 
 def scrub(
-    text: Any, sent: Iterable[str], limit: int = 160, scrubber: SecretScrubber | None = None
+    text: Any,
+    sent: Iterable[str] | Sent,
+    limit: int = 160,
+    scrubber: SecretScrubber | None = None,
 ) -> str:
     """Server-provided text made safe to show, or :data:`NOT_SHOWN` ("" for no text).
 
@@ -372,7 +375,7 @@ def probe(
     )
     if isinstance(answer, Failure):
         return ProbeOutcome(answer.status, answer.reason, answer.message, elapsed=answer.elapsed)
-    sent = (token, app_key)
+    sent = Sent((token, app_key))
     payload = answer.json()
     fields = payload if isinstance(payload, dict) else {}
     seen = _ProbeAnswer(
