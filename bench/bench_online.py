@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                 "--rate",
                 "200",
                 "--gil",
+                "--nonblocking",
                 "-o",
                 args.profile,
                 "--",

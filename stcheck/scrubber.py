@@ -34,7 +34,7 @@ import binascii
 import re
 import threading
 from array import array
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
 from urllib.parse import unquote_plus
 
@@ -246,7 +246,7 @@ class _Decoded:
     8-character ones looked up once each in the resolved values' table.
     """
 
-    __slots__ = ("eight", "six", "size", "texts")
+    __slots__ = ("eight", "hits", "six", "size", "texts", "upto")
 
     def __init__(self, text: str) -> None:
         texts = tuple(dict.fromkeys(_field_decodings(text)))
@@ -254,10 +254,14 @@ class _Decoded:
         self.six = frozenset(
             d[i : i + FIELD_WINDOW] for d in texts for i in range(len(d) - FIELD_WINDOW + 1)
         )
-        self.eight = tuple(
-            {d[i : i + MASK_WINDOW]: None for d in texts for i in range(len(d) - MASK_WINDOW + 1)}
+        self.eight = frozenset(
+            d[i : i + MASK_WINDOW] for d in texts for i in range(len(d) - MASK_WINDOW + 1)
         )
         self.size = len(texts) + len(self.six) + len(self.eight)
+        self.hits: frozenset[str] = frozenset()
+        """The 8-character windows found among the resolved values' when last looked."""
+        self.upto = -1
+        """How many values had been indexed then (-1: never looked)."""
 
 
 class _DecodedCache:
@@ -400,12 +404,19 @@ class SecretScrubber:
     Thread-safe: resolvers register values from worker threads.
     """
 
+    RECENT = 128
+    """Values whose windows are also kept as strings, newest last: a server field seen
+    again (a scope name in every token answer) is compared with the values indexed
+    since it was last looked at — a set intersection — instead of all of them."""
+
     def __init__(self) -> None:
         self._windows = _WindowSet()  # lower-cased 8-character windows of every value
         self._short: set[str] = set()  # lower-cased values shorter than the window
         self._literal: list[str] = []  # values that are not one token-like run
         self._manifest = _ManifestText()
         self._decoded = _DecodedCache()
+        self._indexed = 0  # values whose windows are in the index
+        self._recent: deque[frozenset[str]] = deque(maxlen=self.RECENT)
         self._lock = threading.Lock()
 
     def add(self, value: str) -> None:
@@ -417,7 +428,10 @@ class SecretScrubber:
             if len(value) < MASK_WINDOW:
                 self._short.add(value.lower())
                 return
-            self._windows.update(_grams(value, MASK_WINDOW))
+            windows = _grams(value, MASK_WINDOW)
+            self._windows.update(windows)
+            self._indexed += 1
+            self._recent.append(frozenset(windows))
             if not _RUN.fullmatch(value):
                 self._literal.append(value.lower())
 
@@ -483,16 +497,32 @@ class SecretScrubber:
         holds = self._manifest.holds
         if sent.grams and any(not holds(w) for w in decoded.six & sent.grams):
             return True
-        if self._windows and any(not holds(w) for w in self._windows.members(decoded.eight)):
+        if any(not holds(w) for w in self._indexed_hits(decoded)):
             return True
         for value in (*sent.short, *self._short, *self._literal):
             if any(value in d for d in decoded.texts) and not holds(value):
                 return True
         return False
 
+    def _indexed_hits(self, decoded: _Decoded) -> frozenset[str]:
+        """The field's 8-character windows that are some resolved value's (under the lock)."""
+        new = self._indexed - decoded.upto
+        if new == 0:
+            return decoded.hits
+        if decoded.upto >= 0 and new <= len(self._recent):
+            found = [w for i in range(1, new + 1) for w in decoded.eight & self._recent[-i]]
+            hits = decoded.hits.union(found) if found else decoded.hits
+        else:
+            hits = frozenset(self._windows.members(decoded.eight))
+        decoded.hits, decoded.upto = hits, self._indexed
+        return hits
+
     def shown(self, text: str, sent: Iterable[str] | Sent = (), limit: int = 160) -> str | None:
         """Server-provided ``text`` made printable and short, or None when it must not be shown."""
-        cleaned = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+        printable = (
+            text if text.isprintable() else "".join(ch if ch.isprintable() else " " for ch in text)
+        )
+        cleaned = printable.strip()
         if not cleaned or self.reveals(cleaned, sent) or _ANY_SHAPE.search(cleaned):
             return None
         return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"

@@ -175,6 +175,25 @@ def test_a_hit_against_a_big_manifest_costs_a_substring_test_not_its_decodings()
     assert time.process_time() - started < 2.0
 
 
+@pytest.mark.parametrize("between", [0, 1, SecretScrubber.RECENT - 1, SecretScrubber.RECENT + 5])
+def test_a_kept_field_is_withheld_whatever_was_indexed_since_it_was_last_judged(
+    between: int,
+) -> None:
+    """A field seen again is compared with the values indexed since (kept as strings) or,
+    when more came in than are kept, with the whole index: both find a value added later."""
+    scrub = SecretScrubber()
+    field = "scope tn.stt." + SECRET[:9] + ":r"
+    for _ in range(3):
+        assert scrub.shown(field) == field  # kept from the second sight on
+    for index in range(between):
+        scrub.add(f"unrelated-value-{index:06d}-xq")
+    scrub.add(SECRET)
+    for index in range(between):
+        scrub.add(f"more-unrelated-{index:06d}-zw")
+    assert scrub.shown(field) is None
+    assert scrub.shown(field) is None
+
+
 def test_a_field_seen_again_is_judged_against_the_values_known_now() -> None:
     """Decodings are reused for a field that comes up again, verdicts never: a value
     resolved after the field was first shown, or sent with a later request, withholds it."""
