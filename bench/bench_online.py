@@ -11,7 +11,12 @@ Reported, as medians over ``--repeat`` runs:
   (2,000 token + 2,000 probe requests: 4,000 x 0.05 / 32 = 6.25 s);
 * token requests the fake received, and distinct (environment, client ID)
   pairs among them (both must be 2,000: one request per pair);
+* CPU time of the stcheck process and of the fake (this process): they share
+  the machine's cores, so their sum bounds how close to the ideal a run can be;
 * peak resident memory of the stcheck process (``RUSAGE_CHILDREN`` max RSS).
+
+``--profile PATH`` samples stcheck with py-spy (GIL holders only);
+``--tracemalloc PATH`` writes its largest allocation sites when the run is done.
 
 Usage: ``python bench/bench_online.py [--tenants 1000] [--repeat 3]``.
 """
@@ -126,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     distinct_counts: list[int] = []
     summaries: list[str] = []
     cpus: list[float] = []
+    fake_cpus: list[float] = []
     with tempfile.TemporaryDirectory(prefix="stcheck-bench-") as tmp, FakeServiceTitan() as fake:
         manifest, secrets = build(fake, args.tenants, Path(tmp))
         child_env = {k: v for k, v in os.environ.items() if k not in DROP}
@@ -179,11 +185,21 @@ def main(argv: list[str] | None = None) -> int:
             fake.reset_records()
             fake.latency = args.latency
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            fake_before = time.process_time()
+            started_at = time.monotonic()  # the fake's clock
             started = time.perf_counter()
             proc = subprocess.run(
                 command, env=child_env, capture_output=True, text=True, check=False
             )
             wall = time.perf_counter() - started
+            fake_cpus.append(time.process_time() - fake_before)
+            arrivals = [r.time for r in fake.received]
+            phases = (
+                f" first request after {min(arrivals) - started_at:.2f} s,"
+                f" last {started_at + wall - max(arrivals):.2f} s before the exit;"
+                if arrivals
+                else ""
+            )
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             cpus.append(cpu)
@@ -197,9 +213,9 @@ def main(argv: list[str] | None = None) -> int:
             summaries.append(summary)
             print(
                 f"run {run}: exit {proc.returncode}, {wall:.2f} s ({wall / ideal:.2f}x ideal,"
-                f" stcheck CPU {cpu:.2f} s),"
+                f" stcheck CPU {cpu:.2f} s, fake CPU {fake_cpus[-1]:.2f} s),"
                 f" {len(tokens)} token requests for {len(distinct)} (environment, client ID)"
-                f" pairs, {len(fake.api_requests())} probes — {summary}"
+                f" pairs, {len(fake.api_requests())} probes;{phases} {summary}"
             )
             if proc.returncode != 0:
                 print(proc.stdout[-2000:], proc.stderr[-2000:], file=sys.stderr)
@@ -215,7 +231,11 @@ def main(argv: list[str] | None = None) -> int:
         f" distinct (environment, client ID): {statistics.median(distinct_counts):g};"
         f" expected {entries}"
     )
-    print(f"CPU time of the stcheck process (median): {statistics.median(cpus):.2f} s")
+    print(
+        f"CPU time of the stcheck process (median): {statistics.median(cpus):.2f} s;"
+        f" of the fake (this process, median): {statistics.median(fake_cpus):.2f} s;"
+        f" per request: {1000 * statistics.median(cpus) / requests:.2f} ms (stcheck)"
+    )
     print(
         f"peak RSS of the stcheck process: {peak_kib / 1024:.0f} MB (max over runs);"
         " target < 200 MB"
