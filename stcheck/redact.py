@@ -49,6 +49,9 @@ def high_entropy(text: str) -> bool:
     """True for long, random-looking strings without spaces (API keys, passwords, tokens)."""
     if len(text) < 24 or not _TOKENISH.fullmatch(text):
         return False
+    # First the cheapest test, which alone rules out a manifest's reference names.
+    if _NAME_LIKE.fullmatch(text) and (text.isupper() or text.islower()) and "_" in text:
+        return False  # ENVIRONMENT_VARIABLE_NAMES and snake_case words
     if all(_word_like(part) for part in _WORD_SEPARATORS.split(text) if part):
         return False  # words and numbers joined by separators: a path, a name, a slug
     classes = sum(
@@ -60,8 +63,6 @@ def high_entropy(text: str) -> bool:
     )
     if classes < 2:
         return False
-    if _NAME_LIKE.fullmatch(text) and (text.isupper() or text.islower()) and "_" in text:
-        return False  # ENVIRONMENT_VARIABLE_NAMES and snake_case words
     threshold = 3.5 if len(text) < 40 else 3.2
     return entropy(text) >= threshold
 

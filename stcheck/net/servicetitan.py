@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -311,17 +312,22 @@ def _seconds(value: Any) -> float | None:
 
 
 def _scopes(scope: Any, token: str) -> tuple[str, ...] | None:
-    """Scopes from the response's ``scope`` (space-separated), else from a JWT's ``scope`` claim."""
-    if isinstance(scope, str):
-        return tuple(scope.split())
-    if isinstance(scope, list) and all(isinstance(s, str) for s in scope):
-        return tuple(scope)
+    """Scopes from the response's ``scope`` (space-separated), else from a JWT's ``scope`` claim.
+
+    Interned: every token of a run lists the same few names, and a run keeps them all.
+    """
+    stated = _scope_names(scope)
+    if stated is not None:
+        return stated
     claims = jwt_claims(token)
-    claim = claims.get("scope") if claims else None
-    if isinstance(claim, str):
-        return tuple(claim.split())
-    if isinstance(claim, list) and all(isinstance(s, str) for s in claim):
-        return tuple(claim)
+    return _scope_names(claims.get("scope") if claims else None)
+
+
+def _scope_names(scope: Any) -> tuple[str, ...] | None:
+    if isinstance(scope, str):
+        return tuple(sys.intern(s) for s in scope.split())
+    if isinstance(scope, list) and all(isinstance(s, str) for s in scope):
+        return tuple(sys.intern(s) for s in scope)
     return None
 
 
