@@ -35,7 +35,7 @@ import re
 import threading
 from array import array
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from urllib.parse import unquote_plus
 
 from stcheck.redact import _ANY_SHAPE, REDACTED
@@ -112,11 +112,15 @@ class _WindowSet:
         if self._count * 2 > mask:
             self._grow()
 
-    def update(self, items: Iterable[str]) -> None:
-        """:meth:`add` for each of ``items`` (one loop: a call per window costs as much)."""
+    def update(self, items: Collection[str]) -> None:
+        """:meth:`add` for each of ``items`` (one loop with room made first: a call or a
+        growth test per window costs as much as the window)."""
+        while (self._count + len(items)) * 2 > self._mask:
+            self._grow()
+        slots, mask = self._slots, self._mask
+        added = 0
         for item in items:
             key = hash(item) or 1
-            slots, mask = self._slots, self._mask
             index = key & mask
             while slot := slots[index]:
                 if slot == key:
@@ -124,9 +128,8 @@ class _WindowSet:
                 index = (index + 1) & mask
             else:
                 slots[index] = key
-                self._count += 1
-                if self._count * 2 > mask:
-                    self._grow()
+                added += 1
+        self._count += added
 
     def __contains__(self, item: object) -> bool:
         key = hash(item) or 1
