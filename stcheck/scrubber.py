@@ -34,8 +34,8 @@ import binascii
 import re
 import threading
 from array import array
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections import OrderedDict, deque
+from collections.abc import Collection, Iterable, Iterator
 
 from stcheck.redact import _ANY_SHAPE, REDACTED
 
@@ -112,6 +112,25 @@ class _WindowSet:
         self._count += 1
         if self._count * 2 > mask:
             self._grow()
+
+    def update(self, items: Collection[str]) -> None:
+        """:meth:`add` for each of ``items`` (one loop with room made first: a call or a
+        growth test per window costs as much as the window)."""
+        while (self._count + len(items)) * 2 > self._mask:
+            self._grow()
+        slots, mask = self._slots, self._mask
+        added = 0
+        for item in items:
+            key = hash(item) or 1
+            index = key & mask
+            while slot := slots[index]:
+                if slot == key:
+                    break
+                index = (index + 1) & mask
+            else:
+                slots[index] = key
+                added += 1
+        self._count += added
 
     def __contains__(self, item: object) -> bool:
         key = hash(item) or 1
@@ -231,7 +250,7 @@ class _Decoded:
     8-character ones looked up once each in the resolved values' table.
     """
 
-    __slots__ = ("eight", "six", "size", "texts")
+    __slots__ = ("eight", "hits", "six", "size", "texts", "upto")
 
     def __init__(self, text: str) -> None:
         texts = tuple(dict.fromkeys(_field_decodings(text)))
@@ -239,10 +258,14 @@ class _Decoded:
         self.six = frozenset(
             d[i : i + FIELD_WINDOW] for d in texts for i in range(len(d) - FIELD_WINDOW + 1)
         )
-        self.eight = tuple(
-            {d[i : i + MASK_WINDOW]: None for d in texts for i in range(len(d) - MASK_WINDOW + 1)}
+        self.eight = frozenset(
+            d[i : i + MASK_WINDOW] for d in texts for i in range(len(d) - MASK_WINDOW + 1)
         )
         self.size = len(texts) + len(self.six) + len(self.eight)
+        self.hits: frozenset[str] = frozenset()
+        """The 8-character windows found among the resolved values' when last looked."""
+        self.upto = -1
+        """How many values had been indexed then (-1: never looked)."""
 
 
 class _DecodedCache:
@@ -355,11 +378,40 @@ class _ManifestText:
         )
 
 
+class Sent:
+    """The values one request sent, prepared once for :meth:`SecretScrubber.reveals`.
+
+    Their lower-cased 6-character windows and the values shorter than that:
+    an answer's fields (a token answer's scopes, say) are each checked
+    against the same few values, so their windows are built once per request.
+    """
+
+    __slots__ = ("grams", "short")
+
+    def __init__(self, values: Iterable[str]) -> None:
+        grams: set[str] = set()
+        short: set[str] = set()
+        for value in values:
+            value = value.strip()
+            if len(value) < FIELD_WINDOW:
+                if value:
+                    short.add(value.lower())
+            else:
+                grams |= _grams(value, FIELD_WINDOW)
+        self.grams = frozenset(grams)
+        self.short = frozenset(short)
+
+
 class SecretScrubber:
     """The values resolved during the run, and the scrubbing of outside text against them.
 
     Thread-safe: resolvers register values from worker threads.
     """
+
+    RECENT = 128
+    """Values whose windows are also kept as strings, newest last: a server field seen
+    again (a scope name in every token answer) is compared with the values indexed
+    since it was last looked at — a set intersection — instead of all of them."""
 
     def __init__(self) -> None:
         self._windows = _WindowSet()  # lower-cased 8-character windows of every value
@@ -367,6 +419,8 @@ class SecretScrubber:
         self._literal: list[str] = []  # values that are not one token-like run
         self._manifest = _ManifestText()
         self._decoded = _DecodedCache()
+        self._indexed = 0  # values whose windows are in the index
+        self._recent: deque[frozenset[str]] = deque(maxlen=self.RECENT)
         self._lock = threading.Lock()
 
     def add(self, value: str) -> None:
@@ -378,8 +432,10 @@ class SecretScrubber:
             if len(value) < MASK_WINDOW:
                 self._short.add(value.lower())
                 return
-            for window in _grams(value, MASK_WINDOW):
-                self._windows.add(window)
+            windows = _grams(value, MASK_WINDOW)
+            self._windows.update(windows)
+            self._indexed += 1
+            self._recent.append(frozenset(windows))
             if not _RUN.fullmatch(value):
                 self._literal.append(value.lower())
 
@@ -423,46 +479,54 @@ class SecretScrubber:
             return text
         return _RUN.sub(lambda m: REDACTED if m.group() in hits else m.group(), text)
 
-    def reveals(self, text: str, sent: Iterable[str] = ()) -> bool:
+    def reveals(self, text: str, sent: Iterable[str] | Sent = ()) -> bool:
         """True when ``text`` may show part of a secret, so it must not be shown at all.
 
         A hit is: 6 characters of a value in ``sent`` (the values of the request
         whose answer ``text`` is), 8 characters of any resolved value, or a
         whole short value — in any case, verbatim, URL-encoded, base64 or hex.
+        ``sent`` may be a :class:`Sent`, prepared once for several fields.
         """
-        grams: set[str] = set()
-        short: set[str] = set()
-        for value in sent:
-            value = value.strip()
-            if len(value) < FIELD_WINDOW:
-                if value:
-                    short.add(value.lower())
-            else:
-                grams |= _grams(value, FIELD_WINDOW)
+        prepared = sent if isinstance(sent, Sent) else Sent(sent)
         decoded = self._decoded.get(text)
         with self._lock:
-            short |= self._short
-            if not self._reveals(decoded, grams, short):
+            if not self._reveals(decoded, prepared):
                 return False
             # Only now (a hit is rare) look whether the hit is manifest text echoed back.
             held = self._manifest.holds_run
             unechoed = _RUN.sub(lambda m: " " if held(m.group()) else m.group(), text)
-            return self._reveals(_Decoded(unechoed), grams, short)
+            return self._reveals(_Decoded(unechoed), prepared)
 
-    def _reveals(self, decoded: _Decoded, grams: set[str], short: set[str]) -> bool:
+    def _reveals(self, decoded: _Decoded, sent: Sent) -> bool:
         holds = self._manifest.holds
-        if grams and any(not holds(w) for w in decoded.six & grams):
+        if sent.grams and any(not holds(w) for w in decoded.six & sent.grams):
             return True
-        if self._windows and any(not holds(w) for w in self._windows.members(decoded.eight)):
+        if any(not holds(w) for w in self._indexed_hits(decoded)):
             return True
-        for value in (*short, *self._literal):
+        for value in (*sent.short, *self._short, *self._literal):
             if any(value in d for d in decoded.texts) and not holds(value):
                 return True
         return False
 
-    def shown(self, text: str, sent: Iterable[str] = (), limit: int = 160) -> str | None:
+    def _indexed_hits(self, decoded: _Decoded) -> frozenset[str]:
+        """The field's 8-character windows that are some resolved value's (under the lock)."""
+        new = self._indexed - decoded.upto
+        if new == 0:
+            return decoded.hits
+        if decoded.upto >= 0 and new <= len(self._recent):
+            found = [w for i in range(1, new + 1) for w in decoded.eight & self._recent[-i]]
+            hits = decoded.hits.union(found) if found else decoded.hits
+        else:
+            hits = frozenset(self._windows.members(decoded.eight))
+        decoded.hits, decoded.upto = hits, self._indexed
+        return hits
+
+    def shown(self, text: str, sent: Iterable[str] | Sent = (), limit: int = 160) -> str | None:
         """Server-provided ``text`` made printable and short, or None when it must not be shown."""
-        cleaned = "".join(ch if ch.isprintable() else " " for ch in text).strip()
+        printable = (
+            text if text.isprintable() else "".join(ch if ch.isprintable() else " " for ch in text)
+        )
+        cleaned = printable.strip()
         if not cleaned or self.reveals(cleaned, sent) or _ANY_SHAPE.search(cleaned):
             return None
         return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import pytest
 
 from stcheck.redact import REDACTED
-from stcheck.scrubber import SecretScrubber
+from stcheck.scrubber import SecretScrubber, Sent
 
 SECRET = "Zq8rT2vLm9Xc4Wb7Nf1Kp6Hs3"
 SYMBOLS = "p@ss/w+rd=&%?#Zq8 rT2v!L;"
@@ -95,6 +95,21 @@ def test_six_characters_of_a_value_sent_withhold_a_server_field() -> None:
     assert scrub.shown("Forbidden", sent=[SECRET]) == "Forbidden"
 
 
+@pytest.mark.parametrize("prepared", [False, True])
+def test_values_sent_prepared_once_withhold_every_field_that_shows_them(prepared: bool) -> None:
+    """A token answer's scopes are checked against one Sent, built once per request."""
+    values = [SECRET, " k3Y9 "]  # a long value and a short one (stripped)
+    sent = Sent(values) if prepared else values
+    scrub = SecretScrubber()
+    fields = [f"scope.{SECRET[3:9].upper()}", "tn.k3y9:r", "tn.stt.businessunits:r", SECRET[:5]]
+    assert [scrub.shown(f, sent) for f in fields] == [
+        None,
+        None,
+        "tn.stt.businessunits:r",
+        SECRET[:5],
+    ]
+
+
 def test_server_text_is_made_printable_and_short() -> None:
     scrub = SecretScrubber()
     assert scrub.shown("bad\nthing\x1b[31m") == "bad thing [31m"
@@ -158,6 +173,25 @@ def test_a_hit_against_a_big_manifest_costs_a_substring_test_not_its_decodings()
     assert scrub.mask(f"echo {SECRET[:10]} here") == f"echo {REDACTED} here"
     assert scrub.mask("owner ops59999@acme.example echoed") == "owner ops59999@acme.example echoed"
     assert time.process_time() - started < 2.0
+
+
+@pytest.mark.parametrize("between", [0, 1, SecretScrubber.RECENT - 1, SecretScrubber.RECENT + 5])
+def test_a_kept_field_is_withheld_whatever_was_indexed_since_it_was_last_judged(
+    between: int,
+) -> None:
+    """A field seen again is compared with the values indexed since (kept as strings) or,
+    when more came in than are kept, with the whole index: both find a value added later."""
+    scrub = SecretScrubber()
+    field = "scope tn.stt." + SECRET[:9] + ":r"
+    for _ in range(3):
+        assert scrub.shown(field) == field  # kept from the second sight on
+    for index in range(between):
+        scrub.add(f"unrelated-value-{index:06d}-xq")
+    scrub.add(SECRET)
+    for index in range(between):
+        scrub.add(f"more-unrelated-{index:06d}-zw")
+    assert scrub.shown(field) is None
+    assert scrub.shown(field) is None
 
 
 def test_a_field_seen_again_is_judged_against_the_values_known_now() -> None:

@@ -125,12 +125,13 @@ def _scope_facts(ctx: CheckContext, ready: EntryToken) -> dict[str, str | tuple[
     """``scopes_stated`` and, when stated, the scopes safe to show."""
     from stcheck.checks.support.services import http_client
     from stcheck.net.servicetitan import scrub
+    from stcheck.scrubber import Sent
 
     scopes = ready.grant.outcome.scopes
     if scopes is None:
         return {"scopes_stated": "no"}
     # Server-provided: only scope-shaped names, and none that is (or holds) a value sent.
-    sent = (ready.client_id, ready.client_secret)
+    sent = Sent((ready.client_id, ready.client_secret))
     scrubber = http_client(ctx).scrubber
     stated = tuple(s for s in safe_scopes(scopes) if scrub(s, sent, 200, scrubber) == s)
     return {"scopes_stated": "yes", "scopes": stated}

@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +40,7 @@ from stcheck.model import Status
 from stcheck.net import API_HOSTS, AUTH_HOSTS, DEFAULT_PROBE, PROBE_MODULES
 from stcheck.net.classify import Rule, always, classify
 from stcheck.net.http import Failure, HttpClient, Reply
-from stcheck.scrubber import SecretScrubber
+from stcheck.scrubber import SecretScrubber, Sent
 
 EXPECTED_EXPIRES_IN = 900
 OAUTH_FAIL = frozenset({"invalid_client", "unauthorized_client", "invalid_scope"})
@@ -88,7 +89,10 @@ NOT_SHOWN = "(not shown: it may echo a credential)"
 
 
 def scrub(
-    text: Any, sent: Iterable[str], limit: int = 160, scrubber: SecretScrubber | None = None
+    text: Any,
+    sent: Iterable[str] | Sent,
+    limit: int = 160,
+    scrubber: SecretScrubber | None = None,
 ) -> str:
     """Server-provided text made safe to show, or :data:`NOT_SHOWN` ("" for no text).
 
@@ -308,17 +312,22 @@ def _seconds(value: Any) -> float | None:
 
 
 def _scopes(scope: Any, token: str) -> tuple[str, ...] | None:
-    """Scopes from the response's ``scope`` (space-separated), else from a JWT's ``scope`` claim."""
-    if isinstance(scope, str):
-        return tuple(scope.split())
-    if isinstance(scope, list) and all(isinstance(s, str) for s in scope):
-        return tuple(scope)
+    """Scopes from the response's ``scope`` (space-separated), else from a JWT's ``scope`` claim.
+
+    Interned: every token of a run lists the same few names, and a run keeps them all.
+    """
+    stated = _scope_names(scope)
+    if stated is not None:
+        return stated
     claims = jwt_claims(token)
-    claim = claims.get("scope") if claims else None
-    if isinstance(claim, str):
-        return tuple(claim.split())
-    if isinstance(claim, list) and all(isinstance(s, str) for s in claim):
-        return tuple(claim)
+    return _scope_names(claims.get("scope") if claims else None)
+
+
+def _scope_names(scope: Any) -> tuple[str, ...] | None:
+    if isinstance(scope, str):
+        return tuple(sys.intern(s) for s in scope.split())
+    if isinstance(scope, list) and all(isinstance(s, str) for s in scope):
+        return tuple(sys.intern(s) for s in scope)
     return None
 
 
@@ -372,7 +381,7 @@ def probe(
     )
     if isinstance(answer, Failure):
         return ProbeOutcome(answer.status, answer.reason, answer.message, elapsed=answer.elapsed)
-    sent = (token, app_key)
+    sent = Sent((token, app_key))
     payload = answer.json()
     fields = payload if isinstance(payload, dict) else {}
     seen = _ProbeAnswer(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 
 from stcheck.model import Status
@@ -84,3 +87,35 @@ def test_the_http_client_refuses_to_send_with_a_malformed_proxy() -> None:
     assert (outcome.status, outcome.reason) == (Status.ERROR, "connection_error")
     assert "HTTPS_PROXY is not a usable proxy URL" in outcome.message
     assert CANARY not in outcome.message
+
+
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="the OS's proxy settings apply")
+def test_the_process_environment_gives_the_proxies_urllib_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Read without importing urllib.request: the same variables, lowercase winning."""
+    import urllib.request
+
+    from stcheck.net.config import _proxies
+
+    for name in [n for n in os.environ if n.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HTTPS_PROXY", "http://upper.example:3128")
+    monkeypatch.setenv("https_proxy", "http://lower.example:3128")
+    monkeypatch.setenv("ALL_PROXY", "http://all.example:8080")
+    monkeypatch.setenv("no_proxy", "api.servicetitan.io")
+    assert _proxies(os.environ) == urllib.request.getproxies_environment()
+    assert _proxies(os.environ)["https"] == "http://lower.example:3128"
+
+
+def test_proxy_credentials_are_sent_decoded_as_basic_auth_as_requests_did() -> None:
+    """The user and password of the proxy URL, percent-decoded, in Proxy-Authorization."""
+    import base64
+
+    from stcheck.net.http import _proxy_headers
+
+    (value,) = _proxy_headers(f"http://us%40er:{CANARY}%3Ax@proxy.example:3128").values()
+    scheme, _, encoded = value.partition(" ")
+    assert scheme == "Basic"
+    assert base64.b64decode(encoded).decode() == f"us@er:{CANARY}:x"
+    assert _proxy_headers("http://proxy.example:3128") == {}
