@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Literal
 
 from stcheck.model import RunReport, Status, Waiver
@@ -191,9 +192,22 @@ class Attestation:
         }
 
 
+_TENANT_LIMITS = {
+    "tenant": 100,
+    "owner": 320,
+    "target_date": 100,
+    "app": 200,
+    "not_planned_because": 500,
+    "enterprise_group": 200,
+}
+
+
 @dataclass(frozen=True)
 class TenantReadiness:
     """One tenant's go-live readiness: its items, the verdict, the plan.
+
+    The views of its items (:attr:`blockers`, :attr:`unchecked`, ...) are worked out once:
+    reports of big fleets read them several times per tenant.
 
     ``days_left`` is the number of days from the run's "today" to
     ``target_date`` (negative when overdue; None without a valid target
@@ -220,27 +234,17 @@ class TenantReadiness:
     enterprise_group: str | None = None
 
     def __post_init__(self) -> None:
-        bound_fields(
-            self,
-            {
-                "tenant": 100,
-                "owner": 320,
-                "target_date": 100,
-                "app": 200,
-                "not_planned_because": 500,
-                "enterprise_group": 200,
-            },
-        )
+        bound_fields(self, _TENANT_LIMITS)
 
-    @property
+    @cached_property
     def blocking(self) -> tuple[ReadinessItem, ...]:
         return tuple(item for item in self.items if item.blocking)
 
-    @property
+    @cached_property
     def advisory(self) -> tuple[ReadinessItem, ...]:
         return tuple(item for item in self.items if not item.blocking)
 
-    @property
+    @cached_property
     def blockers(self) -> tuple[ReadinessItem, ...]:
         """The blocking items that fail, but for those a waiver excuses."""
         return tuple(
@@ -249,22 +253,22 @@ class TenantReadiness:
             if item.blocking and item.state == "fail" and not item.waived
         )
 
-    @property
+    @cached_property
     def waived(self) -> tuple[ReadinessItem, ...]:
         """The blocking items that fail but a waiver excuses."""
         return tuple(item for item in self.items if item.blocking and item.waived)
 
-    @property
+    @cached_property
     def unchecked(self) -> tuple[ReadinessItem, ...]:
         """The blocking items that could not be checked."""
         return tuple(item for item in self.items if item.blocking and item.state == "not_checked")
 
-    @property
+    @cached_property
     def warnings(self) -> tuple[ReadinessItem, ...]:
         """The advisory items that fail."""
         return tuple(item for item in self.items if not item.blocking and item.state == "fail")
 
-    @property
+    @cached_property
     def next_action(self) -> str | None:
         """What to do first, in one line: the first blocker's remediation.
 
@@ -431,12 +435,19 @@ def verdict_of(items: Iterable[ReadinessItem]) -> Verdict:
 
     ``not_planned`` is decided before the items (:mod:`stcheck.checks.golive.assess`).
     """
-    states = {item.tone for item in items if item.blocking}
-    if "fail" in states:
-        return "not_ready"
-    if "not_checked" in states:
+    unchecked = waived = False
+    for item in items:
+        if not item.blocking or item.state == "pass":
+            continue
+        if item.state == "not_checked":
+            unchecked = True
+        elif item.waiver is None:
+            return "not_ready"
+        else:
+            waived = True
+    if unchecked:
         return "unknown"
-    return "ready_with_waivers" if "waived" in states else "ready"
+    return "ready_with_waivers" if waived else "ready"
 
 
 def with_waivers(tenant: TenantReadiness, items: tuple[ReadinessItem, ...]) -> TenantReadiness:
