@@ -326,8 +326,12 @@ class TenantReadiness:
             return f"{self.target_date} ({-days} {unit} ago)"
         return f"{self.target_date} (overdue by {-days} {unit})"
 
-    def as_dict(self) -> dict[str, object]:
-        """The JSON form, described by ``$defs/readiness`` in ``schemas/report-v1.schema.json``."""
+    def as_dict(self, *, nested: bool = True) -> dict[str, object]:
+        """The JSON form, described by ``$defs/readiness`` in ``schemas/report-v1.schema.json``.
+
+        With ``nested`` false, ``items`` and ``attestations`` are left empty for the caller
+        to fill (the JSON reporter encodes each shared item once).
+        """
         return {
             "tenant": self.tenant,
             "owner": self.owner,
@@ -342,8 +346,8 @@ class TenantReadiness:
             "days_left": self.days_left,
             "today": self.today,
             "offline": self.offline,
-            "items": [item.as_dict() for item in self.items],
-            "attestations": [attestation.as_dict() for attestation in self.attestations],
+            "items": [item.as_dict() for item in self.items] if nested else [],
+            "attestations": [a.as_dict() for a in self.attestations] if nested else [],
             "next_action": self.next_action,
             "not_planned_because": self.not_planned_because,
             "enterprise_group": self.enterprise_group,
