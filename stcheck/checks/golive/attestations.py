@@ -77,9 +77,11 @@ def _judge(spec: ItemSpec, key: str, value: Any, today: datetime.date) -> Judged
     # Only text counts (anything else reads as missing), so the judgement depends on these
     # strings alone: a fleet's tenants mostly share them, and are judged once (short ones:
     # the cache outlives the manifest).
-    fields = tuple(text if isinstance(text, str) else None for text in (by, on, note))
-    judge = _judged if sum(len(text or "") for text in fields) <= CACHED_CHARS else _judge_text
-    return judge(spec, key, *fields, today)
+    by, on, note = (text if isinstance(text, str) else None for text in (by, on, note))
+    judge = (
+        _judged if len(by or "") + len(on or "") + len(note or "") <= CACHED_CHARS else _judge_text
+    )
+    return judge(spec, key, by, on, note, today)
 
 
 CACHED_CHARS = 1_000
