@@ -77,10 +77,11 @@ def _judge(spec: ItemSpec, key: str, value: Any, today: datetime.date) -> Judged
     # Only text counts (anything else reads as missing), so the judgement depends on these
     # strings alone: a fleet's tenants mostly share them, and are judged once (short ones:
     # the cache outlives the manifest).
-    by, on, note = (text if isinstance(text, str) else None for text in (by, on, note))
-    judge = (
-        _judged if len(by or "") + len(on or "") + len(note or "") <= CACHED_CHARS else _judge_text
-    )
+    by = by if isinstance(by, str) else None
+    on = on if isinstance(on, str) else None
+    note = note if isinstance(note, str) else None
+    size = (len(by) if by else 0) + (len(on) if on else 0) + (len(note) if note else 0)
+    judge = _judged if size <= CACHED_CHARS else _judge_text
     return judge(spec, key, by, on, note, today)
 
 
