@@ -12,7 +12,7 @@ docs/performance.md).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from stcheck.fingerprint import Fingerprinter
@@ -113,21 +113,40 @@ def _result(result: Result, fingerprint: Fingerprinter) -> dict[str, Any]:
     return out
 
 
-def _value(value: Any) -> str:
-    """A top-level value: on its line, or a non-empty array of objects one element a line."""
+def _elements(value: Any) -> Iterable[str] | None:
+    """The encoded elements of a non-empty array of objects (one a line), else None."""
     if isinstance(value, _Encoded):
-        return "[\n    " + ",\n    ".join(value) + "\n  ]" if value else "[]"
+        return value or None
     if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
-        return "[\n    " + ",\n    ".join(map(_ENCODER.encode, value)) + "\n  ]"
-    return _ENCODER.encode(value)
+        return map(_ENCODER.encode, value)
+    return None
 
 
 def dumps(document: dict[str, Any]) -> str:
-    """``document`` as JSON text: one line per top-level key and per element of an object list."""
-    lines = ",\n".join(
-        f"  {_ENCODER.encode(key)}: {_value(value)}" for key, value in document.items()
-    )
-    return "{\n" + lines + "\n}\n" if lines else "{}\n"
+    """``document`` as JSON text: one line per top-level key and per element of an object list.
+
+    The pieces are joined once: a fleet report is tens of MB, and each concatenation of
+    the whole would copy it again (and hold another copy at once).
+    """
+    if not document:
+        return "{}\n"
+    parts = ["{\n"]
+    for key, value in document.items():
+        if len(parts) > 1:
+            parts.append(",\n")
+        parts += ("  ", _ENCODER.encode(key), ": ")
+        elements = _elements(value)
+        if elements is None:
+            parts.append(_ENCODER.encode(value))
+            continue
+        parts.append("[\n    ")
+        for number, element in enumerate(elements):
+            if number:
+                parts.append(",\n    ")
+            parts.append(element)
+        parts.append("\n  ]")
+    parts.append("\n}\n")
+    return "".join(parts)
 
 
 def render(report: RunReport) -> str:
