@@ -100,6 +100,38 @@ def test_credential_shapes_are_masked_without_registered_values() -> None:
     assert Redactor()(text) == f"a {REDACTED} b {REDACTED} c {REDACTED}"
 
 
+SHAPED = {
+    "client ID": f"cid.{'q1' * 10}",
+    "client secret": f"cs7.{'r2' * 10}",
+    "app key": f"ak0.{'s3' * 10}",
+    "JWT": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl",
+    "bearer": f"bearer {'t4' * 10}",
+    "Bearer": f"Bearer\t{'u5' * 10}",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SHAPED))
+def test_each_shape_is_masked_alone_in_a_long_text(kind: str) -> None:
+    # The shape pass skips the regex when a text holds no shape's literal part: each shape
+    # alone, among 100 kB of text without any, must still be found.
+    filler = "readiness unknown: 3 of 11 blocking items not checked (offline); " * 1_500
+    text = f"{filler}[{SHAPED[kind]}]{filler}"
+    assert Redactor()(text) == f"{filler}[{REDACTED}]{filler}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cid. cs1. ak2. eyJ bearer",  # the literal parts without a credential after them
+        "acid.x cs10.abcdefghijklmnopqrstu xak1.abcdefghijklmnopqrst",  # no word boundary
+        "Bearer short",
+        "",
+    ],
+)
+def test_near_misses_of_the_shapes_are_left(text: str) -> None:
+    assert Redactor()(text) == text
+
+
 def test_values_added_from_threads_are_all_masked() -> None:
     redactor = Redactor()
     values = [f"thread-secret-{n:04d}-{'q' * 8}" for n in range(400)]

@@ -208,6 +208,51 @@ def test_missing_attestations(write_manifest: WriteManifest, run_report: RunRepo
     ]
 
 
+def test_attestations_are_judged_per_tenant_and_per_day(
+    write_manifest: WriteManifest, run_report: RunReportFn
+) -> None:
+    """Equal attestations are judged once (tenants share the items); any difference, a text
+    that is not a string, a note past the cache's size, or another --today, is judged anew."""
+    approved = {"by": "dana@acme.example", "on": "2026-11-20"}
+    standard = {
+        "app_approved": approved,
+        "tenant_admin_connected": {"by": "ops@acme.example", "on": "2026-11-22"},
+        "api_terms_accepted": {"by": "dana@acme.example", "on": "2026-10-02"},
+    }
+    long_note = "reviewed " * 200
+    path = write_manifest(
+        tenant(attestations=standard),
+        tenant("twin", attestations=dict(standard), number=2),
+        tenant(
+            "soon",
+            attestations={**standard, "app_approved": {**approved, "on": "2026-12-01"}},
+            number=3,
+        ),
+        tenant(
+            "nobody", attestations={**standard, "app_approved": {**approved, "by": 42}}, number=4
+        ),
+        tenant(
+            "noted",
+            attestations={**standard, "app_approved": {**approved, "note": long_note}},
+            number=5,
+        ),
+    )
+    run = run_report("--offline", str(path))
+    good, twin = readiness(run), readiness(run, "twin")
+    assert item(good, "attestation.app_approved") is item(twin, "attestation.app_approved")
+    assert good.attestations == twin.attestations
+    soon = item(readiness(run, "soon"), "attestation.app_approved")
+    assert (soon.state, soon.detail) == ("fail", "it is dated 2026-12-01, in the future")
+    nobody = item(readiness(run, "nobody"), "attestation.app_approved")
+    assert (nobody.state, nobody.detail) == ("fail", "who ('by') is missing")
+    assert readiness(run, "nobody").attestations[0].by is None
+    noted = item(readiness(run, "noted"), "attestation.app_approved")
+    assert noted.state == "pass"
+    assert noted.detail == f"by dana@acme.example on 2026-11-20 — {long_note}"
+    later = readiness(run_report("--offline", str(path), today="2026-12-05"), "soon")
+    assert item(later, "attestation.app_approved").state == "pass"
+
+
 def test_no_attestations_at_all(write_manifest: WriteManifest, run_report: RunReportFn) -> None:
     path = write_manifest(tenant(attestations={}))
     good = readiness(run_report("--offline", str(path)))

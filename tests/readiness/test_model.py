@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from stcheck.model import Result, RunReport, Status
@@ -11,6 +13,7 @@ from stcheck.readiness import (
     any_not_ready,
     counts,
     verdict_of,
+    with_waivers,
     worst_first,
 )
 
@@ -31,6 +34,37 @@ def _item(state: str, blocking: bool = True, item_id: str = "x") -> ReadinessIte
 )
 def test_verdict_from_blocking_items(states: list[str], verdict: str) -> None:
     assert verdict_of([_item(state) for state in states]) == verdict
+
+
+@pytest.mark.parametrize(
+    ("states", "waived", "verdict"),
+    [
+        (["fail", "pass"], [True, False], "ready_with_waivers"),
+        (["fail", "not_checked"], [True, False], "unknown"),
+        (["fail", "fail"], [True, False], "not_ready"),
+        (["pass", "fail"], [False, True], "ready_with_waivers"),
+    ],
+)
+def test_verdict_with_waived_items(states: list[str], waived: list[bool], verdict: str) -> None:
+    from stcheck.model import Waiver
+
+    waiver = Waiver("known", "dana", "2026-12-31")
+    items = [
+        dataclasses.replace(_item(state), waiver=waiver if excused else None)
+        for state, excused in zip(states, waived, strict=True)
+    ]
+    assert verdict_of(items) == verdict
+
+
+def test_the_views_of_a_tenant_follow_its_items_after_replace() -> None:
+    """The item views are kept once worked out: a tenant with other items has its own."""
+    tenant = TenantReadiness("t", None, "not_ready", (_item("fail", item_id="a"),))
+    assert [item.id for item in tenant.blockers] == ["a"]
+    assert tenant.next_action == "X: detail"
+    waived = with_waivers(tenant, (_item("not_checked", item_id="b"),))
+    assert (waived.blockers, [item.id for item in waived.unchecked]) == ((), ["b"])
+    assert waived.verdict == "unknown" and tenant.blockers[0].id == "a"
+    assert TenantReadiness.blockers.__doc__  # still documented as a property
 
 
 def test_advisory_items_never_change_the_verdict() -> None:

@@ -619,6 +619,52 @@ def test_schema_rejects_a_malformed_readiness_entry() -> None:
     assert not validator.is_valid({**base, "readiness": [{**good, "extra": 1}]})
 
 
+def test_json_readiness_decodes_to_the_document_when_tenants_share_items(
+    write_manifest: WriteManifest, run_report: RunReportFn
+) -> None:
+    """The reporter encodes each shared item and attestation once and splices the text: what
+    it writes must still decode to every tenant's items and attestations, in order."""
+    path = write_manifest(
+        tenant(),
+        tenant("rapid-hvac", number=2),  # the same attestations as good-plumbing: shared
+        hostile_tenant(),
+        tenant("no-prod", production=False, number=3),
+        tenant("later", planned=False, because='next "year" \\ maybe', number=4),
+    )
+    run = run_report("--offline", "--format", "json", str(path))
+    assert run.report is not None
+    from stcheck.model import Waiver
+    from stcheck.readiness import Attestation, with_waivers
+    from stcheck.reporters.json import as_document
+    from stcheck.reporters.json import render as render_json
+
+    first = run.report.readiness[0]
+    waived = tuple(
+        dataclasses.replace(item, state="fail", waiver=Waiver("known", "dana", "2026-12-31"))
+        if item.id == "production_token"
+        else item
+        for item in first.items
+    )
+    odd = dataclasses.replace(
+        first,
+        tenant="Zoë \u2028 \x07",
+        attestations=(*first.attestations, Attestation("x_other", None, None, "a\nb")),
+    )
+    report = dataclasses.replace(
+        run.report, readiness=(*run.report.readiness, with_waivers(first, waived), odd)
+    )
+    shared = {id(item) for item in report.readiness[0].items} & {
+        id(item) for item in report.readiness[1].items
+    }
+    assert len(shared) >= 8  # the case the encoding is for
+    assert json.loads(render_json(report)) == json.loads(json.dumps(as_document(report)))
+    readiness = json.loads(render_json(report))["readiness"]
+    assert [t["tenant"] for t in readiness][-2:] == ["good-plumbing", "Zoë \u2028 \x07"]
+    assert readiness[-2]["items"][[i.id for i in first.items].index("production_token")][
+        "waiver"
+    ] == {"because": "known", "by": "dana", "until": "2026-12-31"}
+
+
 def test_json_is_one_line_per_result_and_per_tenant(
     write_manifest: WriteManifest, run_report: RunReportFn
 ) -> None:

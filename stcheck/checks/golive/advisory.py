@@ -39,15 +39,21 @@ def integration_verified(subject: Subject) -> ReadinessItem:
         )
     if subject.int_entry is None:
         return INTEGRATION_VERIFIED.not_checked("not checked: the integration entry is incomplete")
-    parts = []
-    for check in ("token", "api"):
-        results = subject.results(check, "integration")
-        parts.append(_Judged(check, results, *judge(results)))
+    found = [(check, subject.results(check, "integration")) for check in ("token", "api")]
+    if not any(results for _, results in found):  # offline, say: the same for every tenant
+        return subject.evidence.once("integration_unchecked", lambda: _unchecked(subject))
+    parts = [_Judged(check, results, *judge(results)) for check, results in found]
     failed = [result for part in parts if part.state == "fail" for result in part.deciding]
     if failed:
         return INTEGRATION_VERIFIED.fails(messages(failed), REMEDIATION["integration_verified"])
     if all(part.passed for part in parts):
         return INTEGRATION_VERIFIED.passes("the integration token and API probe pass")
+    return INTEGRATION_VERIFIED.not_checked(_why_integration_unchecked(subject, parts))
+
+
+def _unchecked(subject: Subject) -> ReadinessItem:
+    """The item when neither the token nor the api check gave a result for the entry."""
+    parts = [_Judged(check, (), *judge(())) for check in ("token", "api")]
     return INTEGRATION_VERIFIED.not_checked(_why_integration_unchecked(subject, parts))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -35,14 +36,17 @@ def attestations(subject: Subject) -> tuple[tuple[Attestation, ...], list[Readin
         for key, title in STANDARD_ATTESTATIONS.items()
     ]
     judged += [
-        _judge(
-            advisory_item(f"attestation.{key}", f"Attestation: {key}"), key, value, subject.today
-        )
+        _judge(_other_spec(key), key, value, subject.today)
         for key, value in given.items()
         if _is_other(key)
     ]
     found = tuple(attestation for attestation, _ in judged if attestation is not None)
     return found, [item for _, item in judged]
+
+
+@functools.lru_cache(maxsize=256)
+def _other_spec(key: str) -> ItemSpec:
+    return advisory_item(f"attestation.{key}", f"Attestation: {key}")
 
 
 def _is_other(key: object) -> bool:
@@ -53,23 +57,49 @@ def _is_other(key: object) -> bool:
     )
 
 
+STANDARD_SPECS = {
+    key: blocking_item(f"attestation.{key}", title) for key, title in STANDARD_ATTESTATIONS.items()
+}
+
+
 def _standard(key: str, title: str, value: Any, today: datetime.date) -> Judged:
-    spec = blocking_item(f"attestation.{key}", title)
+    spec = STANDARD_SPECS[key]
     if value is None:
         return None, spec.fails(f"no `go_live.attestations.{key}` recorded", REMEDIATION[spec.id])
     return _judge(spec, key, value, today)
 
 
 def _judge(spec: ItemSpec, key: str, value: Any, today: datetime.date) -> Judged:
-    todo = REMEDIATION.get(spec.id, REMEDIATION["attestation.other"])
     if not isinstance(value, dict):
+        todo = REMEDIATION.get(spec.id, REMEDIATION["attestation.other"])
         return None, spec.fails("not a `{by, on}` mapping", todo)
     by, on, note = value.get("by"), value.get("on"), value.get("note")
+    # Only text counts (anything else reads as missing), so the judgement depends on these
+    # strings alone: a fleet's tenants mostly share them, and are judged once (short ones:
+    # the cache outlives the manifest).
+    by = by if isinstance(by, str) else None
+    on = on if isinstance(on, str) else None
+    note = note if isinstance(note, str) else None
+    size = (len(by) if by else 0) + (len(on) if on else 0) + (len(note) if note else 0)
+    judge = _judged if size <= CACHED_CHARS else _judge_text
+    return judge(spec, key, by, on, note, today)
+
+
+CACHED_CHARS = 1_000
+"""Attestations whose ``by``, ``on`` and ``note`` are longer than this together are not cached."""
+
+
+def _judge_text(
+    spec: ItemSpec,
+    key: str,
+    by: str | None,
+    on: str | None,
+    note: str | None,
+    today: datetime.date,
+) -> Judged:
+    todo = REMEDIATION.get(spec.id, REMEDIATION["attestation.other"])
     attestation = Attestation(
-        key=key,
-        by=by if isinstance(by, str) else None,
-        on=on if isinstance(on, str) else None,
-        note=note if isinstance(note, str) and note.strip() else None,
+        key=key, by=by, on=on, note=note if note is not None and note.strip() else None
     )
     problems = _problems(attestation, on, today)
     if problems:
@@ -80,7 +110,10 @@ def _judge(spec: ItemSpec, key: str, value: Any, today: datetime.date) -> Judged
     return attestation, spec.passes(detail)
 
 
-def _problems(attestation: Attestation, on: Any, today: datetime.date) -> list[str]:
+_judged = functools.lru_cache(maxsize=4096)(_judge_text)
+
+
+def _problems(attestation: Attestation, on: str | None, today: datetime.date) -> list[str]:
     problems = []
     if not attestation.by or not attestation.by.strip():
         problems.append("who ('by') is missing")

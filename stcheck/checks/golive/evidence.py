@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime
 import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from stcheck.api import CheckContext, RunOptions
 from stcheck.checks.golive.items import ItemSpec
@@ -20,6 +20,8 @@ from stcheck.manifest import Entry
 from stcheck.model import Result, Status
 from stcheck.readiness import ReadinessItem, State
 from stcheck.reasons import hint_for
+
+T = TypeVar("T")
 
 NETWORK_CHECKS = ("credentials", "dns", "token", "api")
 NOT_MANIFEST_CHECKS = frozenset({*NETWORK_CHECKS, "golive", "plugins"})
@@ -113,6 +115,7 @@ class Evidence:
         self._by_position: dict[int, list[tuple[int, Result]]] = defaultdict(list)
         self._by_name: dict[str, list[tuple[int, Result]]] = defaultdict(list)
         self._manifest_wide: list[tuple[int, Result]] = []
+        self._once: dict[Hashable, Any] = {}
         for number, result in enumerate(results):
             self._file_offline_problem(number, result)
             self._file_evidence(result)
@@ -146,6 +149,18 @@ class Evidence:
             return
         self.ran.add(result.check)
         self.by_key[(result.check, result.tenant, result.environment)].append(result)
+
+    def once(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, worked out on the first call with ``key`` only.
+
+        For what depends on the run's results and the manifest's app settings alone,
+        never on a tenant: every tenant of a fleet shares it.
+        """
+        if key in self._once:
+            found: T = self._once[key]
+            return found
+        value = self._once[key] = compute()
+        return value
 
     def get(self, check: str, tenant: str | None, environment: str | None) -> list[Result]:
         return self.by_key.get((check, tenant, environment), [])
@@ -186,6 +201,11 @@ class Evidence:
 
     def why_unchecked(self, check: str, environment: str | None = None) -> str:
         """Why there is no result of ``check`` for an entry."""
+        return self.once(
+            ("why_unchecked", check, environment), lambda: self._why(check, environment)
+        )
+
+    def _why(self, check: str, environment: str | None) -> str:
         reason = self.not_run.get(check)
         if reason == "offline" or (
             reason is None and self.options.offline and check in NETWORK_CHECKS
