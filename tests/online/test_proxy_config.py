@@ -106,16 +106,3 @@ def test_the_process_environment_gives_the_proxies_urllib_would(
     monkeypatch.setenv("no_proxy", "api.servicetitan.io")
     assert _proxies(os.environ) == urllib.request.getproxies_environment()
     assert _proxies(os.environ)["https"] == "http://lower.example:3128"
-
-
-def test_proxy_credentials_are_sent_decoded_as_basic_auth_as_requests_did() -> None:
-    """The user and password of the proxy URL, percent-decoded, in Proxy-Authorization."""
-    import base64
-
-    from stcheck.net.http import _proxy_headers
-
-    (value,) = _proxy_headers(f"http://us%40er:{CANARY}%3Ax@proxy.example:3128").values()
-    scheme, _, encoded = value.partition(" ")
-    assert scheme == "Basic"
-    assert base64.b64decode(encoded).decode() == f"us@er:{CANARY}:x"
-    assert _proxy_headers("http://proxy.example:3128") == {}
