@@ -128,10 +128,10 @@ def test_the_client_refuses_other_hosts_and_plain_http() -> None:
     with FakeServiceTitan() as fake:
         config = NetConfig.from_options(ca_bundle=fake.ca_bundle, resolve=fake.resolve, environ={})
         with HttpClient(config) as client:
-            transport = client._transport
-            for scheme, host in (("https", "example.com"), ("http", "auth.servicetitan.io")):
+            session = client._session
+            for url in ("https://example.com/", "http://auth.servicetitan.io/connect/token"):
                 with pytest.raises(HostNotAllowed):
-                    transport.pool(scheme, host, fake.port)
+                    session.get(url, timeout=1)
             with pytest.raises(ValueError):
                 client.get_api("integration", "/settings/../../x", params={}, headers={})
             with pytest.raises(KeyError):
