@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from stcheck.testing.fake import BehaviorContext, FakeResponse, problem_response
+from stcheck.testing.fake import BehaviorContext, FakeResponse, json_response, problem_response
 
 from .conftest import Harness
 
@@ -221,3 +221,25 @@ def test_probe_refuses_a_path_outside_the_allowed_modules(harness: Harness) -> N
     outcome = harness.run()
     assert outcome.status("api", "t", "integration") == ("skip", "depends_on_failure")
     assert harness.fake.api_requests() == []
+
+
+@pytest.mark.parametrize("token", ["abc123\r\n X-Injected: yes", "abc123\nX-Injected: yes"])
+def test_a_token_with_a_line_break_is_never_sent_as_a_header(harness: Harness, token: str) -> None:
+    """A token server's line break must not fold or add a header on the probe."""
+
+    def folded(ctx: BehaviorContext) -> FakeResponse | None:
+        payload = {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": 900,
+            "scope": "tn.stt.businessunits:r",
+        }
+        return json_response(200, payload)
+
+    harness.fake.add_behavior("folded", token=folded)
+    harness.add("t", behavior="folded")
+    outcome = harness.run()
+    result = outcome.one("api", "t", "integration")
+    assert (result["status"], result["reason"]) == ("error", "connection_error")
+    assert harness.fake.api_requests() == []
+    assert "X-Injected" not in outcome.stdout + outcome.stderr
