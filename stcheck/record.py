@@ -143,11 +143,13 @@ def _process(cls: type[T], frozen: bool, slots: bool) -> type[T]:
     attributes: dict[str, Any] = {
         "__record_fields__": tuple(fields),
         "__record_frozen__": frozen,
-        "__record_compare__": _getter([f.name for f in fields if f.compare]),
-        "__record_hashed__": _getter([f.name for f in fields if f.hashed]),
+        # staticmethod: a plain function (0 or 1 field) must not bind to the instance.
+        "__record_compare__": staticmethod(_getter([f.name for f in fields if f.compare])),
+        "__record_hashed__": staticmethod(_getter([f.name for f in fields if f.hashed])),
         "__record_shown__": tuple(f.name for f in fields if f.repr),
         "__match_args__": tuple(f.name for f in fields),
         "__dataclass_fields__": _DataclassFields(),
+        "__dataclass_params__": _DataclassParams(),
         "__replace__": replace,
     }
     if "__init__" not in namespace:
@@ -284,33 +286,47 @@ def replace(obj: T, /, **changes: Any) -> T:
     return type(obj)(**changes)
 
 
+def _shadow(owner: type) -> type:
+    """The dataclass twin of a record (imports :mod:`dataclasses`); its fields and params
+    replace the lazy attributes on ``owner`` from now on."""
+    import dataclasses
+
+    specs = [
+        (
+            f.name,
+            f.type,
+            dataclasses.field(
+                default=dataclasses.MISSING if f.default is MISSING else f.default,
+                default_factory=(
+                    dataclasses.MISSING if f.default_factory is MISSING else f.default_factory
+                ),
+                repr=f.repr,
+                hash=f.hash,
+                compare=f.compare,
+            ),
+        )
+        for f in owner.__record_fields__  # type: ignore[attr-defined]
+    ]
+    shadow = dataclasses.make_dataclass(
+        owner.__name__,
+        specs,
+        frozen=owner.__record_frozen__,  # type: ignore[attr-defined]
+    )
+    for name in ("__dataclass_fields__", "__dataclass_params__"):
+        type.__setattr__(owner, name, getattr(shadow, name))  # from now on, plain values
+    return shadow
+
+
 class _DataclassFields:
     """``__dataclass_fields__``, made on first use (it imports :mod:`dataclasses`)."""
 
     def __get__(self, instance: object, owner: type) -> dict[str, Any]:
-        import dataclasses
-
-        specs = [
-            (
-                f.name,
-                f.type,
-                dataclasses.field(
-                    default=dataclasses.MISSING if f.default is MISSING else f.default,
-                    default_factory=(
-                        dataclasses.MISSING if f.default_factory is MISSING else f.default_factory
-                    ),
-                    repr=f.repr,
-                    hash=f.hash,
-                    compare=f.compare,
-                ),
-            )
-            for f in owner.__record_fields__  # type: ignore[attr-defined]
-        ]
-        shadow = dataclasses.make_dataclass(
-            owner.__name__,
-            specs,
-            frozen=owner.__record_frozen__,  # type: ignore[attr-defined]
-        )
-        found: dict[str, Any] = getattr(shadow, "__dataclass_fields__")  # noqa: B009
-        type.__setattr__(owner, "__dataclass_fields__", found)  # from now on, a plain dict
+        found: dict[str, Any] = getattr(_shadow(owner), "__dataclass_fields__")  # noqa: B009
         return found
+
+
+class _DataclassParams:
+    """``__dataclass_params__`` (read by ``@dataclass`` on a subclass), made on first use."""
+
+    def __get__(self, instance: object, owner: type) -> Any:
+        return getattr(_shadow(owner), "__dataclass_params__")  # noqa: B009

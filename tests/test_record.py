@@ -162,3 +162,48 @@ def test_mapping_fields_keep_their_types_for_plugins() -> None:
     report = RunReport("0", "validate", (), ())
     assert isinstance(report.checks_not_run, Mapping) and report.checks_not_run == {}
     assert report.checks_not_run is not RunReport("0", "validate", (), ()).checks_not_run
+
+
+@pytest.mark.parametrize("fields", [0, 1, 2])
+@pytest.mark.parametrize("slots", [False, True])
+def test_records_of_few_fields_compare_and_hash_as_the_dataclass(fields: int, slots: bool) -> None:
+    """One field or none: the compare/hash getter must not bind to the instance."""
+    names = ["a", "b"][:fields]
+    made = []
+    for decorate in (
+        record(frozen=True, slots=slots),
+        dataclasses.dataclass(frozen=True, slots=slots),
+    ):
+        namespace: dict[str, Any] = {
+            "__annotations__": dict.fromkeys(names, "int"),
+            "__module__": __name__,
+        }
+        made.append(decorate(type("Few", (), namespace)))
+    rec, dc = made
+    values = dict(zip(names, [1, 2], strict=False))
+    assert (rec(**values) == rec(**values)) == (dc(**values) == dc(**values)) is True
+    assert hash(rec(**values)) == hash(rec(**values))
+    assert len({rec(**values), rec(**values)}) == 1
+    if fields:
+        assert rec(**values) != rec(**{**values, "a": 9})
+        assert rec(**values) in [rec(**values)]
+
+
+def test_a_plugin_dataclass_may_subclass_a_result() -> None:
+    """A third-party @dataclass on top of a record, as it could on top of the dataclass."""
+
+    @dataclasses.dataclass(frozen=True)
+    class Annotated(Result):
+        extra: int = 0
+
+    one = Annotated(check="mine", status=Status.PASS, message="m", extra=3)
+    assert (one.check, one.extra) == ("mine", 3)
+    assert one == Annotated(check="mine", status=Status.PASS, message="m", extra=3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        one.extra = 4  # type: ignore[misc]
+    assert [f.name for f in dataclasses.fields(Annotated)][-1] == "extra"
+    with pytest.raises(TypeError):
+
+        @dataclasses.dataclass
+        class Thawed(Result):  # a non-frozen dataclass over a frozen one, as before
+            extra: int = 0
