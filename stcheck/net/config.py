@@ -205,7 +205,7 @@ def _proxies(env: Mapping[str, str]) -> dict[str, str]:
             proxies[lowered[:-6]] = value
     for name, value in env.items():
         lowered = name.lower()
-        if lowered.endswith("_proxy") and name == lowered:
+        if name.endswith("_proxy"):  # as urllib: the suffix lowercase, not the whole name
             if value:
                 proxies[lowered[:-6]] = value
             else:

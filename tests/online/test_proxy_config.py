@@ -106,3 +106,27 @@ def test_the_process_environment_gives_the_proxies_urllib_would(
     monkeypatch.setenv("no_proxy", "api.servicetitan.io")
     assert _proxies(os.environ) == urllib.request.getproxies_environment()
     assert _proxies(os.environ)["https"] == "http://lower.example:3128"
+
+
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="the OS's proxy settings apply")
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"HTTPS_PROXY": "http://a.example:1", "HTTPS_proxy": ""},
+        {"HTTPS_PROXY": "http://a.example:1", "HTTPS_proxy": "http://b.example:2"},
+        {"Https_Proxy": "http://c.example:3", "HTTPS_PROXY": "http://a.example:1"},
+    ],
+)
+def test_mixed_case_proxy_variables_are_read_as_urllib_reads_them(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]
+) -> None:
+    """urllib's second pass takes any name whose ``_proxy`` suffix is lowercase."""
+    import urllib.request
+
+    from stcheck.net.config import _proxies
+
+    for name in [n for n in os.environ if n.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert _proxies(os.environ) == urllib.request.getproxies_environment()
