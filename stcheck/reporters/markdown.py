@@ -115,7 +115,8 @@ def _location(result: Result) -> str:
     return _cell(where)
 
 
-def _finding_row(result: Result) -> str:
+def _result_row(result: Result, last: str | None) -> str:
+    """A finding's row: status, where, the message, and ``last`` (what to do, or the excuse)."""
     return _row(
         [
             _LABELS[result.status],
@@ -124,9 +125,13 @@ def _finding_row(result: Result) -> str:
             _cell(result.environment),
             _location(result),
             _cell(result.message, _MESSAGE_CHARS),
-            _cell(result.hint or hint_for(result.reason), _HINT_CHARS),
+            _cell(last, _HINT_CHARS),
         ]
     )
+
+
+def _finding_row(result: Result) -> str:
+    return _result_row(result, result.hint or hint_for(result.reason))
 
 
 def _waived_row(result: Result) -> str:
@@ -134,17 +139,7 @@ def _waived_row(result: Result) -> str:
     excuse = (
         f"until {waiver.until} by {waiver.by}: {waiver.because}" if waiver is not None else None
     )
-    return _row(
-        [
-            _LABELS[result.status],
-            _cell(result.check),
-            _cell(result.tenant),
-            _cell(result.environment),
-            _location(result),
-            _cell(result.message, _MESSAGE_CHARS),
-            _cell(excuse, _HINT_CHARS),
-        ]
-    )
+    return _result_row(result, excuse)
 
 
 def _skipped_row(result: Result) -> str:
