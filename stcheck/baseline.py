@@ -38,18 +38,17 @@ holds when it is one); it is read like a manifest-named file
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from stcheck.confine import FileRefused, read_regular
 from stcheck.exitcodes import UsageError
 from stcheck.fingerprint import PATTERN, Fingerprinter, repository_path
 from stcheck.model import BaselineCounts, Result, Status
+from stcheck.record import record, replace
 from stcheck.text import clipped
 
 __all__ = ["MAX_BYTES", "PROTECTED_REASONS", "Baseline", "compare", "load"]
@@ -134,7 +133,7 @@ def _reduce(pairs: dict[str, Any]) -> Any:
     return pairs
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Entry:
     """One finding of the baseline."""
 
@@ -147,7 +146,7 @@ class Entry:
     """The manifest the finding is about, as the baseline's run named it."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Baseline:
     """A loaded baseline: where it came from, the command it reports on, its findings."""
 
@@ -310,7 +309,7 @@ def compare(
             known += 1
         else:
             new += 1
-        marked[index] = dataclasses.replace(result, baseline=state)
+        marked[index] = replace(result, baseline=state)
 
     left = failures + warnings
     unchecked = _unloaded(baseline, left, not_loaded)

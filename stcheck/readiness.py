@@ -25,10 +25,10 @@ the verdict.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
 from typing import Any, Generic, Literal, TypeVar, overload
 
 from stcheck.model import RunReport, Status, Waiver
+from stcheck.record import record, replace
 from stcheck.text import bound_fields
 
 State = Literal["pass", "fail", "not_checked"]
@@ -114,7 +114,7 @@ class _once(Generic[T]):
         return value
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ReadinessItem:
     """One line of a tenant's readiness: what is checked, its state, and what to do.
 
@@ -187,7 +187,7 @@ class ReadinessItem:
         return out
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Attestation:
     """A manual attestation as written in ``go_live.attestations``: who, when, an optional note."""
 
@@ -230,7 +230,7 @@ _TENANT_LIMITS = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TenantReadiness:
     """One tenant's go-live readiness: its items, the verdict, the plan.
 
@@ -404,7 +404,7 @@ def one_line(text: str, limit: int = NEXT_ACTION_CHARS) -> str:
     return cut + "`" if cut.count("`") % 2 else cut
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ReadinessView:
     """How a report presents the tenants (``stcheck report`` options), not what they are.
 

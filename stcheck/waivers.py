@@ -24,10 +24,8 @@ A waiver for them is a ``fail`` (``waiver_not_allowed``) and is not applied.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from stcheck.manifest import Manifest
@@ -37,6 +35,7 @@ from stcheck.model import Location, Result, Status, Waiver
 from stcheck.plan import WAIVERS_CHECK
 from stcheck.readiness import ReadinessItem, TenantReadiness, with_waivers
 from stcheck.reasons import REASONS, hint_for
+from stcheck.record import record, replace
 from stcheck.text import clipped, shown
 
 __all__ = [
@@ -92,7 +91,7 @@ def today_of(options: Any) -> datetime.date:
     return datetime.datetime.now(datetime.timezone.utc).date()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     """One well-formed waiver as written: what it matches, and the :class:`Waiver` it gives."""
 
@@ -190,7 +189,7 @@ def parse(manifest: Manifest) -> list[Rule]:
     return rules
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Scope:
     """What a waiver may name in one run: the check ids, and the manifest's tenants."""
 
@@ -384,7 +383,7 @@ def waive(results: Sequence[Result], rules: Sequence[Rule]) -> tuple[list[Result
             out.append(result)
             continue
         used.add(rule.index)
-        out.append(dataclasses.replace(result, waiver=rule.waiver))
+        out.append(replace(result, waiver=rule.waiver))
     return out, used
 
 
@@ -484,7 +483,7 @@ def waive_readiness(
     for tenant in tenants:
         concerning = failing.get(tenant.tenant, []) + everyone
         items = tuple(
-            dataclasses.replace(item, waiver=waiver)
+            replace(item, waiver=waiver)
             if (waiver := _item_waiver(item, concerning)) is not None
             else item
             for item in tenant.items
@@ -510,11 +509,11 @@ def _golive_results(results: Sequence[Result], tenants: Sequence[TenantReadiness
                 f"not ready for production: {len(tenant.blockers)} of {len(tenant.blocking)}"
                 f" blocking items fail: {blockers} (and {len(tenant.waived)} waived: {waived})"
             )
-            out.append(dataclasses.replace(result, message=message))
+            out.append(replace(result, message=message))
             continue
         waivers = [item.waiver for item in tenant.waived if item.waiver is not None]
         out.append(
-            dataclasses.replace(
+            replace(
                 result,
                 message=f"ready for production with waivers: {len(tenant.waived)} failing"
                 f" blocking items waived: {waived}",

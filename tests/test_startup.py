@@ -24,6 +24,34 @@ from stcheck.bounded import RunBound
 from stcheck.plugins import _builtin_impls, build_plugins
 from tests.conftest import VALID
 
+WAIVED_SHARED_PAIR = """\
+version: 1
+app:
+  name: acme
+  app_key: env:ST_APP_KEY
+tenants:
+  - name: north-electric
+    environments:
+      integration:
+        tenant_id: 1234567
+        client_id: env:NE_ID
+        client_secret: env:NE_SECRET
+  - name: south-electric
+    environments:
+      integration:
+        tenant_id: 2345678
+        client_id: env:NE_ID
+        client_secret: env:NE_SECRET
+waivers:
+  - check: unique
+    tenant: south-electric
+    environment: integration
+    reason: shared_client_reference
+    because: "Shares north's pair until its own is issued (OPS-123)"
+    by: dana@acme.example
+    until: 2026-12-31
+"""
+
 NEVER_ON_VALIDATE = (
     "requests",
     "urllib3",
@@ -42,14 +70,18 @@ NEVER_ON_VALIDATE = (
 )
 
 
-def test_validate_never_imports_the_network_stack_or_the_templates(tmp_path: Path) -> None:
-    """A whole ``stcheck validate`` run (the pre-commit hook) in a fresh interpreter."""
+@pytest.mark.parametrize("waived", [False, True], ids=["plain", "with-a-waiver"])
+def test_validate_never_imports_the_network_stack_or_the_templates(
+    tmp_path: Path, waived: bool
+) -> None:
+    """A whole ``stcheck validate`` run (the pre-commit hook) in a fresh interpreter —
+    also when a waiver applies (waivers, readiness items and ``replace`` on results)."""
     manifest = tmp_path / "stcheck.yaml"
-    manifest.write_text(VALID, encoding="utf-8")
+    manifest.write_text(WAIVED_SHARED_PAIR if waived else VALID, encoding="utf-8")
     script = (
         "import json, sys\n"
         "from stcheck.cli import main\n"
-        f"code = main(['validate', {str(manifest)!r}])\n"
+        f"code = main(['validate', '--today', '2026-12-01', {str(manifest)!r}])\n"
         "print(json.dumps([code, sorted(sys.modules)]), file=sys.__stderr__)\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STCHECK_", "PYTHONPATH"))}
@@ -59,6 +91,7 @@ def test_validate_never_imports_the_network_stack_or_the_templates(tmp_path: Pat
     code, modules = json.loads(done.stderr.strip().splitlines()[-1])
     assert code == 0, done
     assert "stcheck.checks.schema" in modules  # the run did happen, with the built-in checks
+    assert ("stcheck.waivers" in modules) is waived
     assert [name for name in NEVER_ON_VALIDATE if name in modules] == []
 
 
