@@ -100,22 +100,9 @@ class _WindowSet:
     def __len__(self) -> int:
         return self._count
 
-    def add(self, item: str) -> None:
-        key = hash(item) or 1  # 0 marks an empty slot
-        slots, mask = self._slots, self._mask
-        index = key & mask
-        while slots[index]:
-            if slots[index] == key:
-                return
-            index = (index + 1) & mask
-        slots[index] = key
-        self._count += 1
-        if self._count * 2 > mask:
-            self._grow()
-
     def update(self, items: Collection[str]) -> None:
-        """:meth:`add` for each of ``items`` (one loop with room made first: a call or a
-        growth test per window costs as much as the window)."""
+        """Add each of ``items`` (one loop with room made first: a call or a growth test per
+        window costs as much as the window)."""
         while (self._count + len(items)) * 2 > self._mask:
             self._grow()
         slots, mask = self._slots, self._mask
@@ -444,11 +431,11 @@ class SecretScrubber:
         with self._lock:
             self._manifest.add(text)
 
-    def _hit(self, text: str, windows: _WindowSet | set[str], size: int) -> bool:
-        return self._hit_in(_decodings(text), windows, size)
-
-    def _hit_in(self, decodings: Iterable[str], windows: _WindowSet | set[str], size: int) -> bool:
-        for decoded in decodings:
+    def _hit(self, text: str) -> bool:
+        """Whether ``text``, in any of its decodings, holds 8 characters of a resolved value
+        that the manifest does not hold (under the lock)."""
+        windows, size = self._windows, MASK_WINDOW
+        for decoded in _decodings(text):
             for i in range(len(decoded) - size + 1):
                 window = decoded[i : i + size]
                 if window in windows and not self._manifest.holds(window):
@@ -473,7 +460,7 @@ class SecretScrubber:
             hits = {
                 run
                 for run in set(_RUN.findall(text))
-                if self._hit(run, windows, MASK_WINDOW) and not self._manifest.holds_run(run)
+                if self._hit(run) and not self._manifest.holds_run(run)
             }
         if not hits:
             return text
