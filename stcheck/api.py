@@ -359,9 +359,7 @@ class RunOptions:
             return False
         if not self.exclude_tenants:
             return True
-        from fnmatch import fnmatchcase
-
-        return not any(fnmatchcase(name, pattern) for pattern in self.exclude_tenants)
+        return not any(fnmatch.fnmatchcase(name, pattern) for pattern in self.exclude_tenants)
 
 
 @record
