@@ -211,8 +211,9 @@ def test_missing_attestations(write_manifest: WriteManifest, run_report: RunRepo
 def test_attestations_are_judged_per_tenant_and_per_day(
     write_manifest: WriteManifest, run_report: RunReportFn
 ) -> None:
-    """Equal attestations are judged once (tenants share the items); any difference, a text
-    that is not a string, a note past the cache's size, or another --today, is judged anew."""
+    """Equal attestations give tenants one shared item; the judgement cache keys on every
+    input, so any difference (a date, a text that is not a string, a note past the cache's
+    size, another --today) gets its own judgement, never a cached neighbour's."""
     approved = {"by": "dana@acme.example", "on": "2026-11-20"}
     standard = {
         "app_approved": approved,
