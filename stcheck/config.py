@@ -216,17 +216,31 @@ class Config:
         return _for_display(joined)
 
     def manifest_paths(self, patterns: Sequence[str], command: str) -> list[str]:
-        """The manifests ``patterns`` name (globs expanded, sorted); each must match a file."""
-        import glob
+        """The manifests ``patterns`` name (globs expanded, sorted); each must match a file.
+
+        A plain path, and a glob's leading folders, are confined before the disk is looked
+        at: nothing outside the repository is listed or probed."""
+        from stcheck.globbing import GlobTooWide, bounded_glob, has_magic
 
         section = self.section_of("manifests", command)
         found: list[str] = []
         for pattern in patterns:
-            if any(char in pattern for char in "*?["):
-                matches = sorted(glob.glob(pattern, root_dir=self.directory, recursive=True))
+            if has_magic(pattern):
+                parts = pattern.replace("\\", "/").split("/")
+                fixed = next(i for i, part in enumerate(parts) if has_magic(part))
+                prefix = "/".join(parts[:fixed])
+                if prefix:
+                    self.confined("manifests", prefix, section)
+                base = os.path.join(self.directory, prefix)
+                try:
+                    tail = bounded_glob(base, "/".join(parts[fixed:]))
+                except GlobTooWide as exc:
+                    raise self.error("manifests", f"{shown(pattern)}: {exc}", section) from None
+                matches = [os.path.join(prefix, m) if prefix else m for m in tail]
                 matches = [m for m in matches if os.path.isfile(os.path.join(self.directory, m))]
                 missing = f"{shown(pattern)} matches no file"
             else:
+                self.confined("manifests", pattern, section)
                 exists = os.path.isfile(os.path.join(self.directory, pattern))
                 matches = [pattern] if exists else []
                 missing = f"{shown(pattern)} is not a file (paths are relative to the config file)"

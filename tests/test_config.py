@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -461,3 +462,33 @@ def test_manifests_named_by_the_config_are_said_on_stderr(repo: Path) -> None:
 def test_a_config_nested_too_deeply_is_an_input_error(repo: Path) -> None:
     (repo / ".stcheck.toml").write_text("x = " + "[" * 2000 + "]" * 2000 + "\n")
     assert "nested too deeply" in _error("validate")
+
+
+def test_config_globs_do_not_follow_linked_folders_and_end(repo: Path) -> None:
+    """Three links to '.' made glob.glob walk 3^depth paths: the gate never ended."""
+    for name in "abc":
+        (repo / name).symlink_to(".")
+    for pattern in ("**/nothing-*.yaml", "*/" * 30 + "nothing.yaml"):
+        (repo / ".stcheck.toml").write_text(f"manifests = [{pattern!r}]\n")
+        started = time.monotonic()
+        assert "matches no file" in _error("validate")
+        assert time.monotonic() - started < 10
+    (repo / ".stcheck.toml").write_text('manifests = ["**/*.yaml"]\n')
+    assert run_cli("validate").code == 0  # stcheck.yaml itself, once
+
+
+def test_config_globs_and_paths_outside_the_repository_are_refused_unlooked(repo: Path) -> None:
+    """No listing of a folder outside, no existence test of a file outside."""
+    outside = repo.parent / "outside"
+    outside.mkdir()
+    (outside / "private-name.conf").write_text("x")
+    for pattern in ("../outside/*", "../outside/**/*.conf"):
+        (repo / ".stcheck.toml").write_text(f"manifests = [{pattern!r}]\n")
+        message = _error("validate")
+        assert "leads outside the repository" in message
+        assert "private-name" not in message
+    answers = set()
+    for path in ("../outside/private-name.conf", "../outside/absent.conf"):
+        (repo / ".stcheck.toml").write_text(f"manifests = [{path!r}]\n")
+        answers.add(_error("validate").replace(path, "PATH"))
+    assert len(answers) == 1  # the same answer whether the file exists or not

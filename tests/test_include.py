@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -323,3 +324,18 @@ def test_the_example_fleet_validates() -> None:
     assert code == 0, failures(results)
     files = {os.path.basename(r["location"]["file"]) for r in results if r.get("location")}
     assert {"north-electric.stcheck.yaml", "stcheck.yaml"} <= files
+
+
+def test_an_include_glob_does_not_follow_linked_folders_and_ends(tmp_path: Path) -> None:
+    """Links to '.' and '**' (or many '*/') made glob walk an exponential number of paths."""
+    for pattern in ("**/nothing.stcheck.yaml", "*/" * 30 + "nothing.yaml"):
+        files = {"tenants/a.stcheck.yaml": tenant("a", 1)}
+        root = layout(tmp_path, files, pattern=f'"{pattern}"')
+        for name in "abc":
+            if not (tmp_path / name).is_symlink():
+                (tmp_path / name).symlink_to(".")
+        started = time.monotonic()
+        code, results = validate(root)
+        assert time.monotonic() - started < 10
+        assert code == 1
+        assert "include_no_match" in {r["reason"] for r in results if r["status"] == "fail"}

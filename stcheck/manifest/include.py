@@ -24,13 +24,13 @@ holds one batch (or one large file) at a time, not the fleet.
 from __future__ import annotations
 
 import bisect
-import glob
 import os
 import stat
 from collections.abc import Iterator
 from typing import Any
 
 from stcheck.confine import FileRefused, confined_path, read_regular, repository_root
+from stcheck.globbing import GlobTooWide, bounded_glob, has_magic, pattern_problem
 from stcheck.manifest import pointer as jsonpointer
 from stcheck.manifest.load import MAX_BYTES, load_bytes
 from stcheck.manifest.locate import at_offset as _at_offset
@@ -47,7 +47,6 @@ MAX_INCLUDED_BYTES = 256 * 1024 * 1024
 :data:`~stcheck.manifest.load.MAX_BYTES`."""
 BATCH_BYTES = 4 * 1024 * 1024
 """Included files are checked in batches of about this much text (a larger file alone)."""
-_MAGIC = frozenset("*?[")
 
 
 def patterns(manifest: Manifest) -> list[tuple[int, Any]]:
@@ -94,7 +93,12 @@ def expand(root: Manifest) -> Included:
             refuse("include_refused", f"include {pattern!r}: {problem}")
             continue
         matched = 0
-        for relative in _matches(base, pattern):
+        try:
+            relatives = _matches(base, pattern)
+        except GlobTooWide as exc:
+            refuse("include_too_many", f"include {pattern!r}: {exc}; refused")
+            continue
+        for relative in relatives:
             shown = os.path.join(os.path.dirname(root.path), relative)
             try:
                 real, info = _confined(repo, base, relative, directories)
@@ -170,29 +174,15 @@ def _in_git(repo: str, real: str) -> bool:
 def _pattern_problem(pattern: str) -> str | None:
     if not pattern.strip():
         return "an include pattern needs a path"
-    if any(ord(char) < 32 or ord(char) == 127 for char in pattern):
-        return "the pattern contains a NUL or another control character"
-    if pattern.startswith("~"):
-        return "the pattern starts with '~': write it relative to the manifest"
-    if os.path.isabs(pattern) or pattern.startswith(("/", "\\")):
-        return "the pattern is absolute: write it relative to the manifest"
-    if ".." in pattern.replace("\\", "/").split("/"):
-        return "the pattern climbs out of the manifest's directory with '..'; refused"
-    return None
+    return pattern_problem(pattern, "the manifest")
 
 
-def _matches(base: str, pattern: str) -> Iterator[str]:
-    """Paths relative to ``base`` that ``pattern`` names, sorted; at most a bounded number."""
-    if not _MAGIC & set(pattern):
-        if os.path.lexists(os.path.join(base, pattern)):
-            yield pattern
-        return
-    found: list[str] = []
-    for relative in glob.iglob(pattern, root_dir=base, recursive=True):
-        found.append(relative)
-        if len(found) > MAX_INCLUDED_FILES:
-            break  # the count is reported by the caller
-    yield from sorted(found)
+def _matches(base: str, pattern: str) -> list[str]:
+    """Paths relative to ``base`` that ``pattern`` names, sorted (:func:`bounded_glob`: no
+    linked folder followed, a bounded walk)."""
+    if not has_magic(pattern):
+        return [pattern] if os.path.lexists(os.path.join(base, pattern)) else []
+    return bounded_glob(base, pattern)
 
 
 @record
