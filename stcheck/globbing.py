@@ -22,7 +22,15 @@ _MAGIC = frozenset("*?[")
 
 
 class GlobTooWide(ValueError):
-    """A pattern looked at more than :data:`MAX_VISITED` entries."""
+    """A pattern (or the patterns sharing a :class:`Budget`) looked at too many entries."""
+
+
+class Budget:
+    """Entries several patterns may look at between them (one manifest's ``include:``)."""
+
+    def __init__(self, limit: int = MAX_VISITED) -> None:
+        self.limit = limit
+        self.left = limit
 
 
 def has_magic(pattern: str) -> bool:
@@ -43,27 +51,30 @@ def pattern_problem(pattern: str, relative_to: str) -> str | None:
     return None
 
 
-def bounded_glob(base: str, pattern: str, limit: int = MAX_VISITED) -> list[str]:
+def bounded_glob(base: str, pattern: str, budget: Budget | None = None) -> list[str]:
     """The paths under ``base`` (relative, ``/``-separated, sorted) that ``pattern`` matches.
 
-    Raises :class:`GlobTooWide` once more than ``limit`` entries were looked at.
+    Raises :class:`GlobTooWide` once the budget (:data:`MAX_VISITED` entries for this
+    pattern alone, unless a shared one is given) is spent.
     """
-    parts = tuple(part for part in pattern.replace("\\", "/").split("/") if part)
+    budget = budget or Budget()
+    slashed = pattern.replace("\\", "/")
+    parts = tuple(part for part in slashed.split("/") if part)
     if not parts:
         return []
+    folders_only = slashed.endswith("/")  # as glob: 'tenants/*/' names folders
     found: list[str] = []
-    visited = 0
     for directory, dirs, files in os.walk(base, followlinks=False):
         rel = os.path.relpath(directory, base)
         prefix = () if rel == os.curdir else tuple(rel.split(os.sep))
         states = _advance(parts, _closure(parts, {0}), prefix)
         kept = []
         for name in sorted(dirs) + sorted(files):
-            visited += 1
-            if visited > limit:
-                raise GlobTooWide(f"the pattern looks at more than {limit:,} files and folders")
+            budget.left -= 1
+            if budget.left < 0:
+                raise GlobTooWide(f"looks at more than {budget.limit:,} files and folders")
             after = _step(parts, states, name)
-            if len(parts) in after:
+            if len(parts) in after and (name in dirs or not folders_only):
                 found.append("/".join((*prefix, name)))
             if name in dirs and name != ".git" and any(i < len(parts) for i in after):
                 kept.append(name)

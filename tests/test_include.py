@@ -339,3 +339,25 @@ def test_an_include_glob_does_not_follow_linked_folders_and_ends(tmp_path: Path)
         assert time.monotonic() - started < 10
         assert code == 1
         assert "include_no_match" in {r["reason"] for r in results if r["status"] == "fail"}
+
+
+@pytest.mark.parametrize("pattern", ["tenants", '"tenants/"', '"tenants/*/"'])
+def test_a_pattern_that_names_only_folders_matches_no_file(tmp_path: Path, pattern: str) -> None:
+    """``include: [tenants]`` included nothing and passed: a folder is not a match."""
+    root = layout(tmp_path, {"tenants/a.stcheck.yaml": tenant("a", 1)}, pattern=pattern)
+    code, results = validate(root)
+    assert code == 1
+    assert "include_no_match" in {r["reason"] for r in results if r["status"] == "fail"}
+
+
+def test_many_copies_of_a_pattern_cost_one_walk(tmp_path: Path) -> None:
+    """Each pattern re-walked and re-checked every match, even past the schema's 100
+    patterns: thousands of copies ran for hours before the schema said no."""
+    files = {f"t/{n:04d}.stcheck.yaml": tenant(f"t{n}", 1000 + n) for n in range(200)}
+    for copies, expected in ((99, 0), (5000, 1)):
+        again = '  - "t/*.stcheck.yaml"\n' * copies
+        root = layout(tmp_path, files, pattern='"t/*.stcheck.yaml"\n' + again)
+        started = time.monotonic()
+        code, _ = validate(root)
+        assert code == expected  # 5,000: the schema's maxItems
+        assert time.monotonic() - started < 20

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from stcheck.confine import FileRefused, confined_path, read_regular, repository_root
-from stcheck.globbing import GlobTooWide, bounded_glob, has_magic, pattern_problem
+from stcheck.globbing import Budget, GlobTooWide, bounded_glob, has_magic, pattern_problem
 from stcheck.manifest import pointer as jsonpointer
 from stcheck.manifest.load import MAX_BYTES, load_bytes
 from stcheck.manifest.locate import at_offset as _at_offset
@@ -77,6 +77,8 @@ def expand(root: Manifest) -> Included:
     seen: set[str] = set()
     total = 0
     directories: dict[str, str] = {}
+    budget = Budget()  # one walk budget for all the patterns: many patterns cannot add up
+    done: set[str] = set()
     for index, pattern in items:
         pointer = jsonpointer.join(("include", index))
 
@@ -92,12 +94,15 @@ def expand(root: Manifest) -> Included:
         if problem is not None:
             refuse("include_refused", f"include {pattern!r}: {problem}")
             continue
+        if pattern in done:
+            continue  # the same pattern again names the same files
+        done.add(pattern)
         matched = 0
         try:
-            relatives = _matches(base, pattern)
+            relatives = _matches(base, pattern, budget)
         except GlobTooWide as exc:
-            refuse("include_too_many", f"include {pattern!r}: {exc}; refused")
-            continue
+            refuse("include_too_many", f"include {pattern!r}: the patterns {exc}; refused")
+            return found
         for relative in relatives:
             shown = os.path.join(os.path.dirname(root.path), relative)
             try:
@@ -105,11 +110,11 @@ def expand(root: Manifest) -> Included:
             except FileRefused as exc:
                 refuse("include_refused", f"include {pattern!r}: {exc.message}")
                 continue
+            if info is not None and stat.S_ISDIR(info.st_mode):
+                continue  # 'tenants/*' matches folders too: only files are included (or count)
             matched += 1
             if real == own or real in seen:
                 continue
-            if info is not None and stat.S_ISDIR(info.st_mode):
-                continue  # 'tenants/*' matches folders too: only files are included
             if len(found.files) >= MAX_INCLUDED_FILES:
                 refuse(
                     "include_too_many",
@@ -177,12 +182,12 @@ def _pattern_problem(pattern: str) -> str | None:
     return pattern_problem(pattern, "the manifest")
 
 
-def _matches(base: str, pattern: str) -> list[str]:
+def _matches(base: str, pattern: str, budget: Budget) -> list[str]:
     """Paths relative to ``base`` that ``pattern`` names, sorted (:func:`bounded_glob`: no
     linked folder followed, a bounded walk)."""
     if not has_magic(pattern):
         return [pattern] if os.path.lexists(os.path.join(base, pattern)) else []
-    return bounded_glob(base, pattern)
+    return bounded_glob(base, pattern, budget)
 
 
 @record
