@@ -138,6 +138,7 @@ class SelectedEntries(Sequence[Entry]):
         if not isinstance(tenants, list):
             return [Unentered("/tenants", None, None)]
         entered = {entry.pointer for entry in self._listed()}
+        entered_tenants = {jsonpointer.tenant_index(pointer) for pointer in entered}
         found: list[Unentered] = []
         for index, tenant in enumerate(tenants):
             name = tenant.get("name") if isinstance(tenant, dict) else None
@@ -155,7 +156,7 @@ class SelectedEntries(Sequence[Entry]):
                         continue
                     if not self._environments or env_name in self._environments:
                         found.append(Unentered(pointer, name, env_name))
-            elif not any(pointer.startswith(at + "/") for pointer in entered):
+            elif index not in entered_tenants:
                 found.append(Unentered(at, name, None))
         return found
 

@@ -40,6 +40,7 @@ from stcheck.confine import FileRefused, confined_manifest, special_area, type_n
 from stcheck.exitcodes import UsageError
 from stcheck.fleet import FleetIndex
 from stcheck.manifest import Entry, Manifest, include, load_manifest
+from stcheck.manifest import pointer as jsonpointer
 from stcheck.model import MAX_NAME_CHARS, Location, PluginInfo, Result, RunReport, Status
 from stcheck.plan import (
     RUN_CHECK,
@@ -676,7 +677,7 @@ def _point_dependencies(
     """
     if not any(r.reason == "depends_on_failure" for r in results):
         return results, set()
-    failures = [r for r in results if r.status.is_failure]
+    failures = _Failures([r for r in results if r.status.is_failure])
     order = {check_id: index for index, check_id in enumerate(check_order)}
     causes: set[int] = set()
     pointed: list[Result] = []
@@ -711,7 +712,47 @@ def _point_dependencies(
     return pointed, causes
 
 
-def _cause(result: Result, failures: Sequence[Result], order: dict[str, int]) -> Result | None:
+class _Failures:
+    """A run's failures, indexed so that a skip ranks only those that can be its cause: its
+    tenant's, those of no tenant at the app level or at its own tenant's place, and the
+    first of the check it names (per environment and overall) — linear, not one pass over
+    every failure per skip (thousands of malformed tenants made that quadratic)."""
+
+    def __init__(self, failures: list[Result]) -> None:
+        self.all = failures
+        self._by_tenant: dict[str, list[int]] = {}
+        self._by_place: dict[int | None, list[int]] = {}
+        self._first: dict[tuple[str, str | None, bool], int] = {}
+        for index, failure in enumerate(failures):
+            if failure.tenant is not None:
+                self._by_tenant.setdefault(failure.tenant, []).append(index)
+            else:
+                self._by_place.setdefault(_place(failure), []).append(index)
+            self._first.setdefault((failure.check, failure.environment, False), index)
+            self._first.setdefault((failure.check, None, True), index)
+
+    def candidates(self, skip: Result, check: str | None) -> list[int]:
+        """Indexes (in run order) of the failures that may be what ``skip`` waited for."""
+        found = set(self._by_tenant.get(skip.tenant, ())) if skip.tenant is not None else set()
+        found.update(self._by_place.get(None, ()))
+        place = _place(skip)
+        if place is not None:
+            found.update(self._by_place.get(place, ()))
+        if check is not None:
+            for key in ((check, skip.environment, False), (check, None, True)):
+                if key in self._first:
+                    found.add(self._first[key])
+        return sorted(found)
+
+
+def _place(result: Result) -> int | None:
+    """The index of the tenant ``result`` is located in, or None (app level, no location)."""
+    if result.location is None or not result.location.pointer:
+        return None
+    return jsonpointer.tenant_index(result.location.pointer)
+
+
+def _cause(result: Result, failures: _Failures, order: dict[str, int]) -> Result | None:
     """The failure ``result`` (a ``depends_on_failure`` skip) stands on, best match first."""
     file = result.location.file if result.location is not None else None
     named = _SEE_CHECK.search(result.message)
@@ -743,7 +784,11 @@ def _cause(result: Result, failures: Sequence[Result], order: dict[str, int]) ->
         )
         return (0 if failure.check == wanted else 1, scope, 0 if related else 1)
 
-    ranked = [(key, index, f) for index, f in enumerate(failures) if (key := rank(f)) is not None]
+    ranked = [
+        (key, index, failure)
+        for index in failures.candidates(result, wanted)
+        if (key := rank(failure := failures.all[index])) is not None
+    ]
     if not ranked:
         return None
     return min(ranked, key=lambda item: (item[0], item[1]))[2]
