@@ -168,6 +168,10 @@ def _read(path: str, command: str) -> bytes:
         data, _ = read_regular(os.path.realpath(path), max_bytes=MAX_BYTES, shown="the file")
     except FileRefused as exc:
         raise _problem(path, command, exc.message) from None
+    if os.path.islink(path):
+        # A link a pull request commits could point at a file CI wrote (a secret), and the
+        # JSON error's line and column would tell where its first odd character is.
+        raise _problem(path, command, "a symbolic link; name the baseline file itself")
     return data
 
 

@@ -287,6 +287,8 @@ def discover(start: str) -> str | None:
         if os.path.lexists(dedicated) and not os.path.isdir(dedicated):
             return dedicated  # a FIFO or a link out is refused when read, not passed over
         pyproject = os.path.join(current, PYPROJECT)
+        if os.path.islink(pyproject):
+            return pyproject  # refused when read: never opened to look for the table
         if os.path.isfile(pyproject) and _has_table(pyproject):
             return pyproject
         parent = os.path.dirname(current)
@@ -361,6 +363,13 @@ def _read(path: str, *, explicit: bool) -> str:
             raise ConfigError(
                 f"{named}: the config file is a symbolic link that leads outside its repository;"
                 " refused"
+            )
+        if os.path.islink(path):
+            # Inside the repository it could still be .git/config or a secret file CI wrote,
+            # and a TOML error's line and column would tell something of its text.
+            raise ConfigError(
+                f"{named}: the config file is a symbolic link; a discovered config file must be"
+                " a regular file (name the target with --config to use it)"
             )
     try:
         data, _ = read_regular(real, max_bytes=MAX_BYTES, shown=named)

@@ -466,3 +466,23 @@ def test_findings_of_a_file_that_did_not_load_are_not_fixed(repo: Path) -> None:
     _manifest(repo, VALID)
     code, document = _json_run("--baseline", "base.json")
     assert document["baseline"] == {"path": "base.json", "new": 0, "known": 0, "fixed": 2}
+
+
+def test_a_baseline_that_is_a_link_tells_nothing_of_its_target(repo: Path) -> None:
+    """A committed link to a file CI wrote: the JSON error's column told where the
+    secret's first character that cannot start JSON is; a link is refused instead."""
+    _manifest(repo, VALID)
+    answers = set()
+    for secret in ("4242abcd-Canary", "ab-c$def-Canary"):
+        target = repo.parent / f"secret-{len(answers)}"
+        target.write_text(secret, encoding="utf-8")
+        link = repo / "base.json"
+        if link.is_symlink():
+            link.unlink()
+        link.symlink_to(target)
+        result = run_cli("validate", "--baseline", "base.json", "stcheck.yaml")
+        assert result.code == 2
+        assert "Canary" not in result.err + result.out
+        answers.add(result.err)
+    assert len(answers) == 1
+    assert "symbolic link" in answers.pop()

@@ -492,3 +492,25 @@ def test_config_globs_and_paths_outside_the_repository_are_refused_unlooked(repo
         (repo / ".stcheck.toml").write_text(f"manifests = [{path!r}]\n")
         answers.add(_error("validate").replace(path, "PATH"))
     assert len(answers) == 1  # the same answer whether the file exists or not
+
+
+@pytest.mark.parametrize("name", [".stcheck.toml", "pyproject.toml"])
+def test_a_discovered_config_that_is_a_link_inside_the_repository_is_refused(
+    repo: Path, name: str
+) -> None:
+    """Inside the repository a link could name .git/config or a secret file CI wrote; a TOML
+    error's line and column told something of its text. Refused whatever the target says."""
+    answers = set()
+    for secret in ("ab-c$def-Canary", "abc$defgh-Canary"):
+        target = repo / "secrets" / f"s{len(answers)}"
+        target.parent.mkdir(exist_ok=True)
+        target.write_text(f"[tool.stcheck]\n{secret}\n", encoding="utf-8")
+        link = repo / name
+        if link.is_symlink():
+            link.unlink()
+        link.symlink_to(target)
+        message = _error("validate")
+        assert "Canary" not in message
+        answers.add(message)
+    assert len(answers) == 1
+    assert "symbolic link" in answers.pop()
