@@ -11,7 +11,14 @@ PACKAGE = Path(stcheck.manifest.__file__).parent
 # Lowest first: a module may import the package's modules listed before it, never after.
 ORDER = ["pointer", "schema", "locate", "model", "construct", "load", "include", "explain"]
 # What the package may use from the rest of stcheck: nothing that runs checks or talks to the net.
-OUTSIDE = {"stcheck.model", "stcheck.record", "stcheck.redact", "stcheck.text", "stcheck.confine"}
+OUTSIDE = {
+    "stcheck.model",
+    "stcheck.record",
+    "stcheck.redact",
+    "stcheck.text",
+    "stcheck.confine",
+    "stcheck.globbing",
+}
 
 
 def _stcheck_imports(path: Path) -> set[str]:
