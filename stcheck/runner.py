@@ -65,7 +65,7 @@ from stcheck.runstate import RunState
 if TYPE_CHECKING:
     from stcheck.baseline import Baseline
 
-__all__ = ["RUN_CHECK", "RUN_FAILURES", "Plan", "UsageError", "build_plan", "execute", "run"]
+__all__ = ["RUN_CHECK", "RUN_FAILURES", "Plan", "UsageError", "build_plan", "run"]
 
 RUN_FAILURES = frozenset({"nothing_checked", "deadline_exceeded"})
 """Reason words that say the run itself did not reach a verdict: never exit 0, even in report."""
@@ -464,30 +464,6 @@ def _plugin_errors(plugins: PluginSet) -> list[Result]:
         )
         for plugin in plugins.errors
     ]
-
-
-def execute(
-    plan: Plan,
-    plugins: PluginSet,
-    state: RunState,
-    progress: Progress | None = None,
-    bound: RunBound | None = None,
-) -> list[Result]:
-    """Run ``plan``, manifest after manifest; the run's registry is closed at the end."""
-    bound = bound or RunBound()
-    results: list[Result] = []
-    completed = False
-    try:
-        for manifest_plan in plan.manifests:
-            results.extend(
-                _execute_one(
-                    plan.options, plan.checks, manifest_plan, plugins, state, progress, bound
-                )
-            )
-        completed = not bound.cut_short
-    finally:
-        state.registry.close(wait=completed)
-    return results
 
 
 def _execute_one(
