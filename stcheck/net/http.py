@@ -12,10 +12,13 @@ What it guarantees, whatever the manifest or the environment says:
   ``--resolve``.
 * **No redirects**: any 3xx is ``redirect_blocked`` (a 307/308 would re-send
   the client secret to wherever it points).
-* **No ambient configuration per request**: the session has
-  ``trust_env=False`` — no ``.netrc``, no per-request scan of the environment;
-  proxies and the CA bundle come from :class:`stcheck.net.config.NetConfig`,
-  read once per run. Cookies are refused.
+* **No ambient configuration per request**: urllib3's connection pools are
+  used directly (``requests``' session layer cost about as much CPU per
+  request as urllib3 itself, and its ambient features are all ones stcheck
+  must switch off): no ``.netrc``, no per-request scan of the environment, no
+  cookie jar; proxies and the CA bundle come from
+  :class:`stcheck.net.config.NetConfig`, read once per run. Cookies are never
+  stored or sent.
 * **Bounded by wall-clock deadlines**: every request (connect, TLS handshake,
   proxy tunnel, status line, headers, body) must complete within ``--timeout``
   seconds of wall-clock time. A :class:`stcheck.deadline.Watchdog` alarm shuts
@@ -33,16 +36,18 @@ What it guarantees, whatever the manifest or the environment says:
 * **Quiet**: nothing is logged; failures are described from the exception's
   *type* and OS/TLS error text, never from ``str(exception)`` (which can hold
   URLs and, for requests, a reference to the request body).
-* **Connection reuse**: keep-alive pools per host, sized to ``--concurrency``.
+* **Connection reuse**: keep-alive pools per host, sized to ``--concurrency``,
+  built once per host; the headers every request carries are built once.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import email.utils
-import http.cookiejar
 import json
 import math
+import re
 import socket
 import ssl
 import threading
@@ -51,14 +56,15 @@ import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
-import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.poolmanager import PoolManager
+from urllib3.poolmanager import ProxyManager
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
+from urllib3.util.timeout import Timeout
 
 from stcheck import __version__
 from stcheck.deadline import Deadline, Watchdog
@@ -127,8 +133,20 @@ class Failure:
     elapsed: float = 0.0
 
 
-class HostNotAllowed(requests.exceptions.InvalidURL):
+class HostNotAllowed(ValueError):
     """Raised by the transport for any host that is not one of the four ServiceTitan hosts."""
+
+
+class InvalidHeader(ValueError):
+    """A header value stcheck would send holds a line break or leading white space.
+
+    The values are the app key and a token the server issued: a token ending
+    in ``\\r\\n X-Other: ...`` must not add a header (http.client would pass
+    a folded line). The same rule as ``requests``' ``check_header_validity``.
+    """
+
+
+_CLEAN_HEADER = re.compile(r"\S[^\r\n]*\Z|\Z")
 
 
 class _Guard:
@@ -256,81 +274,88 @@ def retry_delay(value: str | None, now: float | None = None) -> float | None:
     return max(0.0, seconds)
 
 
-class _Adapter(HTTPAdapter):
-    """Routes the four ServiceTitan hosts as :class:`NetConfig` says, refusing every other host.
+_NO_RETRIES = Retry(0, read=False)
+"""urllib3 makes one attempt; :meth:`HttpClient._exchange` decides every retry."""
 
-    With ``--resolve`` the pool connects to the given address, with SNI and
-    certificate verification against the ServiceTitan host name; through a
-    proxy, a CONNECT tunnel to the host is opened by urllib3's proxy manager.
-    All pools share the run's one SSL context (CA bundle loaded once).
+
+class _Transport:
+    """Connection pools for the four ServiceTitan hosts, as :class:`NetConfig` routes them.
+
+    With ``--resolve`` a host's pool connects to the given address, with SNI
+    and certificate verification against the ServiceTitan host name; through a
+    proxy, a CONNECT tunnel to the host is opened by urllib3's proxy manager
+    (with ``Proxy-Authorization`` from the proxy URL's user and password, as
+    ``requests`` sends it). All pools share the run's one SSL context (CA
+    bundle loaded once). Any other host, or any scheme but ``https``, is
+    refused (:class:`HostNotAllowed`): a second line of defence behind
+    :meth:`HttpClient.post_token` and :meth:`HttpClient.get_api`.
     """
 
     def __init__(self, config: NetConfig, context: ssl.SSLContext | None) -> None:
         self._config = config
-        self._context = context
-        super().__init__(
-            pool_connections=4,
-            pool_maxsize=max(1, config.concurrency),
-            max_retries=0,
-            pool_block=False,
-        )
+        self._maxsize = max(1, config.concurrency)
+        self._pool_kwargs: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED"}
+        if context is not None:
+            self._pool_kwargs["ssl_context"] = context
+        self._pools: dict[tuple[str, int], HTTPConnectionPool] = {}
+        self._proxies: dict[str, ProxyManager] = {}
+        self._lock = threading.Lock()
 
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _POOL_CLASSES
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> PoolManager:
-        manager: PoolManager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        manager.pool_classes_by_scheme = _POOL_CLASSES
-        return manager
-
-    def get_connection_with_tls_context(
-        self,
-        request: requests.PreparedRequest,
-        verify: Any,
-        proxies: Mapping[str, str] | None = None,
-        cert: Any = None,
-    ) -> HTTPConnectionPool:
-        parts = urlsplit(request.url or "")
-        host = (parts.hostname or "").lower()
-        if parts.scheme != "https" or host not in HOSTS:
+    def pool(self, scheme: str, host: str, port: int) -> HTTPConnectionPool:
+        """The pool for ``https://host:port`` (built on first use), or :class:`HostNotAllowed`."""
+        host = host.lower()
+        if scheme != "https" or host not in HOSTS:
             raise HostNotAllowed("stcheck only connects to the ServiceTitan hosts over HTTPS")
-        route = self._config.route(host)
-        port = parts.port or 443
-        pool_kwargs: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED"}
-        if self._context is not None:
-            pool_kwargs["ssl_context"] = self._context
-        if route.proxy is not None:
-            manager = self.proxy_manager_for(route.proxy)
-            pool: HTTPConnectionPool = manager.connection_from_host(
-                host=host, port=port, scheme="https", pool_kwargs=pool_kwargs
-            )
-            return pool
-        if route.address is not None and port == route.port:
-            pool_kwargs["server_hostname"] = host
-            pool = self.poolmanager.connection_from_host(
-                host=route.address, port=port, scheme="https", pool_kwargs=pool_kwargs
-            )
-            return pool
-        pool = self.poolmanager.connection_from_host(
-            host=host, port=port, scheme="https", pool_kwargs=pool_kwargs
-        )
+        key = (host, port)
+        pool = self._pools.get(key)
+        if pool is None:
+            with self._lock:
+                pool = self._pools.get(key)
+                if pool is None:
+                    pool = self._pools[key] = self._new_pool(host, port)
         return pool
 
-    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        # Always verify, with the run's SSL context (which already holds the CA
-        # bundle): requests would otherwise re-load the bundle for every new
-        # connection, and ``verify`` can never switch verification off here.
-        conn.cert_reqs = "CERT_REQUIRED"
-        conn.ca_certs = None
-        conn.ca_cert_dir = None
+    def _new_pool(self, host: str, port: int) -> HTTPConnectionPool:
+        route = self._config.route(host)
+        if route.proxy is not None:
+            manager = self._proxies.get(route.proxy)
+            if manager is None:
+                manager = self._proxies[route.proxy] = ProxyManager(
+                    route.proxy,
+                    num_pools=8,
+                    maxsize=self._maxsize,
+                    block=False,
+                    proxy_headers=_proxy_headers(route.proxy),
+                )
+                manager.pool_classes_by_scheme = _POOL_CLASSES
+            pool: HTTPConnectionPool = manager.connection_from_host(
+                host=host, port=port, scheme="https", pool_kwargs=dict(self._pool_kwargs)
+            )
+            return pool
+        address = host
+        kwargs = dict(self._pool_kwargs)
+        if route.address is not None and port == route.port:
+            address = route.address
+            kwargs["server_hostname"] = host
+        return _Pool(address, port, maxsize=self._maxsize, block=False, **kwargs)
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+            proxies, self._proxies = list(self._proxies.values()), {}
+        for pool in pools:
+            pool.close()
+        for manager in proxies:
+            manager.clear()
 
 
-class _Refuse(HTTPAdapter):
-    """Mounted for ``http://``: stcheck never speaks plain HTTP."""
-
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
-        raise HostNotAllowed("stcheck never sends requests over plain HTTP")
+def _proxy_headers(proxy: str) -> dict[str, str]:
+    """``Proxy-Authorization: Basic ...`` from the proxy URL's user and password, if any."""
+    parts = urlsplit(proxy)
+    if not parts.username:
+        return {}
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode("latin-1")
+    return {"Proxy-Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
 
 
 class HttpClient:
@@ -351,19 +376,17 @@ class HttpClient:
             )
             self._setup_failure = f"cannot load the CA bundle from {config.ca_label}: {detail}"
             context = None
-        self._session = requests.Session()
-        self._session.trust_env = False  # no .netrc, no per-request environment scan
-        self._session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-        self._session.headers.clear()
-        self._session.headers.update(
-            {"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "gzip"}
-        )
-        self._session.mount("https://", _Adapter(config, context))
-        self._session.mount("http://", _Refuse())
+        self._transport = _Transport(config, context)
+        self._headers = {
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip",
+        }
+        """What every request carries, built once."""
         self._closed = threading.Event()
         self._watchdog = Watchdog("stcheck-http-deadlines")
         # Close pooled sockets even if nobody calls close() (no ResourceWarning at exit).
-        self._finalizer = weakref.finalize(self, _close, self._session, self._watchdog)
+        self._finalizer = weakref.finalize(self, _close, self._transport, self._watchdog)
 
     def close(self) -> None:
         """Close every pooled connection. Idempotent."""
@@ -385,7 +408,7 @@ class HttpClient:
             "POST",
             host,
             TOKEN_PATH,
-            data=dict(form),
+            body=urlencode(form).encode("ascii"),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
 
@@ -401,7 +424,8 @@ class HttpClient:
         if not path.startswith("/") or "//" in path or ".." in path or "?" in path:
             raise ValueError("an API path is an absolute path without a query")
         host = API_HOSTS[environment]
-        return self._exchange("GET", host, path, params=dict(params), headers=dict(headers))
+        target = f"{path}?{urlencode(params)}" if params else path
+        return self._exchange("GET", host, target, headers=dict(headers))
 
     # -- machinery ---------------------------------------------------------------
 
@@ -412,8 +436,7 @@ class HttpClient:
         path: str,
         *,
         headers: dict[str, str],
-        data: dict[str, str] | None = None,
-        params: dict[str, str] | None = None,
+        body: bytes | None = None,
     ) -> Reply | Failure:
         started = time.monotonic()
         timeout = self.config.timeout
@@ -428,9 +451,7 @@ class HttpClient:
         while True:
             attempts += 1
             deadline = Deadline.after(timeout).earliest(budget)
-            outcome = self._once(
-                method, route, path, deadline, headers=headers, data=data, params=params
-            )
+            outcome = self._once(method, route, path, deadline, headers=headers, body=body)
             if isinstance(outcome, Failure):
                 return _with(outcome, attempts, time.monotonic() - started)
             if outcome.status in RETRY_STATUSES and attempts <= MAX_RETRIES:
@@ -455,8 +476,7 @@ class HttpClient:
         deadline: Deadline,
         *,
         headers: dict[str, str],
-        data: dict[str, str] | None,
-        params: dict[str, str] | None,
+        body: bytes | None,
     ) -> Reply | Failure:
         limit = deadline.remaining()
         if limit <= 0:
@@ -465,7 +485,7 @@ class HttpClient:
         alarm = self._watchdog.call_at(deadline, guard.fire)
         _current.guard = guard
         try:
-            return self._send(method, route, path, guard, limit, headers, data, params)
+            return self._send(method, route, path, guard, limit, headers, body)
         finally:
             _current.guard = None
             alarm.cancel()
@@ -479,27 +499,29 @@ class HttpClient:
         guard: _Guard,
         limit: float,
         headers: dict[str, str],
-        data: dict[str, str] | None,
-        params: dict[str, str] | None,
+        body: bytes | None,
     ) -> Reply | Failure:
-        proxies = {"https": route.proxy} if route.proxy is not None else {}
-        send_headers = {**headers, "Host": route.netloc}
-        response: requests.Response | None = None
+        response: BaseHTTPResponse | None = None
         try:
-            response = self._session.request(
+            send_headers = {**self._headers, **headers, "Host": route.netloc}
+            for value in headers.values():
+                if not _CLEAN_HEADER.match(value):
+                    raise InvalidHeader("a header value holds a line break")
+            pool = self._transport.pool("https", route.host, route.port)
+            response = pool.urlopen(
                 method,
-                route.url(path),
-                params=params,
-                data=data,
+                path,
+                body=body,
                 headers=send_headers,
+                retries=_NO_RETRIES,
+                redirect=False,
+                assert_same_host=False,
                 # Per-recv limits; the guard holds the wall-clock deadline over all of them.
-                timeout=(limit, limit),
-                allow_redirects=False,
-                stream=True,
-                verify=True,
-                proxies=proxies,
+                timeout=Timeout(connect=limit, read=limit),
+                preload_content=False,
+                decode_content=False,
             )
-            status = response.status_code
+            status = response.status
             if 300 <= status < 400:
                 location = response.headers.get("Location", "")
                 target = _location_host(location)
@@ -514,14 +536,14 @@ class HttpClient:
                     f"{route.host}{route.via} answered HTTP {status}, a redirect{where};"
                     " stcheck never follows redirects",
                 )
-            body, truncated = _read_bounded(response, MAX_BODY)
+            content, truncated = _read_bounded(response, MAX_BODY)
             if guard.fired:  # a body without a length ends at the shutdown: not complete
                 return _timed_out(route, limit)
             return Reply(
                 host=route.host,
                 status=status,
                 content_type=response.headers.get("Content-Type", "").lower(),
-                body=body,
+                body=content,
                 truncated=truncated,
                 retry_after=response.headers.get("Retry-After"),
                 via=route.via,
@@ -532,12 +554,15 @@ class HttpClient:
             return describe_exception(exc, route, limit, self.config)
         finally:
             if response is not None:
+                # A body read to its end has already given its connection back to the
+                # pool; one that was not (a redirect, a truncated body) is closed.
                 response.close()
+                response.release_conn()
 
 
-def _close(session: requests.Session, watchdog: Watchdog) -> None:
+def _close(transport: _Transport, watchdog: Watchdog) -> None:
     watchdog.close()
-    session.close()
+    transport.close()
 
 
 def _seconds(value: float) -> str:
@@ -584,14 +609,14 @@ def _reply_with(reply: Reply, attempts: int, waited: float, elapsed: float) -> R
     )
 
 
-def _read_bounded(response: requests.Response, limit: int) -> tuple[bytes, bool]:
+def _read_bounded(response: BaseHTTPResponse, limit: int) -> tuple[bytes, bool]:
     """Up to ``limit`` bytes of the (decoded) body, and whether there was more.
 
     Read in chunks of at most 16 KiB *decoded* (urllib3 >= 2.6 bounds what one
     ``read`` decompresses), so a compression bomb costs at most ``limit`` plus
     one chunk of memory.
     """
-    raw = response.raw
+    raw = response
     chunks: list[bytes] = []
     total = 0
     while total <= limit:
@@ -662,8 +687,6 @@ class _Raised:
 
 
 def _connect_timed_out(seen: _Raised) -> bool:
-    if seen.raised(requests.exceptions.ConnectTimeout):
-        return True
     # urllib3 wraps a refused connection's timeout too; that one is not a timeout.
     return seen.wraps(urllib3.exceptions.ConnectTimeoutError) and not seen.wraps(
         urllib3.exceptions.NewConnectionError
@@ -682,14 +705,12 @@ def _connection_detail(seen: _Raised) -> str:
 _TLS_ERRORS = (
     ssl.SSLError,
     ssl.CertificateError,
-    requests.exceptions.SSLError,
     urllib3.exceptions.SSLError,
 )
 _CONNECTION_ERRORS = (
     ConnectionError,
     OSError,
     urllib3.exceptions.HTTPError,
-    requests.exceptions.ConnectionError,
 )
 
 EXCEPTIONS: tuple[Rule[_Raised], ...] = (
@@ -706,9 +727,7 @@ EXCEPTIONS: tuple[Rule[_Raised], ...] = (
         lambda s: f"{s.where}: the host name does not resolve",
     ),
     Rule(
-        lambda s: (
-            s.raised(requests.exceptions.ProxyError) or s.wraps(urllib3.exceptions.ProxyError)
-        ),
+        lambda s: s.wraps(urllib3.exceptions.ProxyError),
         Status.ERROR,
         "connection_error",
         lambda s: (
@@ -729,27 +748,19 @@ EXCEPTIONS: tuple[Rule[_Raised], ...] = (
         lambda s: f"{s.where}: no connection within {_seconds(s.timeout)} s (--timeout)",
     ),
     Rule(
-        lambda s: (
-            s.raised(requests.exceptions.ReadTimeout)
-            or s.wraps(urllib3.exceptions.ReadTimeoutError, TimeoutError, socket.timeout)
-        ),
+        lambda s: s.wraps(urllib3.exceptions.ReadTimeoutError, TimeoutError, socket.timeout),
         Status.ERROR,
         "timeout",
         lambda s: _timed_out(s.route, s.timeout).message,
     ),
     Rule(
-        lambda s: (
-            s.raised(
-                requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError
-            )
-            or s.wraps(urllib3.exceptions.DecodeError)
-        ),
+        lambda s: s.wraps(urllib3.exceptions.DecodeError),
         Status.ERROR,
         "malformed_response",
         lambda s: f"{s.where}: the answer was garbled",
     ),
     Rule(
-        lambda s: s.raised(requests.exceptions.InvalidSchema, requests.exceptions.InvalidURL),
+        lambda s: s.route.proxy is not None and s.wraps(urllib3.exceptions.LocationValueError),
         Status.ERROR,
         "connection_error",
         lambda s: f"{s.where}: the proxy setting is not usable (check HTTPS_PROXY)",

@@ -241,5 +241,6 @@ def test_a_token_with_a_line_break_is_never_sent_as_a_header(harness: Harness, t
     outcome = harness.run()
     result = outcome.one("api", "t", "integration")
     assert (result["status"], result["reason"]) == ("error", "connection_error")
+    assert "InvalidHeader" in result["message"]
     assert harness.fake.api_requests() == []
     assert "X-Injected" not in outcome.stdout + outcome.stderr

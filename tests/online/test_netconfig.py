@@ -128,10 +128,10 @@ def test_the_client_refuses_other_hosts_and_plain_http() -> None:
     with FakeServiceTitan() as fake:
         config = NetConfig.from_options(ca_bundle=fake.ca_bundle, resolve=fake.resolve, environ={})
         with HttpClient(config) as client:
-            session = client._session
-            for url in ("https://example.com/", "http://auth.servicetitan.io/connect/token"):
+            transport = client._transport
+            for scheme, host in (("https", "example.com"), ("http", "auth.servicetitan.io")):
                 with pytest.raises(HostNotAllowed):
-                    session.get(url, timeout=1)
+                    transport.pool(scheme, host, fake.port)
             with pytest.raises(ValueError):
                 client.get_api("integration", "/settings/../../x", params={}, headers={})
             with pytest.raises(KeyError):
