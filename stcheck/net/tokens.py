@@ -72,7 +72,7 @@ class TokenCache:
         """
 
         def fetch() -> TokenGrant:
-            from stcheck.net.servicetitan import request_token  # imports requests
+            from stcheck.net.servicetitan import request_token  # imports urllib3
 
             outcome = request_token(client(), environment, client_id, client_secret, tenant=tenant)
             on_token(outcome.access_token)
