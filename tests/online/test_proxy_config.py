@@ -130,3 +130,16 @@ def test_mixed_case_proxy_variables_are_read_as_urllib_reads_them(
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
     assert _proxies(os.environ) == urllib.request.getproxies_environment()
+
+
+def test_proxy_credentials_are_sent_decoded_as_basic_auth_as_requests_did() -> None:
+    """The user and password of the proxy URL, percent-decoded, in Proxy-Authorization."""
+    import base64
+
+    from stcheck.net.http import _proxy_headers
+
+    (value,) = _proxy_headers(f"http://us%40er:{CANARY}%3Ax@proxy.example:3128").values()
+    scheme, _, encoded = value.partition(" ")
+    assert scheme == "Basic"
+    assert base64.b64decode(encoded).decode() == f"us@er:{CANARY}:x"
+    assert _proxy_headers("http://proxy.example:3128") == {}
