@@ -6,10 +6,11 @@ Two small tools, independent of what they guard:
   changes of the system time neither extend nor cut it short). Made with
   :meth:`Deadline.after`; asked how much time is left with
   :meth:`Deadline.remaining`; combined with :meth:`Deadline.earliest`.
-* :class:`Watchdog` — one daemon thread and a heap of alarms:
+* :class:`Watchdog` — one daemon thread and a set of alarms:
   :meth:`Watchdog.call_at` runs a callback when a deadline passes unless the
   alarm is cancelled first. One thread serves any number of alarms, so arming
-  one costs a heap push, not a thread (unlike ``threading.Timer``).
+  one costs a dict entry, not a thread (unlike ``threading.Timer``), and no
+  lock.
 
 The HTTP layer (:mod:`stcheck.net.http`) arms one alarm per request that
 shuts the request's socket down when its deadline passes, which bounds a
@@ -24,8 +25,7 @@ Nothing here knows about HTTP, checks or the CLI.
 from __future__ import annotations
 
 import contextlib
-import heapq
-import itertools
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -93,84 +93,83 @@ class Watchdog:
 
     Thread-safe. :meth:`close` stops the thread; alarms still armed then never
     fire. A closed watchdog refuses new alarms (``RuntimeError``).
+
+    Arming and cancelling take no lock: the HTTP layer arms and cancels one
+    alarm per request from up to ``--concurrency`` threads, and a shared lock
+    there cost GIL hand-overs on every request. The armed alarms are a dict;
+    whoever removes an alarm from it (``dict.pop`` is atomic) owns it — the
+    thread to fire it, or :meth:`Alarm.cancel` to disarm it. The thread sleeps
+    until the earliest deadline it knows of; arming an earlier one wakes it.
+    While the thread computes, its wake-up time reads as "never", so an alarm
+    armed meanwhile always wakes it again: none is missed.
     """
 
     def __init__(self, name: str = "stcheck-watchdog") -> None:
         self._name = name
-        self._cond = threading.Condition(threading.Lock())
-        self._heap: list[tuple[float, int, Alarm]] = []
-        self._order = itertools.count()
-        self._cancelled = 0
+        self._armed: dict[Alarm, float] = {}
+        self._wake = threading.Event()
+        self._wake_at = math.inf
+        self._start = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
 
     def call_at(self, deadline: Deadline, callback: Callable[[], None]) -> Alarm:
         """Run ``callback`` on the watchdog thread once ``deadline`` passes, unless cancelled."""
+        if self._closed:
+            raise RuntimeError("the watchdog is closed")
         alarm = Alarm(self, deadline, callback)
-        with self._cond:
-            if self._closed:
-                raise RuntimeError("the watchdog is closed")
-            earliest = self._heap[0][0] if self._heap else None
-            heapq.heappush(self._heap, (deadline.at, next(self._order), alarm))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-                self._thread.start()
-            elif earliest is None or deadline.at < earliest:
-                # Only a new earliest deadline changes how long the thread sleeps.
-                self._cond.notify()
+        self._armed[alarm] = deadline.at
+        if self._thread is None:
+            with self._start:
+                if self._thread is None and not self._closed:
+                    thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                    thread.start()
+                    self._thread = thread
+        if deadline.at < self._wake_at:
+            self._wake.set()
+        if self._closed:  # closed while arming: it never fires
+            self._armed.pop(alarm, None)
+            raise RuntimeError("the watchdog is closed")
         return alarm
 
     def close(self, timeout: float = 1.0) -> None:
         """Stop the thread (waiting up to ``timeout`` s for a running callback). Idempotent."""
-        with self._cond:
+        with self._start:
             self._closed = True
-            self._heap.clear()
-            self._cancelled = 0
-            self._cond.notify()
             thread = self._thread
+        self._armed.clear()
+        self._wake.set()
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
     def __len__(self) -> int:
         """Alarms armed and not cancelled."""
-        with self._cond:
-            return len(self._heap) - self._cancelled
+        return len(self._armed)
 
     def _cancel(self, alarm: Alarm) -> bool:
-        with self._cond:
-            if alarm._state != _PENDING:
-                return False
-            alarm._state = _CANCELLED
-            if self._closed:
-                return True
-            self._cancelled += 1
-            # Cancelled alarms stay in the heap until they come due; compact when
-            # they are the majority, so a long run does not accumulate them.
-            if self._cancelled > 256 and self._cancelled * 2 > len(self._heap):
-                self._heap = [item for item in self._heap if item[2]._state == _PENDING]
-                heapq.heapify(self._heap)
-                self._cancelled = 0
-            return True
+        if self._armed.pop(alarm, None) is None:
+            return False
+        alarm._state = _CANCELLED
+        return True
 
     def _run(self) -> None:
-        while True:
+        armed = self._armed
+        while not self._closed:
+            self._wake.clear()
+            self._wake_at = math.inf  # computing: whoever arms now wakes the thread again
+            now = time.monotonic()
+            earliest = math.inf
             due: list[Alarm] = []
-            with self._cond:
-                while not self._closed:
-                    now = time.monotonic()
-                    while self._heap and self._heap[0][0] <= now:
-                        _, _, alarm = heapq.heappop(self._heap)
-                        if alarm._state == _PENDING:
-                            alarm._state = _FIRED
-                            due.append(alarm)
-                        else:
-                            self._cancelled -= 1
-                    if due:
-                        break
-                    wait = self._heap[0][0] - now if self._heap else None
-                    self._cond.wait(wait)
-                if self._closed:
-                    return
+            for alarm, at in list(armed.items()):
+                if at > now:
+                    earliest = min(earliest, at)
+                elif armed.pop(alarm, None) is not None:
+                    alarm._state = _FIRED
+                    due.append(alarm)
             for alarm in due:
                 with contextlib.suppress(Exception):  # one bad callback must not stop the rest
                     alarm._callback()
+            if due:
+                continue  # time passed while the callbacks ran
+            self._wake_at = earliest
+            self._wake.wait(None if earliest == math.inf else earliest - now)
