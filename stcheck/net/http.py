@@ -206,6 +206,7 @@ class _Connection(HTTPSConnection):
 
     _twin: socket.socket | None = None
     _guard: _Guard | None = None
+    _body: bytes | None = None
 
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
@@ -224,7 +225,17 @@ class _Connection(HTTPSConnection):
         # guard's shutdown is what ends a request at its deadline. A timeout per recv
         # would only add a poll and a mode switch to every read.
         self.timeout = None
+        body = kwargs.get("body")
+        if isinstance(body, bytes) and body:
+            # The header block and a (small, form) body in one write: one system call less.
+            kwargs["body"] = None
+            kwargs["headers"] = {**kwargs["headers"], "Content-Length": str(len(body))}
+            self._body = body
         super().request(*args, **kwargs)
+
+    def send(self, data: Any) -> None:
+        body, self._body = self._body, None
+        super().send(data + body if body is not None else data)
 
     def close(self) -> None:
         try:
