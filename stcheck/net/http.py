@@ -224,14 +224,18 @@ class _Connection(HTTPSConnection):
         # Connected (with the connect timeout): from here on the socket blocks, and the
         # guard's shutdown is what ends a request at its deadline. A timeout per recv
         # would only add a poll and a mode switch to every read.
-        self.timeout = None
+        if self.sock is not None:  # never a connect without its timeout
+            self.timeout = None
         body = kwargs.get("body")
         if isinstance(body, bytes) and body:
             # The header block and a (small, form) body in one write: one system call less.
             kwargs["body"] = None
             kwargs["headers"] = {**kwargs["headers"], "Content-Length": str(len(body))}
             self._body = body
-        super().request(*args, **kwargs)
+        try:
+            super().request(*args, **kwargs)
+        finally:
+            self._body = None  # sent with the header block, or never: not by a later request
 
     def send(self, data: Any) -> None:
         body, self._body = self._body, None
