@@ -370,23 +370,44 @@ class Sent:
 
     Their lower-cased 6-character windows and the values shorter than that:
     an answer's fields (a token answer's scopes, say) are each checked
-    against the same few values, so their windows are built once per request.
+    against the same few values, so their windows are built once per request —
+    and only when a field is checked at all (most answers have none to show).
     """
 
-    __slots__ = ("grams", "short")
+    __slots__ = ("_grams", "_short", "_values")
 
     def __init__(self, values: Iterable[str]) -> None:
+        self._values = tuple(values)
+        self._grams: frozenset[str] | None = None
+        self._short: frozenset[str] = frozenset()
+
+    def _prepare(self) -> frozenset[str]:
         grams: set[str] = set()
         short: set[str] = set()
-        for value in values:
+        for value in self._values:
             value = value.strip()
             if len(value) < FIELD_WINDOW:
                 if value:
                     short.add(value.lower())
             else:
                 grams |= _grams(value, FIELD_WINDOW)
-        self.grams = frozenset(grams)
-        self.short = frozenset(short)
+        # Two threads preparing the same Sent build equal sets: either assignment is right.
+        self._short = frozenset(short)
+        self._grams = prepared = frozenset(grams)
+        return prepared
+
+    @property
+    def grams(self) -> frozenset[str]:
+        """Lower-cased 6-character windows of the values at least that long."""
+        grams = self._grams
+        return grams if grams is not None else self._prepare()
+
+    @property
+    def short(self) -> frozenset[str]:
+        """Lower-cased values shorter than the window."""
+        if self._grams is None:
+            self._prepare()
+        return self._short
 
 
 class SecretScrubber:
