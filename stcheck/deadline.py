@@ -137,8 +137,7 @@ class Watchdog:
         with self._start:
             self._closed = True
             thread = self._thread
-        self._armed.clear()
-        self._wake.set()
+        self._wake.set()  # armed alarms stay armed (cancel() still says True); none fires
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
@@ -160,7 +159,9 @@ class Watchdog:
             now = time.monotonic()
             earliest = math.inf
             due: list[Alarm] = []
-            for alarm, at in list(armed.items()):
+            # dict.copy runs no Python code; list(armed.items()) can (a garbage collection
+            # in the middle runs finalizers, another thread arms meanwhile: RuntimeError).
+            for alarm, at in armed.copy().items():
                 if at > now:
                     earliest = min(earliest, at)
                 elif armed.pop(alarm, None) is not None:

@@ -124,3 +124,44 @@ def test_an_alarm_armed_earlier_than_the_one_the_thread_sleeps_for_wakes_it() ->
         assert time.monotonic() - started < 2
     finally:
         watchdog.close()
+
+
+def test_the_watchdog_survives_a_garbage_collection_that_lets_another_thread_arm() -> None:
+    """A collection during the thread's scan runs finalizers, which may let the GIL go: an
+    alarm armed then must not change the dict under the scan (the thread would die, and no
+    deadline would ever fire again)."""
+    watchdog = Watchdog()
+    died: list[str] = []
+    hook = threading.excepthook
+    threading.excepthook = lambda args: died.append(repr(args.exc_value))
+
+    class Cycle:
+        def __del__(self) -> None:
+            time.sleep(0.001)  # a finalizer closing a file or socket lets the GIL go
+
+    try:
+        for _ in range(20_000):  # a big dict makes each scan long
+            watchdog.call_at(Deadline.after(3600), lambda: None)
+        stop = time.monotonic() + 2
+
+        def churn() -> None:
+            count = 0
+            while time.monotonic() < stop and not died:
+                count += 1
+                if count % 200 == 0:
+                    cycle = Cycle()
+                    cycle.me = cycle  # type: ignore[attr-defined]
+                    del cycle
+                    watchdog.call_at(Deadline.after(0), lambda: None)  # the thread rescans
+                watchdog.call_at(Deadline.after(60), lambda: None).cancel()
+
+        worker = threading.Thread(target=churn, daemon=True)
+        worker.start()
+        worker.join(10)
+        fired = threading.Event()
+        watchdog.call_at(Deadline.after(0.05), fired.set)
+        assert fired.wait(5), died
+        assert not died
+    finally:
+        threading.excepthook = hook
+        watchdog.close()

@@ -157,14 +157,22 @@ class _Guard:
     original) as soon as it exists and on every request it carries. Shutting
     it down makes any blocked ``recv`` in the handshake, status line, headers
     or body return at once. All under one lock, so once :meth:`finish` has
-    returned no shutdown can hit a socket the pool reuses.
+    returned no shutdown can hit a socket the pool reuses (and a connection
+    given back to the pool is detached from its guard first).
+
+    When http.client closes the connection object while its answer is still
+    being read (``Connection: close``, HTTP/1.0, a body that ends at the
+    close), the guard *adopts* the duplicate — the read goes on through the
+    answer's own reference to the socket, and only the duplicate can end it —
+    and closes it in :meth:`finish`.
     """
 
-    __slots__ = ("_lock", "_sock", "fired")
+    __slots__ = ("_adopted", "_lock", "_sock", "fired")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
+        self._adopted: socket.socket | None = None
         self.fired = False
 
     def attach(self, sock: socket.socket) -> None:
@@ -179,6 +187,14 @@ class _Guard:
             if self._sock is sock:
                 self._sock = None
 
+    def adopt(self, sock: socket.socket) -> bool:
+        """Take over closing ``sock`` if it is the one guarded (True), else leave it (False)."""
+        with self._lock:
+            if self._sock is not sock:
+                return False
+            self._adopted = sock
+            return True
+
     def fire(self) -> None:
         with self._lock:
             self.fired = True
@@ -186,10 +202,14 @@ class _Guard:
                 _shutdown(self._sock)
 
     def finish(self) -> bool:
-        """Stop guarding; True if the deadline fired."""
+        """Stop guarding (closing an adopted socket); True if the deadline fired."""
         with self._lock:
             self._sock = None
-            return self.fired
+            adopted, self._adopted = self._adopted, None
+            fired = self.fired
+        if adopted is not None:
+            adopted.close()
+        return fired
 
 
 def _shutdown(sock: socket.socket) -> None:
@@ -254,13 +274,21 @@ class _Connection(HTTPSConnection):
             self._guard = guard
             guard.attach(twin)
 
+    def unwatch(self) -> None:
+        """Leave the current request's guard (before the connection goes back to the pool)."""
+        guard, self._guard = self._guard, None
+        if guard is not None and self._twin is not None:
+            guard.detach(self._twin)
+
     def _drop_twin(self) -> None:
         twin, self._twin = self._twin, None
-        if twin is not None:
-            if self._guard is not None:
-                self._guard.detach(twin)
-            twin.close()
-        self._guard = None
+        guard, self._guard = self._guard, None
+        if twin is None:
+            return
+        # Closed while its answer is read (Connection: close): the guard keeps the twin.
+        if guard is not None and guard.adopt(twin):
+            return
+        twin.close()
 
 
 class _SSLSocket(ssl.SSLSocket):
@@ -277,6 +305,13 @@ class _SSLSocket(ssl.SSLSocket):
 
 class _Pool(HTTPSConnectionPool):
     ConnectionCls = _Connection
+
+    def _put_conn(self, conn: Any) -> None:
+        # A request's alarm may still go off after its answer gave the connection back:
+        # it must not shut down the connection another request has taken from the pool.
+        if isinstance(conn, _Connection):
+            conn.unwatch()
+        super()._put_conn(conn)
 
 
 _POOL_CLASSES = {"http": HTTPConnectionPool, "https": _Pool}

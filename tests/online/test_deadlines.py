@@ -94,6 +94,31 @@ def test_a_120_byte_body_at_2_bytes_a_second_ends_at_the_timeout(harness: Harnes
     assert elapsed < 1 + 2  # the probe's 1 s, plus the token request and start-up
 
 
+@pytest.mark.parametrize("where", ["token", "probe"])
+def test_an_answer_with_connection_close_cannot_trickle_past_the_timeout(
+    harness: Harness, where: str
+) -> None:
+    """``Connection: close`` makes http.client close the connection as soon as the headers
+    are in, while the body is still read: the deadline must still end that read (found by
+    review: the read blocked for ever once per-recv timeouts were gone)."""
+    import dataclasses
+
+    def closing(ctx: BehaviorContext) -> FakeResponse | None:
+        if where == "token":
+            answer = ctx.issue_token()
+        else:
+            answer = FakeResponse(200, b'{"page":1,"data":[]}' + b" " * 60, "application/json")
+        return dataclasses.replace(answer, trickle="body", trickle_rate=RATE, close=True)
+
+    harness.fake.add_behavior("closing", **{where: closing})
+    harness.add("t", behavior="closing")
+    outcome, elapsed = run_bounded(harness, BOUND, "--timeout", f"{TIMEOUT:g}")
+    check = "token" if where == "token" else "api"
+    result = outcome.one(check, "t", "integration")
+    assert (result["status"], result["reason"]) == ("error", "timeout"), result
+    assert elapsed <= BOUND
+
+
 def test_the_deadline_holds_through_a_proxy_tunnel(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -197,3 +222,44 @@ def test_a_compression_bomb_is_read_in_bounded_chunks(harness: Harness) -> None:
     assert normal.status("token", "t", "integration") == ("pass", None)
     assert outcome.status("token", "t", "integration") == ("error", "malformed_response")
     assert peak - baseline < 4 << 20, (peak, baseline)
+
+
+def test_a_late_alarm_never_shuts_the_connection_the_pool_gave_to_the_next_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A complete answer gives its connection back before its request disarms its alarm. If
+    the deadline passes in that gap (widened here to 0.3 s, what a GIL hand-over under many
+    threads does), the next request on the connection must not be cut off (found by review)."""
+    import stcheck.deadline as deadline
+    from stcheck.net import HOSTS
+    from stcheck.net.config import NetConfig, Route
+    from stcheck.net.http import HttpClient, Reply
+    from stcheck.testing import FakeServiceTitan
+
+    cancel = deadline.Watchdog._cancel
+
+    def slow_cancel(self: deadline.Watchdog, alarm: deadline.Alarm) -> bool:
+        if threading.current_thread().name == "first":
+            time.sleep(0.3)
+        return cancel(self, alarm)
+
+    monkeypatch.setattr(deadline.Watchdog, "_cancel", slow_cancel)
+    answers: dict[str, object] = {}
+    with FakeServiceTitan(latency=0.12) as fake:
+        routes = {h: Route(h, address="127.0.0.1", port=fake.port) for h in HOSTS}
+        config = NetConfig(
+            timeout=0.2, concurrency=1, ca_file=fake.ca_bundle, ca_source="test", routes=routes
+        )
+        with HttpClient(config) as client:
+
+            def get(name: str) -> None:
+                answers[name] = client.get_api("production", "/x", params={}, headers={})
+
+            first = threading.Thread(target=get, args=("first",), name="first")
+            first.start()
+            time.sleep(0.14)  # the first answer is in (0.12 s): its connection is pooled
+            second = threading.Thread(target=get, args=("second",), name="second")
+            second.start()
+            first.join(5)
+            second.join(5)
+    assert isinstance(answers["second"], Reply), answers["second"]
