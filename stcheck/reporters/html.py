@@ -36,9 +36,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from stcheck.gcpause import paused_gc
 from stcheck.model import RunReport, Status
 from stcheck.readiness import (
     BIG_FLEET,
@@ -53,6 +53,7 @@ from stcheck.readiness import (
     readiness_of,
     worst_first,
 )
+from stcheck.record import record
 
 __all__ = ["MAX_FINDINGS", "MAX_SECTIONS", "SECTIONS_BUDGET", "layout", "render"]
 
@@ -131,7 +132,7 @@ def _environment() -> Any:
     return environment
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Layout:
     """Which tenants get a full section, and how the others are grouped (worst first)."""
 
@@ -181,7 +182,7 @@ def layout(
     return Layout(tuple(full), tuple(sections), others, _note(ordered, full, rest, big))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Group:
     """One ``--group-by`` group: its key, the counts of all its tenants, those shown in full."""
 
@@ -317,7 +318,8 @@ def context(report: RunReport, environment: Any = None) -> dict[str, Any]:
 
 def render(report: RunReport) -> str:
     """The readiness report as a self-contained HTML document."""
-    environment = _environment()
-    template = environment.get_template("report.html.j2")
-    rendered: str = template.render(**context(report, environment))
+    with paused_gc():
+        environment = _environment()
+        template = environment.get_template("report.html.j2")
+        rendered: str = template.render(**context(report, environment))
     return rendered
