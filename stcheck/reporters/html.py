@@ -318,7 +318,7 @@ def context(report: RunReport, environment: Any = None) -> dict[str, Any]:
 
 def render(report: RunReport) -> str:
     """The readiness report as a self-contained HTML document."""
-    with paused_gc():
+    with paused_gc():  # its cyclic garbage is one template context
         environment = _environment()
         template = environment.get_template("report.html.j2")
         rendered: str = template.render(**context(report, environment))

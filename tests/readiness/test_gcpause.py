@@ -115,3 +115,23 @@ def test_judging_a_fleet_leaves_no_cyclic_garbage(write_manifest: WriteManifest)
         assert verdicts == {"not_ready", "unknown", "not_planned"}
     assert probe.judged == [16, 400]
     assert probe.cycles == [0, 0]
+
+
+def test_the_json_report_of_a_fleet_leaves_no_cyclic_garbage(
+    write_manifest: WriteManifest,
+) -> None:
+    """The JSON reporter renders with the collector paused too (its output is a fleet's worth
+    of small objects): none of them may be left in a cycle."""
+    from stcheck.reporters import json as json_reporter
+
+    path = write_manifest(*_mixed_fleet(300))
+    report = run_checks(plugin_set(), str(path), command="report", extra={"today": "2026-11-29"})
+    assert len(report.readiness) == 300
+    gc.collect()
+    gc.disable()
+    try:
+        text = json_reporter.render(report)
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+    assert text.count('"tenant": "t-') >= 300
