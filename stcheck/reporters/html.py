@@ -116,11 +116,15 @@ def thousands(number: int) -> str:
     return f"{number:,}"
 
 
-def _environment() -> Any:
+def template_environment() -> Any:
+    """The Jinja2 environment of the page (its templates precompiled:
+    :mod:`stcheck.reporters.precompiled`)."""
     import jinja2
 
+    from stcheck.reporters.precompiled import Loader
+
     environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("stcheck", "templates"),
+        loader=Loader(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -154,7 +158,7 @@ def layout(
     """
     from markupsafe import Markup
 
-    environment = environment or _environment()
+    environment = environment or template_environment()
     view = view or ReadinessView()
     ordered = [t for _, group in view.groups(view.listed(tenants)) for t in group]
     big = len(ordered) > MAX_SECTIONS
@@ -319,7 +323,7 @@ def context(report: RunReport, environment: Any = None) -> dict[str, Any]:
 def render(report: RunReport) -> str:
     """The readiness report as a self-contained HTML document."""
     with paused_gc():  # its cyclic garbage is one template context
-        environment = _environment()
+        environment = template_environment()
         template = environment.get_template("report.html.j2")
         rendered: str = template.render(**context(report, environment))
     return rendered
