@@ -6,9 +6,11 @@ same work each time. :func:`generate` writes what Jinja2 compiles each
 template to (``Environment.compile(raw=True)``) as a module of
 :mod:`stcheck.reporters.compiled`, so Python's import machinery keeps it as
 bytecode like any module; ``compiled/stamps.py`` records the SHA-256 of each
-template's source and the Jinja2 version. :class:`Loader` uses a module only
-when both match what is installed — an edited template or another Jinja2 is
-compiled from the source as before, so stale code never renders. The code runs
+template's source with the environment's settings (autoescaping, whitespace
+control, delimiters: decided at compile time) and the Jinja2 version.
+:class:`Loader` uses a module only when both match what is installed — an
+edited template, other settings or another Jinja2 is compiled from the source
+as before, so stale code never renders. The code runs
 exactly as Jinja2 runs what it compiles (``Template.from_code``, with the same
 environment): autoescaping included, which is decided at compile time.
 
@@ -43,8 +45,28 @@ def module_name(template: str) -> str:
     return "".join(char if char.isalnum() else "_" for char in template)
 
 
-def digest(source: str) -> str:
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+def digest(source: str, environment: jinja2.Environment) -> str:
+    """SHA-256 of a template's source and of the environment settings compiling depends on."""
+    settings = repr(
+        (
+            environment.autoescape,
+            environment.trim_blocks,
+            environment.lstrip_blocks,
+            environment.keep_trailing_newline,
+            environment.newline_sequence,
+            environment.optimized,
+            environment.block_start_string,
+            environment.block_end_string,
+            environment.variable_start_string,
+            environment.variable_end_string,
+            environment.comment_start_string,
+            environment.comment_end_string,
+            environment.line_statement_prefix,
+            environment.line_comment_prefix,
+            sorted(environment.extensions),
+        )
+    )
+    return hashlib.sha256(f"{settings}\n{source}".encode()).hexdigest()
 
 
 class Loader(jinja2.PackageLoader):
@@ -60,20 +82,24 @@ class Loader(jinja2.PackageLoader):
         globals: MutableMapping[str, Any] | None = None,
     ) -> jinja2.Template:
         source, _, uptodate = self.get_source(environment, name)
-        code = _current_code(name, source)
+        code = _current_code(environment, name, source)
         if code is None:
             return super().load(environment, name, globals)
-        return environment.template_class.from_code(environment, code, globals or {}, uptodate)
+        if globals is None:
+            globals = {}
+        return environment.template_class.from_code(environment, code, globals, uptodate)
 
 
-def _current_code(name: str, source: str) -> Any:
-    """The code object of ``name``'s module when it was compiled from ``source`` by this
-    Jinja2; None otherwise (or when there is no such module)."""
+def _current_code(environment: jinja2.Environment, name: str, source: str) -> Any:
+    """The code object of ``name``'s module when it was compiled from ``source``, with
+    ``environment``'s settings, by this Jinja2; None otherwise (or without such a module)."""
     try:
         stamps = importlib.import_module(f"{PACKAGE}.stamps")
     except ImportError:
         return None
-    if jinja2.__version__ != stamps.JINJA2_VERSION or stamps.SOURCES.get(name) != digest(source):
+    if jinja2.__version__ != stamps.JINJA2_VERSION or stamps.SOURCES.get(name) != digest(
+        source, environment
+    ):
         return None
     path = HERE / f"{module_name(name)}.py"
     if not path.is_file():
@@ -93,7 +119,7 @@ def generate(environment: jinja2.Environment) -> dict[str, str]:
         source, _, _ = jinja2.PackageLoader("stcheck", "templates").get_source(environment, name)
         code = environment.compile(source, name, name, raw=True)
         files[f"{module_name(name)}.py"] = HEADER.format(name=name, version=version) + code
-        sources[name] = digest(source)
+        sources[name] = digest(source, environment)
     # Written as ``ruff format`` would (names and digests need no escaping).
     stamps = "".join(f'    "{name}": "{sha}",\n' for name, sha in sources.items())
     files["stamps.py"] = (

@@ -44,10 +44,19 @@ def test_an_edited_template_is_compiled_from_its_source_not_run_stale() -> None:
     assert not (template.filename or "").endswith(".py")
     name = "report_tenant.html.j2"
     source, _, _ = environment.loader.get_source(environment, name)
-    assert precompiled._current_code(name, source) is None
+    assert precompiled._current_code(environment, name, source) is None
     tenant = TenantReadiness(tenant="t-1", owner=None, verdict="ready", items=())
     text = template.render(t=tenant, n=1, symbols=SYMBOLS, verdict_words=VERDICT_WORDS)
     assert "Back to the top (edited)" in text
+
+
+def test_other_environment_settings_compile_from_the_source() -> None:
+    """Autoescaping is decided when a template is compiled: code compiled with it on never
+    runs in an environment with it off, nor the other way round."""
+    environment = template_environment()
+    environment.autoescape = False
+    template = environment.get_template("report_tenant.html.j2")
+    assert not (template.filename or "").endswith(".py")
 
 
 def test_another_jinja2_compiles_from_the_source(monkeypatch: Any) -> None:

@@ -2,6 +2,6 @@
 
 JINJA2_VERSION = "3.1.6"
 SOURCES = {
-    "report.html.j2": "b8ed214575aaa98f02e4a3748a7b95c6e5d696fcf76df30cd631642f58201796",
-    "report_tenant.html.j2": "c3be395134db258dc515349b685f4d5e243d5a3765fdbd8fecaeefcbcc709a80",
+    "report.html.j2": "04a6090102d1d763bbb3cb3e58db4568ea807abb876cf81ecc3dfe1e04602fa0",
+    "report_tenant.html.j2": "d358f747bfaeaf2a80b5d79f7372ba8c2b30717d0530ae5ae84e2c82daeba769",
 }
