@@ -123,12 +123,25 @@ def run_once(path: Path, scenario: str, tree: Path | None, sample: Sample) -> No
 
 def phases(path: Path) -> dict[str, float]:
     """Seconds per phase of one in-process report run (call in a fresh interpreter)."""
-    from stcheck import app, cli
+    from stcheck import app, cli, runner
+    from stcheck.checks.golive import GoLiveCheck
     from stcheck.redact import Redactor
     from stcheck.reporters import html, readiness_markdown
     from stcheck.reporters import json as json_reporter
 
     seen = []
+    spent = {"load": 0.0, "golive": 0.0}
+
+    def timed(call, name):  # type: ignore[no-untyped-def]
+        def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+            started = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - started
+
+        return spy
+
     real_run = app.run
 
     def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -138,12 +151,18 @@ def phases(path: Path) -> dict[str, float]:
         return report
 
     app.run = spy
+    runner.load_all = timed(runner.load_all, "load")
+    GoLiveCheck.run = timed(GoLiveCheck.run, "golive")
     sink = io.StringIO()
     cli.main(
         ["report", "--offline", "--today", TODAY, "--quiet", str(path)], stdout=sink, stderr=sink
     )
     seconds, report = seen[-1]
-    found = {"run (load, checks, golive)": seconds}
+    found = {
+        "run (load, checks, golive)": seconds,
+        "  of which loading": spent["load"],
+        "  of which golive": spent["golive"],
+    }
     redact = Redactor()
     renderers = {
         "html": html.render,

@@ -262,7 +262,17 @@ class TenantReadiness:
     enterprise_group: str | None = None
 
     def __post_init__(self) -> None:
-        bound_fields(self, _TENANT_LIMITS)
+        # The common case (nothing to shorten) without bound_fields' loop, once per tenant.
+        owner, because, group = self.owner, self.not_planned_because, self.enterprise_group
+        if (
+            len(self.tenant) > 100
+            or (owner is not None and len(owner) > 320)
+            or (self.target_date is not None and len(self.target_date) > 100)
+            or (self.app is not None and len(self.app) > 200)
+            or (because is not None and len(because) > 500)
+            or (group is not None and len(group) > 200)
+        ):
+            bound_fields(self, _TENANT_LIMITS)
 
     @_once
     def blocking(self) -> tuple[ReadinessItem, ...]:

@@ -36,9 +36,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from stcheck.gcpause import paused_gc
 from stcheck.model import RunReport, Status
 from stcheck.readiness import (
     BIG_FLEET,
@@ -53,6 +53,7 @@ from stcheck.readiness import (
     readiness_of,
     worst_first,
 )
+from stcheck.record import record
 
 __all__ = ["MAX_FINDINGS", "MAX_SECTIONS", "SECTIONS_BUDGET", "layout", "render"]
 
@@ -115,11 +116,15 @@ def thousands(number: int) -> str:
     return f"{number:,}"
 
 
-def _environment() -> Any:
+def template_environment() -> Any:
+    """The Jinja2 environment of the page (its templates precompiled:
+    :mod:`stcheck.reporters.precompiled`)."""
     import jinja2
 
+    from stcheck.reporters.precompiled import Loader
+
     environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("stcheck", "templates"),
+        loader=Loader(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -131,7 +136,7 @@ def _environment() -> Any:
     return environment
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Layout:
     """Which tenants get a full section, and how the others are grouped (worst first)."""
 
@@ -153,7 +158,7 @@ def layout(
     """
     from markupsafe import Markup
 
-    environment = environment or _environment()
+    environment = environment or template_environment()
     view = view or ReadinessView()
     ordered = [t for _, group in view.groups(view.listed(tenants)) for t in group]
     big = len(ordered) > MAX_SECTIONS
@@ -181,7 +186,7 @@ def layout(
     return Layout(tuple(full), tuple(sections), others, _note(ordered, full, rest, big))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Group:
     """One ``--group-by`` group: its key, the counts of all its tenants, those shown in full."""
 
@@ -317,7 +322,8 @@ def context(report: RunReport, environment: Any = None) -> dict[str, Any]:
 
 def render(report: RunReport) -> str:
     """The readiness report as a self-contained HTML document."""
-    environment = _environment()
-    template = environment.get_template("report.html.j2")
-    rendered: str = template.render(**context(report, environment))
+    with paused_gc():  # its cyclic garbage is one template context
+        environment = template_environment()
+        template = environment.get_template("report.html.j2")
+        rendered: str = template.render(**context(report, environment))
     return rendered

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from stcheck.fingerprint import Fingerprinter
+from stcheck.gcpause import paused_gc
 from stcheck.model import Result, RunReport
 
 if TYPE_CHECKING:
@@ -150,7 +151,8 @@ def dumps(document: dict[str, Any]) -> str:
 
 
 def render(report: RunReport) -> str:
-    document = _document(report)
-    if report.readiness:
-        document["readiness"] = _tenants(report.readiness)
-    return dumps(document)
+    with paused_gc():  # it builds a fleet's worth of small objects, none in a cycle
+        document = _document(report)
+        if report.readiness:
+            document["readiness"] = _tenants(report.readiness)
+        return dumps(document)

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from stcheck import readiness
 from stcheck.model import Result, RunReport, Status
 from stcheck.readiness import (
     ReadinessItem,
@@ -181,3 +182,17 @@ def test_as_dict_counts() -> None:
         "detail": "detail",
         "remediation": None,
     }
+
+
+@pytest.mark.parametrize("name", sorted(readiness._TENANT_LIMITS))
+def test_every_tenant_text_field_is_bounded(name: str) -> None:
+    """Each limit holds on its own: the fast path that skips the limits when nothing is long
+    must look at every field the table bounds."""
+    limit = readiness._TENANT_LIMITS[name]
+    fields = {"tenant": "t", "owner": None, "verdict": "unknown", "items": ()}
+    fields[name] = "x" * (limit + 1)
+    made = TenantReadiness(**fields)  # type: ignore[arg-type]
+    value = getattr(made, name)
+    assert len(value) <= limit and value.endswith(f"({limit + 1:,} characters)")
+    at_limit = TenantReadiness(**{**fields, name: "y" * limit})  # type: ignore[arg-type]
+    assert getattr(at_limit, name) == "y" * limit

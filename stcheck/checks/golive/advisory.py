@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from stcheck.checks.golive.evidence import Subject, judge, messages
 from stcheck.checks.golive.items import (
@@ -16,9 +15,10 @@ from stcheck.checks.golive.items import (
 )
 from stcheck.model import Result
 from stcheck.readiness import SECRET_MAX_AGE_DAYS, ReadinessItem, State, Verdict
+from stcheck.record import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Judged:
     """One check's results for the integration entry, and what they decide."""
 

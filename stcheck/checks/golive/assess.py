@@ -111,7 +111,7 @@ def _readiness(
     target_text = subject.go_live.get("target_date")
     target = parse_date(target_text)
     owner = subject.tenant.get("owner")
-    app_name = subject.ctx.manifest.app.get("name")
+    app, today = subject.evidence.once("app_and_today", lambda: _app_and_today(subject))
     return TenantReadiness(
         tenant=subject.name,
         owner=printable(owner) if isinstance(owner, str) else None,
@@ -120,10 +120,16 @@ def _readiness(
         target_date=target_text if isinstance(target_text, str) else None,
         days_left=(target - subject.today).days if target is not None else None,
         manifest=subject.ctx.manifest.path,
-        app=app_name if isinstance(app_name, str) else None,
+        app=app,
         attestations=attested,
         offline=subject.ctx.options.offline,
-        today=subject.today.isoformat(),
+        today=today,
         not_planned_because=because,
         enterprise_group=_group(subject),
     )
+
+
+def _app_and_today(subject: Subject) -> tuple[str | None, str]:
+    """The app's name and the date judged on: the same for every tenant of the run."""
+    name = subject.ctx.manifest.app.get("name")
+    return (name if isinstance(name, str) else None), subject.today.isoformat()

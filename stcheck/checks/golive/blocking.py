@@ -5,7 +5,7 @@ The attestation items are in :mod:`stcheck.checks.golive.attestations`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from stcheck.checks.golive.evidence import MAX_MESSAGES, Subject, hint, messages, where
 from stcheck.checks.golive.items import (
@@ -228,7 +228,7 @@ def scopes(subject: Subject) -> ReadinessItem:
     return _scopes_stated(subject, results)
 
 
-def _scopes_stated(subject: Subject, results: list[Result]) -> ReadinessItem:
+def _scopes_stated(subject: Subject, results: Sequence[Result]) -> ReadinessItem:
     if not results:
         return SCOPES.as_advisory.not_checked(subject.evidence.why_unchecked("token", "production"))
     passed = [result for result in results if result.status in (Status.PASS, Status.WARN)]

@@ -11,7 +11,6 @@ import datetime
 import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from stcheck.api import CheckContext, RunOptions
@@ -20,6 +19,7 @@ from stcheck.manifest import Entry
 from stcheck.model import Result, Status
 from stcheck.readiness import ReadinessItem, State
 from stcheck.reasons import hint_for
+from stcheck.record import record
 
 T = TypeVar("T")
 
@@ -45,6 +45,9 @@ JUDGEMENTS: tuple[tuple[Callable[[Result], bool], State], ...] = (
 )
 """How one check's results for one entry decide an item: the first row any result matches
 wins, and the results that match it are the ones quoted."""
+
+NO_RESULTS: tuple[Result, ...] = ()
+"""What :meth:`Evidence.get` gives for an entry without results."""
 
 NOT_RUN_WORDS = {"deselected": "deselected", "depends_on_failure": "it could not run"}
 UNCHECKED_WORDS = {
@@ -162,8 +165,8 @@ class Evidence:
         value = self._once[key] = compute()
         return value
 
-    def get(self, check: str, tenant: str | None, environment: str | None) -> list[Result]:
-        return self.by_key.get((check, tenant, environment), [])
+    def get(self, check: str, tenant: str | None, environment: str | None) -> Sequence[Result]:
+        return self.by_key.get((check, tenant, environment), NO_RESULTS)
 
     def offline_problems(self, position: int, name: str) -> list[Result]:
         """Offline findings about the tenant at ``/tenants/{position}``, or manifest-wide ones.
@@ -201,9 +204,9 @@ class Evidence:
 
     def why_unchecked(self, check: str, environment: str | None = None) -> str:
         """Why there is no result of ``check`` for an entry."""
-        return self.once(
-            ("why_unchecked", check, environment), lambda: self._why(check, environment)
-        )
+        key = ("why_unchecked", check, environment)
+        found = self._once.get(key)
+        return found if found is not None else self.once(key, lambda: self._why(check, environment))
 
     def _why(self, check: str, environment: str | None) -> str:
         reason = self.not_run.get(check)
@@ -247,7 +250,7 @@ class Evidence:
         return spec.passes(detail)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Subject:
     """One tenant as the rules see it: its manifest entry, the run's evidence, the date."""
 
@@ -293,6 +296,6 @@ class Subject:
             today=today,
         )
 
-    def results(self, check: str, environment: str) -> list[Result]:
+    def results(self, check: str, environment: str) -> Sequence[Result]:
         """``check``'s results for this tenant's ``environment`` entry."""
-        return self.evidence.get(check, self.name, environment)
+        return self.evidence.by_key.get((check, self.name, environment), NO_RESULTS)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime
 import functools
-from dataclasses import dataclass, replace
 from typing import Any
 
 from stcheck.readiness import ReadinessItem, State
+from stcheck.record import record, replace
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ItemSpec:
     """What one readiness item is: a stable id, a title, blocking or advisory."""
 
