@@ -64,9 +64,10 @@ def peak():
     try:
         with open("/proc/self/status") as status:
             kib = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+        package = os.path.dirname(sys.modules["stcheck"].__file__)
         with open({path!r}, "w") as out:
-            out.write(kib)
-    except (OSError, StopIteration):
+            out.write(kib + " " + package)
+    except (OSError, StopIteration, KeyError):
         pass
 exit_now = os._exit
 def _exit(code):
@@ -79,7 +80,11 @@ try:
 finally:
     peak()
 """
-"""The child: stcheck, writing its own peak RSS (``VmHWM``) to a file as it exits.
+"""The child: stcheck, writing its own peak RSS (``VmHWM``) and the package it ran to a
+file as it exits (a run of another tree than the one asked for is refused: ``python -c``
+puts the working directory first on ``sys.path``, so a child started in the repository
+ran the repository's stcheck whatever ``PYTHONPATH`` said — every ``--anchor`` run before
+this check compared this tree with itself).
 
 ``ru_maxrss`` of a child is no measure on Linux: it also counts the memory of
 the parent it was forked from (the benchmark, with the fake and its records).
@@ -230,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
                     hwm.unlink(missing_ok=True)
                     command = _command(args, manifest, concurrency, fake.cli_args(), hwm)
                     name = f"run {run} ({label})"
+                    expected = Path(path or Path(stcheck.__file__).parent.parent) / "stcheck"
                     _run_once(fake, args, command, env, by_tree[label], name, ideal, hwm)
+                    _check_package(hwm, expected, name)
             table.extend(by_tree.values())
     print()
     print("| tree | concurrency | median wall | x ideal | stcheck CPU | fake CPU | peak RSS |")
@@ -307,7 +314,8 @@ def _run_once(
     started_at = time.monotonic()  # the fake's clock
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(command, env=env, stdout=out, stderr=err, text=True)
+        # Not in the repository: ``python -c`` puts the working directory first on sys.path.
+        proc = subprocess.Popen(command, env=env, stdout=out, stderr=err, text=True, cwd=hwm.parent)
         # wait4, not wait: this child's own CPU time and peak RSS (the anchor's are apart)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
@@ -320,7 +328,7 @@ def _run_once(
     cpu = usage.ru_utime + usage.ru_stime
     # The child's own peak (VmHWM); ru_maxrss, which also counts this process's
     # memory at the fork, only when the child could not say (under --profile).
-    peak = int(hwm.read_text()) if hwm.exists() else usage.ru_maxrss
+    peak = int(hwm.read_text().split()[0]) if hwm.exists() else usage.ru_maxrss
     arrivals = [r.time for r in fake.received]
     phases = (
         f" first request after {min(arrivals) - started_at:.2f} s,"
@@ -345,6 +353,16 @@ def _run_once(
     )
     if proc.returncode != 0:
         print(stdout[-2000:], stderr[-2000:], file=sys.stderr)
+
+
+def _check_package(hwm: Path, expected: Path, name: str) -> None:
+    """Stop when the child ran another stcheck than the tree it was meant to run."""
+    if not hwm.exists():  # under --profile or --tracemalloc the child does not say
+        return
+    parts = hwm.read_text().split(maxsplit=1)
+    ran = Path(parts[1]).resolve() if len(parts) > 1 else None
+    if ran != expected.resolve():
+        sys.exit(f"{name}: the child ran stcheck from {ran}, not from {expected}")
 
 
 if __name__ == "__main__":
