@@ -270,3 +270,36 @@ def test_positions_built_later_match_for_every_encoding(
     fast = load_bytes(encoded, "m.yaml")
     assert fast.positions is not None and fast.positions.pending
     assert _answers(fast) == _answers(_general(encoded, monkeypatch))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "app: {name: a}\ntenants:\n  - name: a\n    owner: o\n  -   name: b\n  - plain\n"
+        "  - [x, y]\n  - {name: c}\n  -\n  - name: d\nafter: 1\n",
+        "tenants: [{name: a}, b, {name: c}]\n",
+        "- name: a\n  environments: {}\n- name: b\n\n\n-   name: c\n",
+        "x:\n  tenants:\n    - name: a\n    - name: b\ntenants: []\n",
+        "tenants: {a: 1}\n",
+    ],
+)
+def test_tenants_are_located_without_the_positions_where_they_are_located_with_them(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ``unique`` check of a run of several files locates every tenant: the fast path knows
+    where each starts, and says what the positions would."""
+    general = _general(text.encode(), monkeypatch)
+    fast = load_bytes(text.encode(), "m.yaml")
+    assert fast.positions is not None and fast.positions.pending
+    pointers = [f"{prefix}{n}" for prefix in ("/tenants/", "/") for n in (*range(10), "01", "-1")]
+    pointers += ["/tenants", "/tenants/0/name", "/x/tenants/1", ""]
+    for pointer in pointers:
+        assert fast.locate(pointer) == general.locate(pointer), pointer
+    fresh = load_bytes(text.encode(), "m.yaml")
+    tenants = fresh.data.get("tenants") if isinstance(fresh.data, dict) else fresh.data
+    prefix = "/tenants/" if isinstance(fresh.data, dict) else "/"
+    if isinstance(tenants, list):
+        for index in range(len(tenants)):
+            assert fresh.locate(f"{prefix}{index}") == general.locate(f"{prefix}{index}")
+        assert fresh.positions is not None
+        assert fresh.positions.pending  # every tenant was known without them

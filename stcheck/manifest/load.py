@@ -173,7 +173,7 @@ def _build_plain(raw: bytes, path: str, text: str, tenants_file: bool) -> Manife
         _end(next_event, root)
     finally:
         _dispose(parser)
-    positions = Positions(_positions_of(raw, text), root.start_mark.index)
+    positions = Positions(_positions_of(raw, text), root.start_mark.index, plain.tenant_starts)
     manifest = _manifest(path, data, root, positions, [], 0, tenants_file)
     manifest.decoded = plain.decoded
     manifest.suspect = plain.suspect

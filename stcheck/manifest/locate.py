@@ -73,18 +73,25 @@ class Positions:
         "_starts",
         "root_start",
         "slots",
+        "tenant_starts",
         "written",
         "written_log",
     )
 
     def __init__(
-        self, fill: Callable[[Positions], None] | None = None, root_start: int = 0
+        self,
+        fill: Callable[[Positions], None] | None = None,
+        root_start: int = 0,
+        tenant_starts: array[int] | None = None,
     ) -> None:
         """Empty, to be built by the constructor; or, with ``fill``, built by ``fill(self)`` on
-        first need (:meth:`ready`), the root's start offset ``root_start`` known now."""
+        first need (:meth:`ready`), what is known now given: the root's start offset
+        ``root_start`` and ``tenant_starts``, where each tenant starts (each item of the root's
+        ``tenants`` list, or of the root list)."""
         self._fill = fill
         self._lock = threading.Lock() if fill is not None else None
         self.root_start = root_start
+        self.tenant_starts = tenant_starts
         self.slots = array("i")
         self.written: dict[int, Written] = {}
         self.written_log: list[int] = []  # mapping slots in the order their pairs were kept
@@ -316,9 +323,11 @@ def locate(
     """
     if positions is None:
         return Location(file, None, None, pointer)
-    if not pointer and key is None and positions.pending:  # the root: nothing else to find
-        line, column = positions.line_column(text, positions.root_start)
-        return Location(file, line, column, pointer)
+    if key is None and positions.pending:
+        known = _known_start(data, positions, pointer)
+        if known is not None:  # the root, or a tenant: known without the positions
+            line, column = positions.line_column(text, known)
+            return Location(file, line, column, pointer)
     positions.ready()
     if not len(positions):
         return Location(file, None, None, pointer)
@@ -335,6 +344,24 @@ def locate(
     line, column = positions.line_column(text, positions.start(slot))
     full_pointer = pointer if key is None else jsonpointer.child(pointer, key)
     return Location(file, line, column, full_pointer)
+
+
+def _known_start(data: Any, positions: Positions, pointer: str) -> int | None:
+    """Where the root or a tenant (``/tenants/N``, or ``/N`` of a root list) starts, if known
+    while the positions are pending."""
+    if not pointer:
+        return positions.root_start
+    starts = positions.tenant_starts
+    if not starts:
+        return None
+    prefix = "/tenants/" if isinstance(data, dict) else "/"
+    if not pointer.startswith(prefix):
+        return None
+    index = pointer[len(prefix) :]
+    if not (index.isascii() and index.isdigit()) or (index[0] == "0" and index != "0"):
+        return None
+    number = int(index)
+    return starts[number] if number < len(starts) else None
 
 
 def at_offset(

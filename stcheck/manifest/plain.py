@@ -19,6 +19,7 @@ compares both on generated documents).
 
 from __future__ import annotations
 
+from array import array
 from typing import Any
 
 from yaml.events import (
@@ -78,12 +79,15 @@ class Plain:
         self.decoded: list[str] = []
         self.suspect = False
         self.days: dict[str, bool] = {}  # date text → a real day
+        # Where each tenant starts (the items of the root's ``tenants`` list, or of the root list
+        # of a tenants file): the ``unique`` check locates every tenant of a run of several files.
+        self.tenant_starts = array("i")
 
     def root(self, event: Any) -> Any:
         if event.__class__ is MappingStartEvent and event.tag is None and event.anchor is None:
             return self.mapping(1)
         if event.__class__ is SequenceStartEvent and event.tag is None and event.anchor is None:
-            return self.sequence(1)
+            return self.sequence(1, self.tenant_starts)
         raise NotPlain
 
     def mapping(self, depth: int) -> dict[str, Any]:
@@ -147,11 +151,13 @@ class Plain:
             elif kind is SequenceStartEvent:
                 if depth >= MAX_DEPTH or event.tag is not None or event.anchor is not None:
                     raise NotPlain
-                result[key] = self.sequence(depth + 1)
+                starts = self.tenant_starts if depth == 1 and key == "tenants" else None
+                result[key] = self.sequence(depth + 1, starts)
             else:
                 raise NotPlain  # an alias
 
-    def sequence(self, depth: int) -> list[Any]:
+    def sequence(self, depth: int, starts: array[int] | None = None) -> list[Any]:
+        """A list's items, up to its end event; with ``starts``, where each item starts."""
         items: list[Any] = []
         next_event = self.next_event
         while True:
@@ -159,6 +165,8 @@ class Plain:
             kind = event.__class__
             if kind is SequenceEndEvent:
                 return items
+            if starts is not None:
+                starts.append(event.start_mark.index)
             if kind is ScalarEvent:
                 if event.tag is not None or event.anchor is not None:
                     raise NotPlain
