@@ -83,8 +83,9 @@ class _Scan:
         """The four rules over one tenant. Hot (10,000 tenants): what finds nothing is inlined
         here; each rule's method below is called for what may be a finding, in the same order."""
         name = tenant.get("name")
+        label = name if isinstance(name, str) else f"tenants[{index}]"
         # join(("tenants", index)), spelt out: neither segment needs escaping
-        this = _Tenant(name if isinstance(name, str) else f"tenants[{index}]", f"/tenants/{index}")
+        this = _Tenant(label, f"/tenants/{index}")
         if isinstance(name, str) and self.names.setdefault(name, index) != index:
             self.tenant_name(index, name, this)
         environments = tenant.get("environments")
@@ -93,7 +94,6 @@ class _Scan:
         if not isinstance(environments, dict):
             return
         refs_by_env: dict[str, dict[str, str]] = {}
-        label = this.label
         tenant_ids = self.tenant_ids
         clients = self.clients
         for env_name, env in environments.items():
@@ -118,12 +118,11 @@ class _Scan:
             refs_by_env[env_name] = self.client_references(this, index, env_name, env)
         integration = refs_by_env.get("integration")
         production = refs_by_env.get("production")
-        if (
-            integration
-            and production
-            and any(integration.get(field) == ref for field, ref in production.items())
-        ):
-            self.same_in_both(this, refs_by_env)
+        if integration and production:
+            for field, ref in production.items():
+                if integration.get(field) == ref:
+                    self.same_in_both(this, refs_by_env)
+                    break
 
     def tenant_name(self, index: int, name: str, this: _Tenant) -> None:
         """Rule 1: tenant names are unique."""
