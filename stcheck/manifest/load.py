@@ -28,6 +28,7 @@ from stcheck.manifest.construct import Constructor, Fatal
 from stcheck.manifest.locate import Positions
 from stcheck.manifest.model import LoadProblem, Manifest
 from stcheck.manifest.plain import NotPlain, Plain, plain_text
+from stcheck.manifest.plain import index as plain_index
 
 
 class PurePythonParser(Reader, Scanner, Parser):
@@ -181,9 +182,9 @@ def _build_plain(raw: bytes, path: str, text: str, tenants_file: bool) -> Manife
 
 
 def _positions_of(raw: bytes, text: str) -> Any:
-    """What builds a plain document's positions on first need: the constructor, reading the
-    events again (from ``text`` re-encoded when that gives ``raw``'s characters: the raw bytes
-    are not kept)."""
+    """What builds a plain document's positions on first need: :func:`.plain.index`, reading
+    the events again (from ``text`` re-encoded when that gives ``raw``'s characters: the raw
+    bytes are not kept)."""
     encoded = text.encode("utf-8")
     kept = None if raw == encoded or raw == b"\xef\xbb\xbf" + encoded else raw
     del encoded
@@ -192,8 +193,7 @@ def _positions_of(raw: bytes, text: str) -> Any:
         parser = _Parser(kept if kept is not None else text.encode("utf-8"))
         try:
             next_event: Any = parser.get_event
-            root = _document(next_event)
-            Constructor(next_event, positions, text).node(root, 0)
+            plain_index(next_event, _document(next_event), positions.slots)
         finally:
             _dispose(parser)
 

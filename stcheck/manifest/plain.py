@@ -243,3 +243,36 @@ class Plain:
 def _span(event: Any) -> int:
     span: int = event.end_mark.index - event.start_mark.index
     return span
+
+
+def index(next_event: Any, root: Any, slots: array[int]) -> None:
+    """Write the slots of a plain document (``root`` and the events after it) into ``slots``,
+    as :class:`~stcheck.manifest.construct.Constructor` writes them (see
+    :mod:`~stcheck.manifest.locate`): a plain document repeats no key and drops no pair, so
+    its positions follow from the events alone, without building the data again."""
+    extend = slots.extend
+
+    def node(event: Any) -> None:
+        key: Any
+        item: Any
+        start: int = event.start_mark.index
+        end_mark: Any = event.end_mark
+        if event.__class__ is ScalarEvent:
+            extend((start, end_mark.index, 1))
+            return
+        slot = len(slots) // 3
+        extend((start, start, 1))
+        end: Any
+        if event.__class__ is MappingStartEvent:
+            while (key := next_event()).__class__ is not MappingEndEvent:
+                extend((key.start_mark.index, key.end_mark.index, 0))
+                node(next_event())
+            end = key
+        else:
+            while (item := next_event()).__class__ is not SequenceEndEvent:
+                node(item)
+            end = item
+        slots[3 * slot + 1] = end.end_mark.index
+        slots[3 * slot + 2] = len(slots) // 3 - slot
+
+    node(root)
