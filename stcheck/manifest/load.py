@@ -183,14 +183,17 @@ def _build_plain(raw: bytes, path: str, text: str, tenants_file: bool) -> Manife
 
 def _positions_of(raw: bytes, text: str) -> Any:
     """What builds a plain document's positions on first need: :func:`.plain.index`, reading
-    the events again (from ``text`` re-encoded when that gives ``raw``'s characters: the raw
-    bytes are not kept)."""
-    encoded = text.encode("utf-8")
-    kept = None if raw == encoded or raw == b"\xef\xbb\xbf" + encoded else raw
-    del encoded
+    the events again — from ``text`` re-encoded a chunk at a time when that gives the parser
+    ``raw``'s characters (neither the raw bytes nor a second copy of them are kept)."""
+    if text.isascii() and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        kept = None  # ASCII, with or without a UTF-8 BOM: the text is the bytes
+    else:
+        encoded = text.encode("utf-8")
+        kept = None if raw == encoded or raw == b"\xef\xbb\xbf" + encoded else raw
+        del encoded
 
     def fill(positions: Positions) -> None:
-        parser = _Parser(kept if kept is not None else text.encode("utf-8"))
+        parser = _Parser(kept if kept is not None else _Utf8Chunks(text))
         try:
             next_event: Any = parser.get_event
             plain_index(next_event, _document(next_event), positions.slots)
@@ -198,6 +201,22 @@ def _positions_of(raw: bytes, text: str) -> Any:
             _dispose(parser)
 
     return fill
+
+
+class _Utf8Chunks:
+    """``text`` as a stream of UTF-8 bytes for the parser, encoded a chunk at a time."""
+
+    name = "<manifest>"
+    CHUNK = 1 << 16  # characters
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.at = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.text[self.at : self.at + self.CHUNK]
+        self.at += len(chunk)
+        return chunk.encode("utf-8")
 
 
 def _document(next_event: Any) -> Any:
