@@ -2,6 +2,12 @@
 
 python bench/generate.py 1000 > bench/out/m1000.yaml
 python bench/generate.py 1000 100 > bench/out/m1000-nr.yaml   # every 100th tenant not ready
+python bench/generate.py --generator simple 1000 > bench/out/s1000.yaml
+
+Two generators (:data:`GENERATORS`): ``full`` (the default: an owner, dates and
+go-live attestations, ~650 bytes a tenant) and ``simple`` (a name and two
+environments of tenant ID and client references, ~300 bytes a tenant: the
+"simple manifest" of issue 10's check-jsonschema comparison).
 """
 
 from __future__ import annotations
@@ -57,6 +63,37 @@ def tenant_lines(i: int, not_ready: bool = False) -> list[str]:
     return lines
 
 
+def simple_manifest(tenants: int, not_ready_every: int = 0) -> str:
+    """``tenants`` tenants of a name and two environments each: no owner, no dates, no go-live
+    (``not_ready_every`` is accepted for :data:`GENERATORS`' sake: nothing here is attested)."""
+    lines = [
+        "version: 1",
+        "app:",
+        "  name: bench-app",
+        "  app_key: env:ST_APP_KEY",
+        "tenants:",
+    ]
+    for i in range(tenants):
+        var = f"T{i:05d}"
+        lines += [
+            f"  - name: tenant-{i:05d}",
+            "    environments:",
+            "      integration:",
+            f"        tenant_id: {1_000_000 + i}",
+            f"        client_id: env:{var}_INT_CLIENT_ID",
+            f"        client_secret: env:{var}_INT_CLIENT_SECRET",
+            "      production:",
+            f"        tenant_id: {9_000_000 + i}",
+            f"        client_id: env:{var}_PROD_CLIENT_ID",
+            f"        client_secret: env:{var}_PROD_CLIENT_SECRET",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+GENERATORS = {"full": manifest, "simple": simple_manifest}
+"""Manifest generators by name: ``generate(tenants, not_ready_every)`` → YAML text."""
+
+
 def tenants_file(start: int, count: int) -> str:
     """An included tenant file (``include:``): tenants ``start`` .. ``start + count - 1``."""
     lines = [line[2:] for i in range(start, start + count) for line in tenant_lines(i)]
@@ -72,8 +109,13 @@ def root_manifest(include: list[str], tenants: int = 0) -> str:
 
 
 def main(argv: list[str]) -> int:
-    every = int(argv[2]) if len(argv) > 2 else 0
-    sys.stdout.write(manifest(int(argv[1]) if len(argv) > 1 else 10, every))
+    args = argv[1:]
+    generate = manifest
+    if args[:1] == ["--generator"]:
+        generate = GENERATORS[args[1]]
+        args = args[2:]
+    every = int(args[1]) if len(args) > 1 else 0
+    sys.stdout.write(generate(int(args[0]) if args else 10, every))
     return 0
 
 

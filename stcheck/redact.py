@@ -86,45 +86,60 @@ def credential_kind(text: str) -> str | None:
 
 _CANDIDATE = re.compile(r"[A-Za-z0-9+/=_.~-]{16,}")
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_.~-")
-# ASCII text with each token character as "a" and any other as " ": runs found by str.find
-_AS_RUNS = {code: "a" if chr(code) in _TOKEN_CHARS else " " for code in range(128)}
-_LONG_RUN = "a" * 16
+# ASCII bytes with each token character as "a" and any other as " ": runs found by bytes.find
+_AS_RUNS = bytes(ord("a") if chr(code) in _TOKEN_CHARS else ord(" ") for code in range(256))
+_LONG_RUN = b"a" * 16
 
 
 def _candidates(text: str) -> Iterator[tuple[int, str]]:
-    """(offset, run) of each maximal run of 16 or more token characters (:data:`_CANDIDATE`).
+    """(offset, run) of each maximal run of 16 or more token characters (:data:`_CANDIDATE`)
+    that :func:`scan_text` looks at: 24 or more characters, or holding a dot.
 
-    For ASCII text, through a translated copy and substring searches: the regex retries
-    at every character of every shorter run (a 6 MB manifest: ~80 ms against ~15 ms).
+    For ASCII text, through a translated copy of its bytes and substring searches: the regex
+    retries at every character of every shorter run, and ``str.translate`` looks every
+    character up in a dict (a 6 MB manifest: ~80 ms and ~40 ms, against ~25 ms).
     """
     if not text.isascii():
         for match in _CANDIDATE.finditer(text):
-            yield match.start(), match.group()
+            run = match.group()
+            if len(run) >= 24 or "." in run:
+                yield match.start(), run
         return
-    marked = text.translate(_AS_RUNS)
+    marked = text.encode("ascii").translate(_AS_RUNS)
     find = marked.find
+    dot = text.find
     start = find(_LONG_RUN)
     while start != -1:
-        end = find(" ", start + 16)
+        end = find(b" ", start + 16)
         if end == -1:
             end = len(marked)
-        yield start, text[start:end]
+        if end - start >= 24 or dot(".", start, end) != -1:
+            yield start, text[start:end]
         start = find(_LONG_RUN, end)
+
+
+def _name_like(run: str) -> bool:
+    """An ENVIRONMENT_VARIABLE_NAME: what :func:`high_entropy` says no to first, said cheaply."""
+    return "_" in run and run.isupper() and run.replace("_", "").isalnum()
 
 
 def scan_text(text: str) -> list[tuple[int, str, str]]:
     """(offset, kind, text) of each credential-shaped run: in values, keys and comments alike."""
     found: list[tuple[int, str, str]] = []
     for offset, candidate in _candidates(text):
-        if len(candidate) < 24 and "." not in candidate:
-            continue  # too short to be high-entropy, and every shape that fits in a run has a dot
+        # a run shorter than 24 is too short to be high-entropy, and every shape has a dot
         kind = None
         if "." in candidate:
             for name, pattern in SHAPES:
                 if pattern.search(candidate):
                     kind = name
                     break
-        if kind is None and len(candidate) >= 24 and high_entropy(candidate):
+        if (
+            kind is None
+            and len(candidate) >= 24
+            and not _name_like(candidate)
+            and high_entropy(candidate)
+        ):
             kind = "a high-entropy string (a key, password or token)"
         if kind is not None:
             found.append((offset, kind, candidate))

@@ -361,3 +361,15 @@ def test_many_copies_of_a_pattern_cost_one_walk(tmp_path: Path) -> None:
         code, _ = validate(root)
         assert code == expected  # 5,000: the schema's maxItems
         assert time.monotonic() - started < 20
+
+
+def test_a_date_that_is_no_day_in_one_included_file_of_a_batch_is_reported(
+    tmp_path: Path,
+) -> None:
+    """Loading rules out the date and tenant-ID pass per file; a batch runs it if any file of
+    it could not be ruled out."""
+    bad = tenant("beta", 201) + "  go_live: {target_date: 2026-02-30}\n"
+    files = {"tenants/a.stcheck.yaml": tenant("alpha", 101), "tenants/b.stcheck.yaml": bad}
+    code, results = validate(layout(tmp_path, files))
+    assert code == 1
+    assert failures(results) == [("invalid_value", "b.stcheck.yaml", 7, "/0/go_live/target_date")]

@@ -9,7 +9,7 @@ import stcheck.manifest
 
 PACKAGE = Path(stcheck.manifest.__file__).parent
 # Lowest first: a module may import the package's modules listed before it, never after.
-ORDER = ["pointer", "schema", "locate", "model", "construct", "load", "include", "explain"]
+ORDER = ["pointer", "schema", "locate", "model", "construct", "plain", "load", "include", "explain"]
 # What the package may use from the rest of stcheck: nothing that runs checks or talks to the net.
 OUTSIDE = {
     "stcheck.model",

@@ -259,3 +259,51 @@ def test_scan_text_finds_the_same_runs_in_ascii_and_other_text() -> None:
     assert all(text[offset : offset + len(run)] == run for offset, _, run in ascii_found)
     assert scan_text(text + "\n# é") == ascii_found
     assert scan_text("é" + text) == [(o + 1, kind, run) for o, kind, run in ascii_found]
+
+
+def test_scan_text_answers_what_the_plain_regex_scan_answers() -> None:
+    """The fast scan (byte translation, substring searches, a cheap no for NAMES_LIKE_THIS)
+    finds what the regex over every run of 16 token characters, judged in full, finds."""
+    import random
+    import re
+
+    from stcheck.redact import SHAPES, high_entropy, scan_text
+
+    def reference(text: str) -> list[tuple[int, str, str]]:
+        found = []
+        for match in re.finditer(r"[A-Za-z0-9+/=_.~-]{16,}", text):
+            run = match.group()
+            kind = next((name for name, pattern in SHAPES if pattern.search(run)), None)
+            if kind is None and high_entropy(run):
+                kind = "a high-entropy string (a key, password or token)"
+            if kind is not None:
+                found.append((match.start(), kind, run))
+        return found
+
+    rng = random.Random(7)
+    pieces = [
+        "T00001_INT_CLIENT_SECRET",
+        "T00001_PROD_CLIENT_SECRET_X",
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        "A_B_C_D_E_F_G_H_I_J_K_L_M",
+        "AB12_CD34-EF56_GH78_IJ90_KL",
+        "k9Fz2Lq8Xw3Rt6Yp1Mn4Bv7C",
+        "cid.ABCDEFGHIJKLMNOPQRST",
+        "cs1.abcdefghijklmnopqrstu",
+        "eyJhbGciOiJIUzI1.eyJzdWIiOiIx.abc",
+        "Bearer abcdefghijklmnopq",
+        "acme.example",
+        "a.b",
+        "tenant-00001",
+        "env:",
+        " ",
+        "\n",
+        "# ",
+        ": ",
+        "é",
+        "_",
+        "x" * 20,
+    ]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        assert scan_text(text) == reference(text), text

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from stcheck.api import Check, CheckContext, Result, Status, hookimpl
+from stcheck.api import Check, CheckContext, ReferenceScheme, Result, Status, hookimpl
 from stcheck.listing import Listing
 from stcheck.manifest import pointer as jsonpointer
 from stcheck.redact import shown_scheme, suggested_scheme
@@ -14,13 +14,18 @@ from stcheck.text import shown
 
 Path = tuple[str | int, ...]
 REFERENCE = re.compile(r"([a-z][a-z0-9+.-]*):(.*)\Z", re.DOTALL)
+SCHEME_NAME = re.compile(r"[a-z][a-z0-9+.-]*\Z")  # what REFERENCE takes before the first colon
 
 
-def credential_fields(data: Any) -> Iterator[tuple[Path, str, Any]]:
+def credential_fields(
+    data: Any, well_named: Mapping[str, ReferenceScheme] | None = None
+) -> Iterator[tuple[Path, str, Any]]:
     """(path, field name, value) of every credential field: app key, client IDs and secrets.
 
     A path, not a pointer: the pointer is built only for a finding (10,000 tenants hold 40,000
-    credential fields).
+    credential fields). With ``well_named`` (schemes by names :data:`REFERENCE` accepts), a
+    client field that holds a reference of one of them with a well-formed rest is left out:
+    it has nothing to report, and most fields are such.
     """
     if not isinstance(data, dict):
         return
@@ -38,8 +43,16 @@ def credential_fields(data: Any) -> Iterator[tuple[Path, str, Any]]:
             if not isinstance(env, dict):
                 continue
             for field in ("client_id", "client_secret"):
+                value = env.get(field)
+                if well_named is not None and value.__class__ is str:
+                    name, colon, rest = value.partition(":")
+                    scheme = well_named.get(name) if colon else None
+                    if scheme is not None and (
+                        scheme.syntax is None or scheme.syntax(rest) is None
+                    ):
+                        continue
                 if field in env:
-                    yield ("tenants", index, "environments", env_name, field), field, env[field]
+                    yield ("tenants", index, "environments", env_name, field), field, value
 
 
 class ReferencesCheck(Check):
@@ -62,11 +75,16 @@ class ReferencesCheck(Check):
     def run(self, ctx: CheckContext) -> Iterable[Result]:
         listing = Listing()
         leaked = self._list_leaks(ctx, listing)
-        for path, field, value in credential_fields(ctx.manifest.data):
+        # Schemes by the names REFERENCE accepts: a value ``NAME:REST`` with one of these names
+        # and a well-formed rest has nothing to report, whatever else is true of it.
+        well_named = {name: s for name, s in ctx.schemes.items() if SCHEME_NAME.fullmatch(name)}
+        for path, field, value in credential_fields(ctx.manifest.data, well_named):
+            if not isinstance(value, str):
+                continue  # type problems are the schema check's to report
             if ctx.manifest.included and path[0] == "app":
                 continue  # included tenants share their root's app: reported there
-            if not isinstance(value, str) or (leaked and jsonpointer.join(path) in leaked):
-                continue  # type problems are the schema check's to report
+            if leaked and jsonpointer.join(path) in leaked:
+                continue
             self._list_reference_problem(ctx, listing, path, field, value)
         if not listing.results:
             return [

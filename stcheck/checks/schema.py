@@ -11,6 +11,7 @@ from stcheck.api import Check, CheckContext, Location, Result, Status, hookimpl
 from stcheck.manifest import MAX_TENANT_ID, Manifest
 from stcheck.manifest import pointer as jsonpointer
 from stcheck.manifest.model import DATE_FIELDS
+from stcheck.manifest.plain import is_calendar_date as plain_is_calendar_date
 from stcheck.manifest.schema import load_schema, validator
 from stcheck.redact import credential_kind
 from stcheck.servicetitan_scopes import MODULE_ABBREVIATIONS, scope_module, suggest_scope
@@ -151,6 +152,8 @@ class SchemaCheck(Check):
 
     def _semantic(self, ctx: CheckContext, explained: set[str]) -> Iterator[Result]:
         """What JSON Schema cannot say: real dates, 64-bit tenant IDs as text, 1.0 is not 1."""
+        if not ctx.manifest.suspect:
+            return  # loading saw every date field and tenant ID: none of them is wrong this way
         for path, problem in _semantic_problems(ctx.manifest):
             pointer = jsonpointer.join(path)
             if pointer in explained:
@@ -188,20 +191,8 @@ def _semantic_problem(key: str, value: Any) -> tuple[str, str] | None:
     return None
 
 
-DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-@functools.lru_cache(maxsize=4096)  # a fleet's dates repeat: 50,000 fields, a few hundred days
-def is_calendar_date(text: str) -> bool:
-    """YYYY-MM-DD names a real day (without importing datetime on the validate path)."""
-    year, month, day = text[:4], text[5:7], text[8:]
-    if not (year.isdigit() and month.isdigit() and day.isdigit()) or text[4] + text[7] != "--":
-        return False
-    y, m, d = int(year), int(month), int(day)
-    if not 1 <= m <= 12 or d < 1:
-        return False
-    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
-    return d <= DAYS_IN_MONTH[m - 1] + (1 if m == 2 and leap else 0)
+# a fleet's dates repeat: 50,000 fields, a few hundred days
+is_calendar_date = functools.lru_cache(maxsize=4096)(plain_is_calendar_date)
 
 
 Path = tuple[str | int, ...]

@@ -221,6 +221,7 @@ class TenantBatch(Manifest):
         self._offsets: list[int] = []
         self._size = 0
         self._files: list[str] = []
+        self.suspect = False  # until a file whose loading could not rule it out is added
 
     @property
     def directory(self) -> str:
@@ -240,6 +241,7 @@ class TenantBatch(Manifest):
         if not self.path:
             self.path = loaded.path
         self._files.append(loaded.path)
+        self.suspect = self.suspect or loaded.suspect
         tenants = self.data["tenants"]
         start = len(tenants)
         self._size += len(loaded.text)

@@ -6,6 +6,10 @@ parses it, and :mod:`.construct` builds the values from the parser's events in
 one pass, with a compact index of where each key and value was written
 (:class:`~stcheck.manifest.locate.Positions`) and YAML's traps reported. No
 node tree is composed: PyYAML's took ~37 times the file's size in memory.
+
+A plain document (:mod:`.plain`: most manifests) is built without its
+positions first; they are built from a second reading of the events only if
+something in it is located.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from stcheck.confine import FileRefused, confined_manifest, read_regular
 from stcheck.manifest.construct import Constructor, Fatal
 from stcheck.manifest.locate import Positions
 from stcheck.manifest.model import LoadProblem, Manifest
+from stcheck.manifest.plain import NotPlain, Plain, plain_text
+from stcheck.manifest.plain import index as plain_index
 
 
 class PurePythonParser(Reader, Scanner, Parser):
@@ -131,34 +137,130 @@ def _load(raw: bytes, path: str, tenants_file: bool = False) -> Manifest:
 
 def _build(raw: bytes, path: str, text: str, tenants_file: bool = False) -> Manifest:
     """The manifest of the single document in ``raw``: values, positions, what building found."""
+    if plain_text(text):
+        try:
+            return _build_plain(raw, path, text, tenants_file)
+        except NotPlain:
+            pass  # the constructor reads it again from the start, and reports what it finds
     parser = _Parser(raw)
     try:
         next_event: Any = parser.get_event
-        next_event()  # StreamStartEvent
-        event = next_event()
-        if event.__class__ is StreamEndEvent:
+        root = _document(next_event)
+        if root is None:
             return _fatal(path, "empty", "the file holds no YAML document")
         positions = Positions()
         constructor = Constructor(next_event, positions, text)
-        root = next_event()
         data = constructor.node(root, 0)
-        if next_event().__class__ is not DocumentEndEvent:  # pragma: no cover - the parser's rule
-            raise Fatal("invalid_yaml", "malformed YAML", root.start_mark)
-        event = next_event()
-        if event.__class__ is not StreamEndEvent:
-            raise Fatal(
-                "multi_document", "the file holds more than one YAML document", event.start_mark
-            )
+        _end(next_event, root)
     finally:
-        dispose = getattr(parser, "dispose", None)
-        if dispose is not None:
-            dispose()
+        _dispose(parser)
+    manifest = _manifest(
+        path, data, root, positions, constructor.problems, constructor.unlisted, tenants_file
+    )
+    manifest.decoded = constructor.decoded
+    return manifest
+
+
+def _build_plain(raw: bytes, path: str, text: str, tenants_file: bool) -> Manifest:
+    """:func:`_build` for a plain document (:mod:`.plain`); raises :class:`NotPlain` if not."""
+    parser = _Parser(raw)
+    try:
+        next_event: Any = parser.get_event
+        root = _document(next_event)
+        if root is None:
+            return _fatal(path, "empty", "the file holds no YAML document")
+        plain = Plain(next_event)
+        data = plain.root(root)
+        _end(next_event, root)
+    finally:
+        _dispose(parser)
+    positions = Positions(_positions_of(raw, text), root.start_mark.index, plain.tenant_starts)
+    manifest = _manifest(path, data, root, positions, [], 0, tenants_file)
+    manifest.decoded = plain.decoded
+    manifest.suspect = plain.suspect
+    return manifest
+
+
+def _positions_of(raw: bytes, text: str) -> Any:
+    """What builds a plain document's positions on first need: :func:`.plain.index`, reading
+    the events again — from ``text`` re-encoded a chunk at a time when that gives the parser
+    ``raw``'s characters (neither the raw bytes nor a second copy of them are kept)."""
+    if text.isascii() and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        kept = None  # ASCII, with or without a UTF-8 BOM: the text is the bytes
+    else:
+        encoded = text.encode("utf-8")
+        kept = None if raw == encoded or raw == b"\xef\xbb\xbf" + encoded else raw
+        del encoded
+
+    def fill(positions: Positions) -> None:
+        parser = _Parser(kept if kept is not None else _Utf8Chunks(text))
+        try:
+            next_event: Any = parser.get_event
+            plain_index(next_event, _document(next_event), positions.slots)
+        finally:
+            _dispose(parser)
+
+    return fill
+
+
+class _Utf8Chunks:
+    """``text`` as a stream of UTF-8 bytes for the parser, encoded a chunk at a time."""
+
+    name = "<manifest>"
+    CHUNK = 1 << 16  # characters
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.at = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.text[self.at : self.at + self.CHUNK]
+        self.at += len(chunk)
+        return chunk.encode("utf-8")
+
+
+def _document(next_event: Any) -> Any:
+    """The root event of the stream's first document, or None for a stream without one."""
+    next_event()  # StreamStartEvent
+    event = next_event()
+    if event.__class__ is StreamEndEvent:
+        return None
+    return next_event()
+
+
+def _end(next_event: Any, root: Any) -> None:
+    """Read past the document's end: the stream must end there."""
+    if next_event().__class__ is not DocumentEndEvent:  # pragma: no cover - the parser's rule
+        raise Fatal("invalid_yaml", "malformed YAML", root.start_mark)
+    event = next_event()
+    if event.__class__ is not StreamEndEvent:
+        raise Fatal(
+            "multi_document", "the file holds more than one YAML document", event.start_mark
+        )
+
+
+def _dispose(parser: Any) -> None:
+    dispose = getattr(parser, "dispose", None)
+    if dispose is not None:
+        dispose()
+
+
+def _manifest(
+    path: str,
+    data: Any,
+    root: Any,
+    positions: Positions,
+    found: list[Any],
+    unlisted: int,
+    tenants_file: bool,
+) -> Manifest:
+    """The loaded manifest: ``found`` are the constructor's problems, then the document's."""
     problems = [
         LoadProblem(reason, message, line, column, pointer)
-        for reason, message, line, column, pointer in constructor.problems
+        for reason, message, line, column, pointer in found
     ]
-    if constructor.unlisted:
-        more = f"and {constructor.unlisted} more problems of this kind not listed"
+    if unlisted:
+        more = f"and {unlisted} more problems of this kind not listed"
         problems.append(LoadProblem("invalid_yaml", more, None, None))
     mark = root.start_mark
     if tenants_file:
@@ -185,7 +287,7 @@ def _build(raw: bytes, path: str, text: str, tenants_file: bool = False) -> Mani
         problems.append(
             LoadProblem("not_a_mapping", message, mark.line + 1, mark.column + 1, "", True)
         )
-    return Manifest(path, data, positions, problems, decoded=constructor.decoded)
+    return Manifest(path, data, positions, problems)
 
 
 def _reader_problem(exc: yaml.YAMLError) -> str:

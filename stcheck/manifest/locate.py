@@ -24,6 +24,11 @@ NEL, LS, PS) count as libyaml counts them.
 Wide collections (a 10,000-tenant ``tenants`` list) are indexed the first time
 a walk passes through them, so locating many problems costs time linear in
 their number, not quadratic.
+
+A plain document's positions are built on first need (:meth:`Positions.ready`,
+called by :func:`locate` and :func:`at_offset`): a valid manifest locates
+nothing but its root, whose start is known without them (see
+:mod:`stcheck.manifest.plain`).
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+import threading
 from array import array
+from collections.abc import Callable
 from typing import Any
 
 from stcheck.manifest import pointer as jsonpointer
@@ -57,17 +64,34 @@ class Positions:
     __slots__ = (
         "_children",
         "_direct",
+        "_fill",
         "_items",
         "_keys",
         "_lines",
+        "_lock",
         "_plain",
         "_starts",
+        "root_start",
         "slots",
+        "tenant_starts",
         "written",
         "written_log",
     )
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        fill: Callable[[Positions], None] | None = None,
+        root_start: int = 0,
+        tenant_starts: array[int] | None = None,
+    ) -> None:
+        """Empty, to be built by the constructor; or, with ``fill``, built by ``fill(self)`` on
+        first need (:meth:`ready`), what is known now given: the root's start offset
+        ``root_start`` and ``tenant_starts``, where each tenant starts (each item of the root's
+        ``tenants`` list, or of the root list)."""
+        self._fill = fill
+        self._lock = threading.Lock() if fill is not None else None
+        self.root_start = root_start
+        self.tenant_starts = tenant_starts
         self.slots = array("i")
         self.written: dict[int, Written] = {}
         self.written_log: list[int] = []  # mapping slots in the order their pairs were kept
@@ -81,6 +105,22 @@ class Positions:
 
     def __len__(self) -> int:
         return len(self.slots) // 3
+
+    @property
+    def pending(self) -> bool:
+        """Whether the positions are still to be built (:meth:`ready` builds them)."""
+        return self._fill is not None
+
+    def ready(self) -> None:
+        """Build the positions now if they were left for first need (once, whichever thread
+        asks first)."""
+        if self._fill is None or self._lock is None:
+            return
+        with self._lock:
+            fill = self._fill
+            if fill is not None:
+                fill(self)
+                self._fill = None
 
     # --- building (used by the constructor) ------------------------------------
 
@@ -281,7 +321,15 @@ def locate(
 
     Falls back to the deepest value that exists, so every error gets a line.
     """
-    if positions is None or not len(positions):
+    if positions is None:
+        return Location(file, None, None, pointer)
+    if key is None and positions.pending:
+        known = _known_start(data, positions, pointer)
+        if known is not None:  # the root, or a tenant: known without the positions
+            line, column = positions.line_column(text, known)
+            return Location(file, line, column, pointer)
+    positions.ready()
+    if not len(positions):
         return Location(file, None, None, pointer)
     value, slot = data, 0
     for segment in jsonpointer.split(pointer):
@@ -296,6 +344,24 @@ def locate(
     line, column = positions.line_column(text, positions.start(slot))
     full_pointer = pointer if key is None else jsonpointer.child(pointer, key)
     return Location(file, line, column, full_pointer)
+
+
+def _known_start(data: Any, positions: Positions, pointer: str) -> int | None:
+    """Where the root or a tenant (``/tenants/N``, or ``/N`` of a root list) starts, if known
+    while the positions are pending."""
+    if not pointer:
+        return positions.root_start
+    starts = positions.tenant_starts
+    if not starts:
+        return None
+    prefix = "/tenants/" if isinstance(data, dict) else "/"
+    if not pointer.startswith(prefix):
+        return None
+    index = pointer[len(prefix) :]
+    if not (index.isascii() and index.isdigit()) or (index[0] == "0" and index != "0"):
+        return None
+    number = int(index)
+    return starts[number] if number < len(starts) else None
 
 
 def at_offset(
@@ -314,6 +380,8 @@ def at_offset(
         line, column = positions.line_column(text, offset)
         return Location(file, line, column, pointer)
 
+    if positions is not None:
+        positions.ready()
     if positions is None or not len(positions):
         return where(), "other"
     value, slot = data, 0

@@ -74,6 +74,9 @@ class Manifest:
     text: str = ""
     decoded: list[str] = field(default_factory=list, repr=False)
     _secret_runs: list[tuple[int, str, str]] | None = field(default=None, repr=False)
+    suspect: bool = field(default=True, repr=False, compare=False)
+    """False when loading saw that no date field and no tenant ID holds what the schema check's
+    pass over them reports (:mod:`stcheck.manifest.plain`): that pass is skipped."""
 
     included = False
     """True for a batch of included tenant files (:mod:`.include`): its ``app`` is its root's."""
