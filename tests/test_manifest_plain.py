@@ -12,6 +12,7 @@ have found nothing.
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -262,6 +263,11 @@ def test_loading_says_when_the_date_and_tenant_id_pass_may_find_something(
         "k: é\nn: 1\n".encode("utf-8-sig"),
         "k: é\nn: 1\n".encode("utf-16"),
         "k: \U0001f600 x\nn: [a, b]\n".encode("utf-16-le").join([b"\xff\xfe", b""]),
+        # Two BOMs: the text keeps the second, which a reading of the text would take for
+        # the stream's own (every position one off; found by review).
+        b"\xef\xbb\xbf\xef\xbb\xbfx: 1\n y: 2\n",
+        b"\xef\xbb\xbf\xef\xbb\xbf# c\nx: 1\n",
+        b"\xef\xbb\xbf\xef\xbb\xbfx:\n waivers: [{check: a, because: b, by: c, until: d}]\n",
     ],
 )
 def test_positions_built_later_match_for_every_encoding(
@@ -303,3 +309,25 @@ def test_tenants_are_located_without_the_positions_where_they_are_located_with_t
             assert fresh.locate(f"{prefix}{index}") == general.locate(f"{prefix}{index}")
         assert fresh.positions is not None
         assert fresh.positions.pending  # every tenant was known without them
+
+
+def test_a_manifest_with_two_boms_gives_the_old_answers_on_the_command_line(
+    tmp_path: Path,
+) -> None:
+    """The review's 50-byte file: exit 3 (IndexError in the positions) where it was exit 1."""
+    import subprocess
+    import sys
+
+    manifest = tmp_path / "stcheck.yaml"
+    manifest.write_bytes(
+        b"\xef\xbb\xbf\xef\xbb\xbfx:\n waivers: [{check: a, because: b, by: c, until: d}]\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "stcheck", "validate", str(manifest)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "internal error" not in done.stdout + done.stderr
+    assert f"{manifest}:2:49: fail [schema] waiver 1: until must be a date" in done.stdout

@@ -185,7 +185,11 @@ def _positions_of(raw: bytes, text: str) -> Any:
     """What builds a plain document's positions on first need: :func:`.plain.index`, reading
     the events again — from ``text`` re-encoded a chunk at a time when that gives the parser
     ``raw``'s characters (neither the raw bytes nor a second copy of them are kept)."""
-    if text.isascii() and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if text.startswith("\ufeff"):
+        # A second BOM: the first reading counted it as a character, a reading of the text
+        # would take it for the stream's BOM and shift every position (found by review).
+        kept = raw
+    elif text.isascii() and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         kept = None  # ASCII, with or without a UTF-8 BOM: the text is the bytes
     else:
         encoded = text.encode("utf-8")

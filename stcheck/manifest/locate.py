@@ -119,7 +119,12 @@ class Positions:
         with self._lock:
             fill = self._fill
             if fill is not None:
-                fill(self)
+                built = len(self.slots)
+                try:
+                    fill(self)
+                except BaseException:
+                    del self.slots[built:]  # a failed reading leaves no half-built table
+                    raise
                 self._fill = None
 
     # --- building (used by the constructor) ------------------------------------
