@@ -391,7 +391,8 @@ def _units(paths: Sequence[str], state: RunState) -> Iterator[Manifest]:
         (root,) = load_all([path])
         included = include.expand(root) if root.loaded else include.Included()
         root.problems.extend(included.problems)
-        app = root.app.get("name")
+        name = root.app.get("name")
+        app = name if isinstance(name, str) else None  # a list or mapping is the schema's to report
         fresh = [
             (shown, real) for shown, real in included.files if (real, app) not in included_by_app
         ]

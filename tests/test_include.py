@@ -373,3 +373,25 @@ def test_a_date_that_is_no_day_in_one_included_file_of_a_batch_is_reported(
     code, results = validate(layout(tmp_path, files))
     assert code == 1
     assert failures(results) == [("invalid_value", "b.stcheck.yaml", 7, "/0/go_live/target_date")]
+
+
+@pytest.mark.parametrize("name", ["[a]", "{x: 1}"])
+def test_an_app_name_that_is_no_text_in_a_manifest_with_includes_is_a_schema_finding(
+    tmp_path: Path, name: str
+) -> None:
+    """A list or mapping as ``app.name`` crashed the include bookkeeping (exit 3: unhashable),
+    found by review; it is the schema check's finding, exit 1."""
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "a.yaml").write_text(
+        "- name: a\n  environments:\n    production:\n      tenant_id: 1\n"
+        "      client_id: env:A_ID\n      client_secret: env:A_SECRET\n",
+        encoding="utf-8",
+    )
+    root = tmp_path / "stcheck.yaml"
+    root.write_text(
+        f"version: 1\napp:\n  name: {name}\n  app_key: env:K\ninclude:\n  - t/*.yaml\n",
+        encoding="utf-8",
+    )
+    done = run_cli("validate", str(root))
+    assert done.code == 1, done.err
+    assert "app.name must be text" in done.out
