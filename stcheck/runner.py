@@ -30,9 +30,11 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 from stcheck import __version__
+from stcheck.affinity import one_cpu
 from stcheck.api import Check, CheckContext, RunOptions, Stage
 from stcheck.boundary import Boundary, describe
 from stcheck.bounded import RunBound, call_bounded, map_bounded
@@ -940,7 +942,12 @@ def _run_entries(
         bound.cut_short = True
     workers = max(1, min(ctx.options.concurrency, total))
     done = (lambda count: progress(count, total)) if progress is not None else None
-    slots = map_bounded(pipeline, entries, workers, bound, done) if not bound.cut_short else None
+    slots = None
+    if not bound.cut_short:
+        # Network workers share the GIL: on one CPU it changes hands cheaply (stcheck.affinity).
+        bind = one_cpu() if workers > 1 and any(c.network for c in checks) else nullcontext()
+        with bind:
+            slots = map_bounded(pipeline, entries, workers, bound, done)
     results: list[Result] = []
     for index, entry in enumerate(entries):
         if slots is not None and slots.finished[index] and slots.errors[index] is None:
