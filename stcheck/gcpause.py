@@ -1,10 +1,11 @@
 """Pausing the cyclic garbage collector over a phase that only builds objects.
 
 Reference counting still frees everything as usual; only the cycle detector
-waits. The manifest loader freezes the loaded data (``gc.freeze``), so the
-collections that a phase allocating ~10^5 objects would trigger scan mostly
-what that phase made and keeps: about a fifth of the ``golive`` check's time
-and of the HTML report's rendering at 10,000 tenants. Use it only around
+waits. The manifest loader pauses it and freezes the loaded data
+(``paused_gc(freeze=True)``), so the collections that a later phase allocating
+~10^5 objects would trigger scan mostly what that phase made and keeps: about
+a fifth of the ``golive`` check's time and of the HTML report's rendering at
+10,000 tenants. Use it only around
 stcheck's own code whose cyclic garbage stays small (a few dozen objects for
 a whole fleet: measured in tests/test_gcpause.py), never around plugin code.
 """

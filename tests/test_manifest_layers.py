@@ -18,6 +18,7 @@ OUTSIDE = {
     "stcheck.text",
     "stcheck.confine",
     "stcheck.globbing",
+    "stcheck.gcpause",
 }
 
 

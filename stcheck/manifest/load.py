@@ -14,7 +14,6 @@ something in it is located.
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 import yaml
@@ -24,6 +23,7 @@ from yaml.reader import Reader
 from yaml.scanner import Scanner
 
 from stcheck.confine import FileRefused, confined_manifest, read_regular
+from stcheck.gcpause import paused_gc
 from stcheck.manifest.construct import Constructor, Fatal
 from stcheck.manifest.locate import Positions
 from stcheck.manifest.model import LoadProblem, Manifest
@@ -99,16 +99,10 @@ def load_bytes(raw: bytes, path: str, *, tenants_file: bool = False) -> Manifest
             f"the file holds about {items:,} lines and items; stcheck reads manifests of up to"
             f" {MAX_ITEMS:,} (10,000 tenants take about 180,000)",
         )
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # loading allocates many small objects; collections only slow it
-    try:
-        manifest = _load(raw, path, tenants_file)
-        # The loaded data lives while its manifest is checked: keep collections from re-scanning it.
-        gc.freeze()
-        return manifest
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    # Loading allocates many small objects, collections only slow it; the data lives while
+    # its manifest is checked, so it is frozen out of later collections.
+    with paused_gc(freeze=True):
+        return _load(raw, path, tenants_file)
 
 
 def _decode(raw: bytes) -> str:
