@@ -6,7 +6,7 @@ wakes it must take the GIL from whichever thread holds it. Between threads on
 the same CPU that hand-over is cheap; between two CPUs it is a cross-CPU
 wake-up and a cache line moving back and forth, on every one of the ~3 system
 calls a request makes. Measured on a 2-CPU machine at ``--concurrency 64``
-against the fake on loopback (docs/performance.md): the same run used ~30 %
+against the fake on loopback (docs/performance.md): the same run used ~50 %
 more CPU spread over both CPUs than kept on one, and was slower for it. What
 the workers do without the GIL (TLS on a few hundred bytes, system calls) is
 too little to be worth a second CPU.
