@@ -55,6 +55,7 @@ import time
 import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from http.client import HTTPException
 from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
@@ -62,14 +63,11 @@ import urllib3
 from urllib3.connection import HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.poolmanager import ProxyManager
-from urllib3.response import BaseHTTPResponse
-from urllib3.util.retry import Retry
-from urllib3.util.timeout import Timeout
 
 from stcheck import __version__
 from stcheck.deadline import Deadline, Watchdog
 from stcheck.model import Status
-from stcheck.net import API_HOSTS, AUTH_HOSTS, HOSTS, TOKEN_PATH
+from stcheck.net import API_HOSTS, AUTH_HOSTS, HOSTS, TOKEN_PATH, wire
 from stcheck.net.classify import Rule, always, classify
 from stcheck.net.config import NetConfig, Route
 from stcheck.scrubber import SecretScrubber
@@ -147,6 +145,8 @@ class InvalidHeader(ValueError):
 
 
 _CLEAN_HEADER = re.compile(r"\S[^\r\n]*\Z|\Z")
+_TARGET = re.compile(r"/[!-~]*\Z")
+"""A request target: an absolute path (and query) of visible ASCII, nothing else."""
 
 
 class _Guard:
@@ -222,11 +222,14 @@ _current = threading.local()
 
 
 class _Connection(HTTPSConnection):
-    """urllib3's HTTPS connection, watched by the current request's :class:`_Guard`."""
+    """urllib3's HTTPS connection, watched by the current request's :class:`_Guard`.
+
+    urllib3 connects it (TCP, proxy tunnel, TLS); requests and answers go
+    through :mod:`stcheck.net.wire` on its socket.
+    """
 
     _twin: socket.socket | None = None
     _guard: _Guard | None = None
-    _body: bytes | None = None
 
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
@@ -236,30 +239,8 @@ class _Connection(HTTPSConnection):
         except OSError:
             sock.close()
             raise
-        self._watch()
+        self.watch()
         return sock
-
-    def request(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
-        self._watch()
-        # Connected (with the connect timeout): from here on the socket blocks, and the
-        # guard's shutdown is what ends a request at its deadline. A timeout per recv
-        # would only add a poll and a mode switch to every read.
-        if self.sock is not None:  # never a connect without its timeout
-            self.timeout = None
-        body = kwargs.get("body")
-        if isinstance(body, bytes) and body:
-            # The header block and a (small, form) body in one write: one system call less.
-            kwargs["body"] = None
-            kwargs["headers"] = {**kwargs["headers"], "Content-Length": str(len(body))}
-            self._body = body
-        try:
-            super().request(*args, **kwargs)
-        finally:
-            self._body = None  # sent with the header block, or never: not by a later request
-
-    def send(self, data: Any) -> None:
-        body, self._body = self._body, None
-        super().send(data + body if body is not None else data)
 
     def close(self) -> None:
         try:
@@ -267,7 +248,8 @@ class _Connection(HTTPSConnection):
         finally:
             self._drop_twin()
 
-    def _watch(self) -> None:
+    def watch(self) -> None:
+        """Put the connection under the current request's guard (from the moment it exists)."""
         guard: _Guard | None = getattr(_current, "guard", None)
         twin = self._twin
         if guard is not None and twin is not None:
@@ -285,7 +267,8 @@ class _Connection(HTTPSConnection):
         guard, self._guard = self._guard, None
         if twin is None:
             return
-        # Closed while its answer is read (Connection: close): the guard keeps the twin.
+        # Closed by http.client while the guard still needs it (a failed proxy tunnel):
+        # the guard keeps the twin and closes it when the request ends.
         if guard is not None and guard.adopt(twin):
             return
         twin.close()
@@ -294,8 +277,9 @@ class _Connection(HTTPSConnection):
 class _SSLSocket(ssl.SSLSocket):
     """An SSL socket whose ``settimeout`` does nothing when the timeout does not change.
 
-    urllib3 sets a socket's timeout twice per request; each call is a system
-    call that lets go of the GIL, which 64 busy threads pay for in hand-overs.
+    Every request sets its socket blocking; on a reused connection that is
+    already so, and the system call (which lets go of the GIL, a hand-over
+    for 64 busy threads) is skipped.
     """
 
     def settimeout(self, value: float | None) -> None:
@@ -338,10 +322,6 @@ def retry_delay(value: str | None, now: float | None = None) -> float | None:
     if math.isnan(seconds) or math.isinf(seconds):
         return None
     return max(0.0, seconds)
-
-
-_NO_RETRIES = Retry(0, read=False)
-"""urllib3 makes one attempt; :meth:`HttpClient._exchange` decides every retry."""
 
 
 class _Transport:
@@ -568,30 +548,20 @@ class HttpClient:
         headers: dict[str, str],
         body: bytes | None,
     ) -> Reply | Failure:
-        response: BaseHTTPResponse | None = None
         try:
-            send_headers = {**self._headers, **headers, "Host": route.netloc}
             for value in headers.values():
                 if not _CLEAN_HEADER.match(value):
                     raise InvalidHeader("a header value holds a line break")
-            pool = self._transport.pool("https", route.host, route.port)
-            response = pool.urlopen(
-                method,
-                path,
-                body=body,
-                headers=send_headers,
-                retries=_NO_RETRIES,
-                redirect=False,
-                assert_same_host=False,
-                # The connect timeout bounds the TCP connect; the guard holds the
-                # wall-clock deadline over everything after it (reads block).
-                timeout=Timeout(connect=limit, read=None),
-                preload_content=False,
-                decode_content=False,
+            if not _TARGET.match(path):
+                raise ValueError("a request target holds white space or a control character")
+            request = wire.request_bytes(
+                method, path, {**self._headers, **headers, "Host": route.netloc}, body
             )
-            status = response.status
+            pool = self._transport.pool("https", route.host, route.port)
+            answer = _exchange_on(pool, request, method, limit, guard)
+            status = answer.status
             if 300 <= status < 400:
-                location = response.headers.get("Location", "")
+                location = answer.headers.get("location", "")
                 target = _location_host(location)
                 where = (
                     f" to {target}"
@@ -604,28 +574,79 @@ class HttpClient:
                     f"{route.host}{route.via} answered HTTP {status}, a redirect{where};"
                     " stcheck never follows redirects",
                 )
-            content, truncated = _read_bounded(response, MAX_BODY)
             if guard.fired:  # a body without a length ends at the shutdown: not complete
                 return _timed_out(route, limit)
             return Reply(
                 host=route.host,
                 status=status,
-                content_type=response.headers.get("Content-Type", "").lower(),
-                body=content,
-                truncated=truncated,
-                retry_after=response.headers.get("Retry-After"),
+                content_type=answer.headers.get("content-type", "").lower(),
+                body=answer.body,
+                truncated=answer.truncated,
+                retry_after=answer.headers.get("retry-after"),
                 via=route.via,
             )
         except Exception as exc:  # every failure becomes a result, never a traceback
             if guard.fired:
                 return _timed_out(route, limit)
             return describe_exception(exc, route, limit, self.config)
-        finally:
-            if response is not None:
-                # A body read to its end has already given its connection back to the
-                # pool; one that was not (a redirect, a truncated body) is closed.
-                response.close()
-                response.release_conn()
+
+
+def _exchange_on(
+    pool: HTTPConnectionPool, request: bytes, method: str, limit: float, guard: _Guard
+) -> wire.Answer:
+    """Send ``request`` on a pooled (or new) connection of ``pool`` and read its answer.
+
+    urllib3 connects (TCP within ``limit`` seconds, the proxy tunnel, TLS with
+    verification); :mod:`stcheck.net.wire` writes the request and frames the
+    answer. The connection goes back to the pool only when its answer was read
+    to the end and the deadline did not fire; errors are wrapped as urllib3's
+    ``urlopen`` wraps them, so :data:`EXCEPTIONS` classifies both alike.
+    """
+    conn: Any = pool._get_conn()
+    reusable = False
+    try:
+        conn.timeout = limit
+        if conn.is_closed:
+            if pool.proxy is not None:
+                pool._prepare_proxy(conn)  # the CONNECT tunnel, then TLS through it
+            else:
+                conn.connect()
+        else:
+            conn.watch()
+        sock = conn.sock
+        # Connected within the connect timeout: from here on the socket blocks, and
+        # the guard's shutdown is what ends the request at its deadline.
+        sock.settimeout(None)
+        sock.sendall(request)
+        answer = wire.read_answer(sock, method, MAX_BODY)
+        reusable = answer.reusable
+        return answer
+    except (OSError, HTTPException, urllib3.exceptions.HTTPError, ssl.CertificateError) as exc:
+        raise _as_urlopen_raises(exc, conn) from exc
+    finally:
+        # Out of the guard first: a late alarm must not shut a connection another
+        # request takes from the pool next.
+        conn.unwatch()
+        if not reusable or guard.fired:
+            conn.close()
+            conn = None
+        pool._put_conn(conn)
+
+
+def _as_urlopen_raises(exc: BaseException, conn: Any) -> BaseException:
+    """``exc`` wrapped the way urllib3's ``urlopen`` wraps a failed request's exception."""
+    wrapped: BaseException = exc
+    if isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
+        wrapped = urllib3.exceptions.SSLError(exc)
+    if (
+        isinstance(wrapped, (OSError, TimeoutError, HTTPException, urllib3.exceptions.HTTPError))
+        and conn.proxy is not None
+        and not conn.has_connected_to_proxy
+    ):
+        return urllib3.exceptions.ProxyError("Unable to connect to proxy", wrapped)
+    if isinstance(wrapped, (OSError, HTTPException)):
+        return urllib3.exceptions.ProtocolError("Connection aborted.", wrapped)
+    return wrapped
 
 
 def _close(transport: _Transport, watchdog: Watchdog) -> None:
@@ -675,26 +696,6 @@ def _reply_with(reply: Reply, attempts: int, waited: float, elapsed: float) -> R
         waited=waited,
         via=reply.via,
     )
-
-
-def _read_bounded(response: BaseHTTPResponse, limit: int) -> tuple[bytes, bool]:
-    """Up to ``limit`` bytes of the (decoded) body, and whether there was more.
-
-    Read in chunks of at most 16 KiB *decoded* (urllib3 >= 2.6 bounds what one
-    ``read`` decompresses), so a compression bomb costs at most ``limit`` plus
-    one chunk of memory.
-    """
-    raw = response
-    chunks: list[bytes] = []
-    total = 0
-    while total <= limit:
-        chunk = raw.read(16384, decode_content=True)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-    body = b"".join(chunks)
-    return body[:limit], total > limit
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -822,7 +823,7 @@ EXCEPTIONS: tuple[Rule[_Raised], ...] = (
         lambda s: _timed_out(s.route, s.timeout).message,
     ),
     Rule(
-        lambda s: s.wraps(urllib3.exceptions.DecodeError),
+        lambda s: s.wraps(urllib3.exceptions.DecodeError, wire.Garbled),
         Status.ERROR,
         "malformed_response",
         lambda s: f"{s.where}: the answer was garbled",
