@@ -472,6 +472,8 @@ class HttpClient:
             raise ValueError("an API path is an absolute path without a query")
         host = API_HOSTS[environment]
         target = f"{path}?{urlencode(params)}" if params else path
+        if not _TARGET.match(target):
+            raise ValueError("an API path is visible ASCII without white space")
         return self._exchange("GET", host, target, headers=dict(headers))
 
     # -- machinery ---------------------------------------------------------------
@@ -552,8 +554,6 @@ class HttpClient:
             for value in headers.values():
                 if not _CLEAN_HEADER.match(value):
                     raise InvalidHeader("a header value holds a line break")
-            if not _TARGET.match(path):
-                raise ValueError("a request target holds white space or a control character")
             request = wire.request_bytes(
                 method, path, {**self._headers, **headers, "Host": route.netloc}, body
             )

@@ -98,10 +98,10 @@ class _Reader:
         searched = 0
         while True:
             end = self.buffer.find(b"\r\n\r\n", searched)
-            if end >= 0:
+            if 0 <= end <= MAX_HEAD:
                 block, self.buffer = self.buffer[:end], self.buffer[end + 4 :]
                 return block
-            if len(self.buffer) > MAX_HEAD:
+            if end > MAX_HEAD or len(self.buffer) > MAX_HEAD:
                 raise Garbled(f"the {what} is longer than {MAX_HEAD} bytes")
             searched = max(0, len(self.buffer) - 3)
             if not self.more():
@@ -111,10 +111,10 @@ class _Reader:
         searched = 0
         while True:
             end = self.buffer.find(b"\r\n", searched)
-            if end >= 0:
+            if 0 <= end <= MAX_HEAD:
                 line, self.buffer = self.buffer[:end], self.buffer[end + 2 :]
                 return line
-            if len(self.buffer) > MAX_HEAD:
+            if end > MAX_HEAD or len(self.buffer) > MAX_HEAD:
                 raise Garbled("a chunk size line is too long")
             searched = max(0, len(self.buffer) - 1)
             if not self.more():
