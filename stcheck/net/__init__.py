@@ -17,9 +17,10 @@ Modules:
 * :mod:`stcheck.net.config` — the run's network settings (``--timeout``,
   ``--ca-bundle``/``REQUESTS_CA_BUNDLE``, ``HTTPS_PROXY``/``NO_PROXY``,
   ``--resolve``), read from the environment once per run;
-* :mod:`stcheck.net.http` — the hardened HTTP client on urllib3's connection
-  pools (loaded only by online runs, so ``stcheck validate`` never pays for
-  it) and its table of transport failures;
+* :mod:`stcheck.net.http` — the hardened HTTP client (loaded only by online
+  runs, so ``stcheck validate`` never pays for it) and its table of transport
+  failures; :mod:`stcheck.net.pool` its keep-alive connections (connect,
+  proxy tunnel, TLS), :mod:`stcheck.net.wire` its HTTP/1.1 exchange;
 * :mod:`stcheck.net.classify` — classification tables (first matching row
   decides) used by ``http`` and ``servicetitan``;
 * :mod:`stcheck.net.servicetitan` — the token request and the API probe, and

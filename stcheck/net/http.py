@@ -12,11 +12,10 @@ What it guarantees, whatever the manifest or the environment says:
   ``--resolve``.
 * **No redirects**: any 3xx is ``redirect_blocked`` (a 307/308 would re-send
   the client secret to wherever it points).
-* **No ambient configuration per request**: urllib3's connection pools are
-  used directly (``requests``' session layer cost about as much CPU per
-  request as urllib3 itself, and its ambient features are all ones stcheck
-  must switch off): no ``.netrc``, no per-request scan of the environment, no
-  cookie jar; proxies and the CA bundle come from
+* **No ambient configuration per request**: no HTTP library, HTTP/1.1 on the
+  standard library's ``socket`` and ``ssl`` (:mod:`stcheck.net.pool` connects,
+  :mod:`stcheck.net.wire` frames answers): no ``.netrc``, no per-request scan
+  of the environment, no cookie jar; proxies and the CA bundle come from
   :class:`stcheck.net.config.NetConfig`, read once per run. Cookies are never
   stored or sent.
 * **Bounded by wall-clock deadlines**: every request (connect, TLS handshake,
@@ -42,7 +41,6 @@ What it guarantees, whatever the manifest or the environment says:
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import email.utils
 import json
@@ -55,14 +53,8 @@ import time
 import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from http.client import HTTPException
 from typing import Any
-from urllib.parse import unquote, urlencode, urlsplit
-
-import urllib3
-from urllib3.connection import HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.poolmanager import ProxyManager
+from urllib.parse import urlencode, urlsplit
 
 from stcheck import __version__
 from stcheck.deadline import Deadline, Watchdog
@@ -70,6 +62,7 @@ from stcheck.model import Status
 from stcheck.net import API_HOSTS, AUTH_HOSTS, HOSTS, TOKEN_PATH, wire
 from stcheck.net.classify import Rule, always, classify
 from stcheck.net.config import NetConfig, Route
+from stcheck.net.pool import ConnectTimedOut, HostPool, ProxyFailed
 from stcheck.scrubber import SecretScrubber
 
 MAX_BODY = 256 * 1024
@@ -152,27 +145,19 @@ _TARGET = re.compile(r"/[!-~]*\Z")
 class _Guard:
     """One request's deadline at the socket: when it fires, the request's socket is shut down.
 
-    The connection attaches a duplicate of its socket (``socket.dup()``: the
-    same connection under another descriptor, usable while TLS owns the
-    original) as soon as it exists and on every request it carries. Shutting
-    it down makes any blocked ``recv`` in the handshake, status line, headers
-    or body return at once. All under one lock, so once :meth:`finish` has
-    returned no shutdown can hit a socket the pool reuses (and a connection
-    given back to the pool is detached from its guard first).
-
-    When http.client closes the connection object while its answer is still
-    being read (``Connection: close``, HTTP/1.0, a body that ends at the
-    close), the guard *adopts* the duplicate — the read goes on through the
-    answer's own reference to the socket, and only the duplicate can end it —
-    and closes it in :meth:`finish`.
+    The connection attaches its twin (a duplicate of its TCP socket, see
+    :mod:`stcheck.net.pool`) as soon as it exists and on every request it
+    carries. Shutting the twin down makes any blocked ``recv`` or ``send`` in
+    the connect, tunnel, handshake, status line, headers or body return at
+    once. All under one lock, so once a connection has left the guard
+    (:meth:`detach`, before it goes back to the pool) no shutdown can hit it.
     """
 
-    __slots__ = ("_adopted", "_lock", "_sock", "fired")
+    __slots__ = ("_lock", "_sock", "fired")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
-        self._adopted: socket.socket | None = None
         self.fired = False
 
     def attach(self, sock: socket.socket) -> None:
@@ -187,14 +172,6 @@ class _Guard:
             if self._sock is sock:
                 self._sock = None
 
-    def adopt(self, sock: socket.socket) -> bool:
-        """Take over closing ``sock`` if it is the one guarded (True), else leave it (False)."""
-        with self._lock:
-            if self._sock is not sock:
-                return False
-            self._adopted = sock
-            return True
-
     def fire(self) -> None:
         with self._lock:
             self.fired = True
@@ -202,103 +179,15 @@ class _Guard:
                 _shutdown(self._sock)
 
     def finish(self) -> bool:
-        """Stop guarding (closing an adopted socket); True if the deadline fired."""
+        """Stop guarding; True if the deadline fired."""
         with self._lock:
             self._sock = None
-            adopted, self._adopted = self._adopted, None
-            fired = self.fired
-        if adopted is not None:
-            adopted.close()
-        return fired
+            return self.fired
 
 
 def _shutdown(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):  # already closed or never connected
         sock.shutdown(socket.SHUT_RDWR)
-
-
-_current = threading.local()
-"""``_current.guard``: the :class:`_Guard` of the request this thread is sending, if any."""
-
-
-class _Connection(HTTPSConnection):
-    """urllib3's HTTPS connection, watched by the current request's :class:`_Guard`.
-
-    urllib3 connects it (TCP, proxy tunnel, TLS); requests and answers go
-    through :mod:`stcheck.net.wire` on its socket.
-    """
-
-    _twin: socket.socket | None = None
-    _guard: _Guard | None = None
-
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        self._drop_twin()
-        try:
-            self._twin = sock.dup()
-        except OSError:
-            sock.close()
-            raise
-        self.watch()
-        return sock
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._drop_twin()
-
-    def watch(self) -> None:
-        """Put the connection under the current request's guard (from the moment it exists)."""
-        guard: _Guard | None = getattr(_current, "guard", None)
-        twin = self._twin
-        if guard is not None and twin is not None:
-            self._guard = guard
-            guard.attach(twin)
-
-    def unwatch(self) -> None:
-        """Leave the current request's guard (before the connection goes back to the pool)."""
-        guard, self._guard = self._guard, None
-        if guard is not None and self._twin is not None:
-            guard.detach(self._twin)
-
-    def _drop_twin(self) -> None:
-        twin, self._twin = self._twin, None
-        guard, self._guard = self._guard, None
-        if twin is None:
-            return
-        # Closed by http.client while the guard still needs it (a failed proxy tunnel):
-        # the guard keeps the twin and closes it when the request ends.
-        if guard is not None and guard.adopt(twin):
-            return
-        twin.close()
-
-
-class _SSLSocket(ssl.SSLSocket):
-    """An SSL socket whose ``settimeout`` does nothing when the timeout does not change.
-
-    Every request sets its socket blocking; on a reused connection that is
-    already so, and the system call (which lets go of the GIL, a hand-over
-    for 64 busy threads) is skipped.
-    """
-
-    def settimeout(self, value: float | None) -> None:
-        if value != self.gettimeout():
-            super().settimeout(value)
-
-
-class _Pool(HTTPSConnectionPool):
-    ConnectionCls = _Connection
-
-    def _put_conn(self, conn: Any) -> None:
-        # A request's alarm may still go off after its answer gave the connection back:
-        # it must not shut down the connection another request has taken from the pool.
-        if isinstance(conn, _Connection):
-            conn.unwatch()
-        super()._put_conn(conn)
-
-
-_POOL_CLASSES = {"http": HTTPConnectionPool, "https": _Pool}
 
 
 def retry_delay(value: str | None, now: float | None = None) -> float | None:
@@ -329,25 +218,21 @@ class _Transport:
 
     With ``--resolve`` a host's pool connects to the given address, with SNI
     and certificate verification against the ServiceTitan host name; through a
-    proxy, a CONNECT tunnel to the host is opened by urllib3's proxy manager
-    (with ``Proxy-Authorization`` from the proxy URL's user and password, as
-    ``requests`` sends it). All pools share the run's one SSL context (CA
-    bundle loaded once). Any other host, or any scheme but ``https``, is
-    refused (:class:`HostNotAllowed`): a second line of defence behind
-    :meth:`HttpClient.post_token` and :meth:`HttpClient.get_api`.
+    proxy, a CONNECT tunnel to the host is opened (see :mod:`stcheck.net.pool`).
+    All pools share the run's one SSL context (CA bundle loaded once). Any
+    other host, or any scheme but ``https``, is refused (:class:`HostNotAllowed`):
+    a second line of defence behind :meth:`HttpClient.post_token` and
+    :meth:`HttpClient.get_api`.
     """
 
     def __init__(self, config: NetConfig, context: ssl.SSLContext | None) -> None:
         self._config = config
+        self._context = context
         self._maxsize = max(1, config.concurrency)
-        self._pool_kwargs: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED"}
-        if context is not None:
-            self._pool_kwargs["ssl_context"] = context
-        self._pools: dict[tuple[str, int], HTTPConnectionPool] = {}
-        self._proxies: dict[str, ProxyManager] = {}
+        self._pools: dict[tuple[str, int], HostPool] = {}
         self._lock = threading.Lock()
 
-    def pool(self, scheme: str, host: str, port: int) -> HTTPConnectionPool:
+    def pool(self, scheme: str, host: str, port: int) -> HostPool:
         """The pool for ``https://host:port`` (built on first use), or :class:`HostNotAllowed`."""
         host = host.lower()
         if scheme != "https" or host not in HOSTS:
@@ -355,53 +240,20 @@ class _Transport:
         key = (host, port)
         pool = self._pools.get(key)
         if pool is None:
+            assert self._context is not None  # without one, HttpClient sends nothing
             with self._lock:
                 pool = self._pools.get(key)
                 if pool is None:
-                    pool = self._pools[key] = self._new_pool(host, port)
+                    route = self._config.route(host)
+                    pool = HostPool(route, port, self._context, self._maxsize)
+                    self._pools[key] = pool
         return pool
-
-    def _new_pool(self, host: str, port: int) -> HTTPConnectionPool:
-        route = self._config.route(host)
-        if route.proxy is not None:
-            manager = self._proxies.get(route.proxy)
-            if manager is None:
-                manager = self._proxies[route.proxy] = ProxyManager(
-                    route.proxy,
-                    num_pools=8,
-                    maxsize=self._maxsize,
-                    block=False,
-                    proxy_headers=_proxy_headers(route.proxy),
-                )
-                manager.pool_classes_by_scheme = _POOL_CLASSES
-            pool: HTTPConnectionPool = manager.connection_from_host(
-                host=host, port=port, scheme="https", pool_kwargs=dict(self._pool_kwargs)
-            )
-            return pool
-        address = host
-        kwargs = dict(self._pool_kwargs)
-        if route.address is not None and port == route.port:
-            address = route.address
-            kwargs["server_hostname"] = host
-        return _Pool(address, port, maxsize=self._maxsize, block=False, **kwargs)
 
     def close(self) -> None:
         with self._lock:
             pools, self._pools = list(self._pools.values()), {}
-            proxies, self._proxies = list(self._proxies.values()), {}
         for pool in pools:
             pool.close()
-        for manager in proxies:
-            manager.clear()
-
-
-def _proxy_headers(proxy: str) -> dict[str, str]:
-    """``Proxy-Authorization: Basic ...`` from the proxy URL's user and password, if any."""
-    parts = urlsplit(proxy)
-    if not parts.username:
-        return {}
-    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode("latin-1")
-    return {"Proxy-Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
 
 
 class HttpClient:
@@ -414,9 +266,9 @@ class HttpClient:
         self._setup_failure: str | None = None
         context: ssl.SSLContext | None = None
         try:
-            context = urllib3.util.ssl_.create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies chain and host name
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
             context.load_verify_locations(cafile=config.ca_file, capath=config.ca_dir)
-            context.sslsocket_class = _SSLSocket
         except (OSError, ssl.SSLError, ValueError) as exc:
             detail = (
                 exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
@@ -532,11 +384,9 @@ class HttpClient:
             return _timed_out(route, limit)
         guard = _Guard()
         alarm = self._watchdog.call_at(deadline, guard.fire)
-        _current.guard = guard
         try:
             return self._send(method, route, path, guard, limit, headers, body)
         finally:
-            _current.guard = None
             alarm.cancel()
             guard.finish()
 
@@ -592,61 +442,28 @@ class HttpClient:
 
 
 def _exchange_on(
-    pool: HTTPConnectionPool, request: bytes, method: str, limit: float, guard: _Guard
+    pool: HostPool, request: bytes, method: str, limit: float, guard: _Guard
 ) -> wire.Answer:
     """Send ``request`` on a pooled (or new) connection of ``pool`` and read its answer.
 
-    urllib3 connects (TCP within ``limit`` seconds, the proxy tunnel, TLS with
-    verification); :mod:`stcheck.net.wire` writes the request and frames the
-    answer. The connection goes back to the pool only when its answer was read
-    to the end and the deadline did not fire; errors are wrapped as urllib3's
-    ``urlopen`` wraps them, so :data:`EXCEPTIONS` classifies both alike.
+    The connection goes back to the pool only when its answer was read to the
+    end and the deadline did not fire.
     """
-    conn: Any = pool._get_conn()
+    conn = pool.get(limit, guard)
     reusable = False
     try:
-        conn.timeout = limit
-        if conn.is_closed:
-            if pool.proxy is not None:
-                pool._prepare_proxy(conn)  # the CONNECT tunnel, then TLS through it
-            else:
-                conn.connect()
-        else:
-            conn.watch()
-        sock = conn.sock
-        # Connected within the connect timeout: from here on the socket blocks, and
-        # the guard's shutdown is what ends the request at its deadline.
-        sock.settimeout(None)
-        sock.sendall(request)
-        answer = wire.read_answer(sock, method, MAX_BODY)
+        conn.stream.sendall(request)
+        answer = wire.read_answer(conn.stream, method, MAX_BODY)
         reusable = answer.reusable
         return answer
-    except (OSError, HTTPException, urllib3.exceptions.HTTPError, ssl.CertificateError) as exc:
-        raise _as_urlopen_raises(exc, conn) from exc
     finally:
         # Out of the guard first: a late alarm must not shut a connection another
         # request takes from the pool next.
         conn.unwatch()
-        if not reusable or guard.fired:
+        if reusable and not guard.fired:
+            pool.put(conn)
+        else:
             conn.close()
-            conn = None
-        pool._put_conn(conn)
-
-
-def _as_urlopen_raises(exc: BaseException, conn: Any) -> BaseException:
-    """``exc`` wrapped the way urllib3's ``urlopen`` wraps a failed request's exception."""
-    wrapped: BaseException = exc
-    if isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
-        wrapped = urllib3.exceptions.SSLError(exc)
-    if (
-        isinstance(wrapped, (OSError, TimeoutError, HTTPException, urllib3.exceptions.HTTPError))
-        and conn.proxy is not None
-        and not conn.has_connected_to_proxy
-    ):
-        return urllib3.exceptions.ProxyError("Unable to connect to proxy", wrapped)
-    if isinstance(wrapped, (OSError, HTTPException)):
-        return urllib3.exceptions.ProtocolError("Connection aborted.", wrapped)
-    return wrapped
 
 
 def _close(transport: _Transport, watchdog: Watchdog) -> None:
@@ -699,7 +516,7 @@ def _reply_with(reply: Reply, attempts: int, waited: float, elapsed: float) -> R
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and everything it wraps (causes, contexts, urllib3 reasons, exception args)."""
+    """``exc`` and everything it wraps (causes, contexts, exception args)."""
     seen: set[int] = set()
     stack = [exc]
     while stack and len(seen) < 32:
@@ -708,7 +525,7 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(current))
         yield current
-        wrapped = [getattr(current, "reason", None), current.__cause__, current.__context__]
+        wrapped = [current.__cause__, current.__context__]
         wrapped.extend(arg for arg in current.args if isinstance(arg, BaseException))
         stack.extend(w for w in wrapped if isinstance(w, BaseException))
 
@@ -755,32 +572,11 @@ class _Raised:
         return isinstance(self.exc, types)
 
 
-def _connect_timed_out(seen: _Raised) -> bool:
-    # urllib3 wraps a refused connection's timeout too; that one is not a timeout.
-    return seen.wraps(urllib3.exceptions.ConnectTimeoutError) and not seen.wraps(
-        urllib3.exceptions.NewConnectionError
-    )
-
-
 def _connection_detail(seen: _Raised) -> str:
-    detail = _os_detail(seen.exc)
-    if detail:
-        return detail
-    if seen.wraps(urllib3.exceptions.ProtocolError):
+    if seen.wraps(wire.Incomplete):
         return "the server closed the connection without a complete answer"
-    return "the connection failed"
+    return _os_detail(seen.exc) or "the connection failed"
 
-
-_TLS_ERRORS = (
-    ssl.SSLError,
-    ssl.CertificateError,
-    urllib3.exceptions.SSLError,
-)
-_CONNECTION_ERRORS = (
-    ConnectionError,
-    OSError,
-    urllib3.exceptions.HTTPError,
-)
 
 EXCEPTIONS: tuple[Rule[_Raised], ...] = (
     Rule(
@@ -790,13 +586,13 @@ EXCEPTIONS: tuple[Rule[_Raised], ...] = (
         lambda s: f"{s.route.host}: {s.exc.args[0]}",
     ),
     Rule(
-        lambda s: s.wraps(urllib3.exceptions.NameResolutionError, socket.gaierror),
+        lambda s: s.wraps(socket.gaierror),
         Status.ERROR,
         "dns_error",
         lambda s: f"{s.where}: the host name does not resolve",
     ),
     Rule(
-        lambda s: s.wraps(urllib3.exceptions.ProxyError),
+        lambda s: s.wraps(ProxyFailed),
         Status.ERROR,
         "connection_error",
         lambda s: (
@@ -805,37 +601,31 @@ EXCEPTIONS: tuple[Rule[_Raised], ...] = (
         ),
     ),
     Rule(
-        lambda s: s.wraps(*_TLS_ERRORS),
+        lambda s: s.wraps(ssl.SSLError, ssl.CertificateError),
         Status.ERROR,
         "tls_error",
         lambda s: f"{s.where}: TLS failed: {_tls_detail(s.exc)} (CA bundle: {s.config.ca_label})",
     ),
     Rule(
-        _connect_timed_out,
+        lambda s: s.wraps(ConnectTimedOut),
         Status.ERROR,
         "timeout",
         lambda s: f"{s.where}: no connection within {_seconds(s.timeout)} s (--timeout)",
     ),
     Rule(
-        lambda s: s.wraps(urllib3.exceptions.ReadTimeoutError, TimeoutError, socket.timeout),
+        lambda s: s.wraps(TimeoutError),
         Status.ERROR,
         "timeout",
         lambda s: _timed_out(s.route, s.timeout).message,
     ),
     Rule(
-        lambda s: s.wraps(urllib3.exceptions.DecodeError, wire.Garbled),
+        lambda s: s.wraps(wire.Garbled),
         Status.ERROR,
         "malformed_response",
         lambda s: f"{s.where}: the answer was garbled",
     ),
     Rule(
-        lambda s: s.route.proxy is not None and s.wraps(urllib3.exceptions.LocationValueError),
-        Status.ERROR,
-        "connection_error",
-        lambda s: f"{s.where}: the proxy setting is not usable (check HTTPS_PROXY)",
-    ),
-    Rule(
-        lambda s: s.wraps(*_CONNECTION_ERRORS),
+        lambda s: s.wraps(OSError),
         Status.ERROR,
         "connection_error",
         lambda s: f"{s.where}: {_connection_detail(s)}",

@@ -72,7 +72,7 @@ class TokenCache:
         """
 
         def fetch() -> TokenGrant:
-            from stcheck.net.servicetitan import request_token  # imports urllib3
+            from stcheck.net.servicetitan import request_token  # the HTTP client: online runs only
 
             outcome = request_token(client(), environment, client_id, client_secret, tenant=tenant)
             on_token(outcome.access_token)

@@ -1,11 +1,10 @@
 """HTTP/1.1 on one connected socket: one request written, one answer read and framed.
 
-:mod:`stcheck.net.http` keeps urllib3 for what is hard to get right and rare
-(the pools, connecting, proxy tunnels, TLS with verification) and does the
-per-request exchange here, because that is where the CPU of a request went:
-http.client parses every header block with the ``email`` package and urllib3
-wraps the answer in two more layers — about half of a request's CPU, which 64
-threads under one GIL pay in turn (docs/online.md, ``--concurrency``).
+Here, not in http.client and urllib3, because that is where the CPU of a
+request went: http.client parses every header block with the ``email``
+package and urllib3 wraps the answer in two more layers — about two thirds of
+a request's CPU, which 64 threads under one GIL pay in turn (docs/online.md,
+``--concurrency``). Connections come from :mod:`stcheck.net.pool`.
 
 The reader is strict where a lenient one would have to guess: a status line
 that is not ``HTTP/1.x NNN``, a header line without a name and colon, a folded
@@ -157,6 +156,15 @@ def _head(reader: _Reader) -> tuple[int, int, dict[str, str]]:
         if status == 101:
             raise Garbled("the server switched protocols unasked")
     raise Garbled(f"more than {MAX_INTERIM} interim answers")
+
+
+def read_tunnel_answer(sock: Socket) -> int:
+    """The status of a proxy's answer to ``CONNECT`` (its head read, nothing after it)."""
+    reader = _Reader(sock)
+    _, status, _ = _head(reader)
+    if reader.buffer:
+        raise Garbled("bytes after the proxy's answer")
+    return status
 
 
 class _Decoder:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import selectors
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 
@@ -23,6 +24,8 @@ class Connect:
 class ConnectProxy:
     upstream_port: int
     connects: list[Connect] = field(default_factory=list)
+    tls: ssl.SSLContext | None = None
+    """A server context: the proxy speaks TLS to its clients (an ``https://`` proxy)."""
 
     def __post_init__(self) -> None:
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -60,6 +63,9 @@ class ConnectProxy:
         client.settimeout(5)
         head = b""
         try:
+            if self.tls is not None:
+                client = self.tls.wrap_socket(client, server_side=True)
+                self._track(client)
             while b"\r\n\r\n" not in head and len(head) < 65536:
                 chunk = client.recv(4096)
                 if not chunk:

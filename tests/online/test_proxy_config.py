@@ -136,7 +136,7 @@ def test_proxy_credentials_are_sent_decoded_as_basic_auth_as_requests_did() -> N
     """The user and password of the proxy URL, percent-decoded, in Proxy-Authorization."""
     import base64
 
-    from stcheck.net.http import _proxy_headers
+    from stcheck.net.pool import proxy_headers as _proxy_headers
 
     (value,) = _proxy_headers(f"http://us%40er:{CANARY}%3Ax@proxy.example:3128").values()
     scheme, _, encoded = value.partition(" ")

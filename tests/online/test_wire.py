@@ -342,3 +342,41 @@ def test_a_path_that_is_not_visible_ascii_is_refused_before_anything_is_sent(
     with server.client() as client, pytest.raises(ValueError):
         client.get_api("integration", path, params={}, headers={})
     assert server.requests == []
+
+
+def test_a_kept_connection_the_server_closed_while_idle_is_replaced_not_failed(
+    server: ScriptedServer,
+) -> None:
+    """The answer kept the connection open, then the server closed it (an idle timeout)."""
+    first, second = twice(server, lambda request: [ok(b"{}"), b""])
+    assert isinstance(first, Reply) and isinstance(second, Reply), (first, second)
+    assert server.connections == 2
+
+
+def test_an_https_proxy_carries_tls_inside_tls(tmp_path: Path) -> None:
+    """TLS to an ``https://`` proxy, CONNECT, then TLS to the host inside it."""
+    import trustme
+
+    from stcheck.testing import FakeServiceTitan
+
+    from .proxy import ConnectProxy
+
+    proxy_ca = trustme.CA()
+    proxy_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    proxy_ca.issue_cert("127.0.0.1").configure_cert(proxy_tls)
+    with FakeServiceTitan() as fake, ConnectProxy(fake.port, tls=proxy_tls) as proxy:
+        bundle = tmp_path / "both.pem"
+        bundle.write_bytes(Path(fake.ca_bundle).read_bytes() + proxy_ca.cert_pem.bytes())
+        url = proxy.url.replace("http://", "https://")
+        routes = {h: Route(h, port=fake.port, proxy=url) for h in HOSTS}
+        config = NetConfig(
+            timeout=2.0, concurrency=1, ca_file=str(bundle), ca_source="test", routes=routes
+        )
+        with HttpClient(config) as client:
+            first = client.get_api("integration", "/x", params={}, headers={})
+            second = client.get_api("integration", "/x", params={}, headers={})
+        targets = [c.target for c in proxy.connects]
+        port, sni = fake.port, fake.received[0].sni
+    assert isinstance(first, Reply) and isinstance(second, Reply), (first, second)
+    assert targets == [f"api-integration.servicetitan.io:{port}"]  # one tunnel, kept alive
+    assert sni == "api-integration.servicetitan.io"

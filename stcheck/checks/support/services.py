@@ -58,7 +58,7 @@ def net_config(ctx: CheckContext) -> NetConfig:
 
 
 def http_client(ctx: CheckContext) -> HttpClient:
-    from stcheck.net.http import HttpClient  # urllib3 is imported by online runs only
+    from stcheck.net.http import HttpClient  # imported by online runs only
 
     config = net_config(ctx)
     redactor = ctx.run.redactor
