@@ -85,13 +85,12 @@ class GarbageProbe(Check):
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
         evidence = Evidence(ctx.results, ctx.options)
-        entries = {entry.pointer: entry for entry in ctx.manifest.entries()}
         today = today_of(ctx.options)
         gc.collect()
         gc.disable()
         try:
             judged = [
-                assess(ctx, position, data, entries, evidence, today)
+                assess(ctx, position, data, evidence, today)
                 for position, data in ctx.manifest.tenants()
             ]
             self.cycles.append(gc.collect())

@@ -11,7 +11,6 @@ from stcheck.gcpause import paused_gc
 from stcheck.text import clipped
 
 if TYPE_CHECKING:
-    from stcheck.manifest import Entry
     from stcheck.readiness import ReadinessView, TenantReadiness
 
 
@@ -84,12 +83,11 @@ class GoLiveCheck(Check):
         ctx.run.readiness_view = _view(ctx.options.extra)
         results: list[Result] = []
         with paused_gc(freeze=True):
-            entries = {entry.pointer: entry for entry in _all_entries(ctx)}
             for position, tenant in ctx.manifest.tenants():
                 name = tenant.get("name")
                 if not isinstance(name, str) or not ctx.options.selects_tenant(name):
                     continue
-                readiness = assess(ctx, position, tenant, entries, evidence, today)
+                readiness = assess(ctx, position, tenant, evidence, today)
                 sink.append(readiness)
                 results.append(self._result(ctx, position, readiness))
         if not results:
@@ -114,13 +112,6 @@ class GoLiveCheck(Check):
             pointer=f"/tenants/{position}",
             tenant=readiness.tenant,
         )
-
-
-def _all_entries(ctx: CheckContext) -> Iterable[Entry]:
-    """Every environment's entries of the selected tenants (``--env`` leaves the production
-    entry to judge): the plan's list when nothing narrows the environments, built once per
-    run already, else the manifest's."""
-    return ctx.manifest.entries() if ctx.options.environments else ctx.entries
 
 
 def _verdict_line(readiness: TenantReadiness) -> tuple[Status, str, str | None]:

@@ -37,7 +37,7 @@ def integration_verified(subject: Subject) -> ReadinessItem:
         return INTEGRATION_VERIFIED.not_checked(
             "no integration entry", REMEDIATION["integration_missing"]
         )
-    if subject.int_entry is None:
+    if not subject.int_complete:
         return INTEGRATION_VERIFIED.not_checked("not checked: the integration entry is incomplete")
     found = [(check, subject.results(check, "integration")) for check in ("token", "api")]
     if not any(results for _, results in found):  # offline, say: the same for every tenant

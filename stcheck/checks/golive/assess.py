@@ -10,7 +10,7 @@ The rules themselves are :mod:`~stcheck.checks.golive.blocking`,
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from stcheck.api import CheckContext, RunOptions
@@ -18,7 +18,6 @@ from stcheck.checks.golive import advisory, blocking
 from stcheck.checks.golive.attestations import attestations
 from stcheck.checks.golive.evidence import Evidence, Subject
 from stcheck.checks.golive.items import parse_date
-from stcheck.manifest import Entry
 from stcheck.readiness import Attestation, ReadinessItem, TenantReadiness, Verdict, verdict_of
 
 __all__ = ["Evidence", "assess", "today_of"]
@@ -36,7 +35,6 @@ def assess(
     ctx: CheckContext,
     position: int,
     tenant: Mapping[str, Any],
-    entries: Mapping[str, Entry],
     evidence: Evidence,
     today: datetime.date,
 ) -> TenantReadiness:
@@ -47,19 +45,53 @@ def assess(
     the verdict of the blocking items. A tenant that is not planned
     (:func:`not_planned_because`) keeps its items and gets ``not_planned``.
     """
-    subject = Subject.of(ctx, position, tenant, entries, evidence, today)
-    scopes = blocking.scopes(subject)
+    subject = Subject.of(ctx, position, tenant, evidence, today)
+    rules, scopes, integration = _shared(subject)
     attested, attestation_items = attestations(subject)
-    blockers = [rule(subject) for rule in blocking.RULES]
+    blockers = [
+        rule(subject) if rule in blocking.OWN_VALUES else rules[rule] for rule in blocking.RULES
+    ]
     blockers += [scopes] if scopes.blocking else []
     blockers += [item for item in attestation_items if item.blocking]
     because = not_planned_because(subject)
     verdict: Verdict = "not_planned" if because is not None else verdict_of(blockers)
-    advice = [advisory.integration_verified(subject)]
-    advice += [] if scopes.blocking else [scopes]
+    advice = [integration] if scopes.blocking else [integration, scopes]
     advice += [item for item in attestation_items if not item.blocking]
     advice += [advisory.target_date(subject, verdict), advisory.secret_age(subject)]
     return _readiness(subject, verdict, (*blockers, *advice), attested, because)
+
+
+def _shared(subject: Subject) -> SharedItems:
+    """:func:`shared_items`, worked out once per :func:`shape` for the tenants no result
+    concerns (:meth:`Evidence.quiet`): offline, nearly every tenant of a fleet."""
+    evidence = subject.evidence
+    if evidence.quiet(subject.position, subject.name):
+        return evidence.once(("shared_items", *shape(subject)), lambda: shared_items(subject))
+    return shared_items(subject)
+
+
+Rule = Callable[[Subject], ReadinessItem]
+SharedItems = tuple[dict[Rule, ReadinessItem], ReadinessItem, ReadinessItem]
+
+
+def shared_items(subject: Subject) -> SharedItems:
+    """The items that read the run's results and the shape of the tenant's entries only:
+    each rule's but :data:`~blocking.OWN_VALUES`, then ``scopes`` and
+    ``integration_verified``."""
+    rules = {rule: rule(subject) for rule in blocking.RULES if rule not in blocking.OWN_VALUES}
+    return rules, blocking.scopes(subject), advisory.integration_verified(subject)
+
+
+def shape(subject: Subject) -> tuple[bool, bool, bool, tuple[str, ...]]:
+    """All :func:`shared_items` reads of a tenant that no result concerns: whether its
+    production entry is complete, whether it has an integration mapping and whether that is
+    a complete entry, and which credential references the two share."""
+    return (
+        subject.prod_tenant_id is not None,
+        isinstance(subject.integration, dict),
+        subject.int_complete,
+        tuple(blocking.shared_references(subject)),
+    )
 
 
 def not_planned_because(subject: Subject) -> str | None:

@@ -31,15 +31,12 @@ def attestations(subject: Subject) -> tuple[tuple[Attestation, ...], list[Readin
     """The attestations as given, and one item per standard attestation and per other one."""
     raw = subject.go_live.get("attestations")
     given: Mapping[Any, Any] = raw if isinstance(raw, dict) else {}
-    judged = [
-        _standard(key, title, given.get(key), subject.today)
-        for key, title in STANDARD_ATTESTATIONS.items()
-    ]
-    judged += [
-        _judge(_other_spec(key), key, value, subject.today)
-        for key, value in given.items()
-        if _is_other(key)
-    ]
+    today = subject.today
+    judged = [_standard(key, given.get(key), today) for key in STANDARD_SPECS]
+    if not given.keys() <= STANDARD_KEYS:  # most fleets record the standard ones only
+        judged += [
+            _judge(key, False, value, today) for key, value in given.items() if _is_other(key)
+        ]
     found = tuple(attestation for attestation, _ in judged if attestation is not None)
     return found, [item for _, item in judged]
 
@@ -60,17 +57,23 @@ def _is_other(key: object) -> bool:
 STANDARD_SPECS = {
     key: blocking_item(f"attestation.{key}", title) for key, title in STANDARD_ATTESTATIONS.items()
 }
+STANDARD_KEYS = STANDARD_SPECS.keys()
 
 
-def _standard(key: str, title: str, value: Any, today: datetime.date) -> Judged:
-    spec = STANDARD_SPECS[key]
+def _spec(key: str, standard: bool) -> ItemSpec:
+    return STANDARD_SPECS[key] if standard else _other_spec(key)
+
+
+def _standard(key: str, value: Any, today: datetime.date) -> Judged:
     if value is None:
+        spec = STANDARD_SPECS[key]
         return None, spec.fails(f"no `go_live.attestations.{key}` recorded", REMEDIATION[spec.id])
-    return _judge(spec, key, value, today)
+    return _judge(key, True, value, today)
 
 
-def _judge(spec: ItemSpec, key: str, value: Any, today: datetime.date) -> Judged:
+def _judge(key: str, standard: bool, value: Any, today: datetime.date) -> Judged:
     if not isinstance(value, dict):
+        spec = _spec(key, standard)
         todo = REMEDIATION.get(spec.id, REMEDIATION["attestation.other"])
         return None, spec.fails("not a `{by, on}` mapping", todo)
     by, on, note = value.get("by"), value.get("on"), value.get("note")
@@ -82,7 +85,7 @@ def _judge(spec: ItemSpec, key: str, value: Any, today: datetime.date) -> Judged
     note = note if isinstance(note, str) else None
     size = (len(by) if by else 0) + (len(on) if on else 0) + (len(note) if note else 0)
     judge = _judged if size <= CACHED_CHARS else _judge_text
-    return judge(spec, key, by, on, note, today)
+    return judge(key, standard, by, on, note, today)
 
 
 CACHED_CHARS = 1_000
@@ -90,13 +93,14 @@ CACHED_CHARS = 1_000
 
 
 def _judge_text(
-    spec: ItemSpec,
     key: str,
+    standard: bool,
     by: str | None,
     on: str | None,
     note: str | None,
     today: datetime.date,
 ) -> Judged:
+    spec = _spec(key, standard)
     todo = REMEDIATION.get(spec.id, REMEDIATION["attestation.other"])
     attestation = Attestation(
         key=key, by=by, on=on, note=note if note is not None and note.strip() else None

@@ -52,8 +52,8 @@ def manifest_valid(subject: Subject) -> ReadinessItem:
 
 
 def production_entry(subject: Subject) -> ReadinessItem:
-    if subject.prod_entry is not None:
-        return PRODUCTION_ENTRY.passes(f"production tenant ID {subject.prod_entry.tenant_id}")
+    if subject.prod_tenant_id is not None:
+        return PRODUCTION_ENTRY.passes(f"production tenant ID {subject.prod_tenant_id}")
     detail = (
         "the production entry is incomplete: `tenant_id`, `client_id` and `client_secret` must"
         " all be valid"
@@ -63,7 +63,7 @@ def production_entry(subject: Subject) -> ReadinessItem:
     return PRODUCTION_ENTRY.fails(detail, REMEDIATION["production_entry"])
 
 
-def _shared_references(subject: Subject) -> list[str]:
+def shared_references(subject: Subject) -> list[str]:
     """The credential fields production references exactly as integration does."""
     production, integration = subject.production, subject.integration
     if not isinstance(production, dict) or not isinstance(integration, dict):
@@ -76,11 +76,11 @@ def _shared_references(subject: Subject) -> list[str]:
 
 
 def distinct_references(subject: Subject) -> ReadinessItem:
-    if subject.prod_entry is None:
+    if subject.prod_tenant_id is None:
         return DISTINCT_REFERENCES.not_checked(NO_PRODUCTION)
     if not isinstance(subject.integration, dict):
         return DISTINCT_REFERENCES.passes(NO_INTEGRATION)
-    same = _shared_references(subject)
+    same = shared_references(subject)
     if same:
         fields = " and ".join(f"`{field}`" for field in same)
         return DISTINCT_REFERENCES.fails(
@@ -91,11 +91,11 @@ def distinct_references(subject: Subject) -> ReadinessItem:
 
 
 def distinct_values(subject: Subject) -> ReadinessItem:
-    if subject.prod_entry is None:
+    if subject.prod_tenant_id is None:
         return DISTINCT_VALUES.not_checked(NO_PRODUCTION)
     if not isinstance(subject.integration, dict):
         return DISTINCT_VALUES.passes(NO_INTEGRATION)
-    if _shared_references(subject):
+    if shared_references(subject):
         return DISTINCT_VALUES.not_checked("not compared: the references are already the same")
     distinct = _values_distinct(subject)
     if distinct is False:
@@ -175,7 +175,7 @@ def _app_key(subject: Subject) -> ReadinessItem:
 
 
 def production_credentials(subject: Subject) -> ReadinessItem:
-    if subject.prod_entry is None:
+    if subject.prod_tenant_id is None:
         return PRODUCTION_CREDENTIALS.not_checked(NO_PRODUCTION)
     results = subject.results("credentials", "production")
     return subject.evidence.decide(PRODUCTION_CREDENTIALS, "credentials", "production", results)
@@ -186,7 +186,7 @@ def _is_scope_finding(result: Result) -> bool:
 
 
 def production_token(subject: Subject) -> ReadinessItem:
-    if subject.prod_entry is None:
+    if subject.prod_tenant_id is None:
         return PRODUCTION_TOKEN.not_checked(NO_PRODUCTION)
     results = subject.results("token", "production")
     others = [result for result in results if not _is_scope_finding(result)]
@@ -199,7 +199,7 @@ def production_token(subject: Subject) -> ReadinessItem:
 
 
 def production_probe(subject: Subject) -> ReadinessItem:
-    if subject.prod_entry is None:
+    if subject.prod_tenant_id is None:
         return PRODUCTION_PROBE.not_checked(NO_PRODUCTION)
     results = subject.results("api", "production")
     forbidden = [r for r in results if r.status is Status.FAIL and r.reason == "forbidden"]
@@ -213,7 +213,7 @@ def production_probe(subject: Subject) -> ReadinessItem:
 
 def scopes(subject: Subject) -> ReadinessItem:
     """Blocking when it fails or the token states its scopes; advisory (not checked) else."""
-    if subject.prod_entry is None:
+    if subject.prod_tenant_id is None:
         return SCOPES.as_advisory.not_checked(NO_PRODUCTION)
     results = subject.results("token", "production")
     missing = [result for result in results if _is_scope_finding(result)]
@@ -253,3 +253,10 @@ RULES: tuple[Callable[[Subject], ReadinessItem], ...] = (
     production_probe,
 )
 """The blocking rules, in the order their items are listed (then scopes, then attestations)."""
+
+OWN_VALUES: frozenset[Callable[[Subject], ReadinessItem]] = frozenset({production_entry})
+"""The rules whose item shows the tenant's own values (its production tenant ID).
+
+Every other rule of :data:`RULES`, and :func:`scopes`, read only the run's results
+for the tenant and the shape of its entries (:func:`stcheck.checks.golive.assess.shape`):
+for the tenants no result concerns (:meth:`Evidence.quiet`), the same."""

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from stcheck.api import CheckContext, RunOptions
 from stcheck.checks.golive.items import ItemSpec
-from stcheck.manifest import Entry
+from stcheck.manifest import parse_tenant_id
 from stcheck.model import Result, Status
 from stcheck.readiness import ReadinessItem, State
 from stcheck.reasons import hint_for
@@ -112,6 +112,8 @@ class Evidence:
         self.seen: set[str] = set()
         self.ran: set[str] = set()
         """Checks that gave at least one result other than "did not run"."""
+        self.named: set[str] = set()
+        """The tenants some result of the run names (their evidence is their own)."""
         # Findings of the offline checks (schema, references, unique, plugins' own),
         # indexed by the tenant they concern: (position in results, result).
         self.app_key_problems: list[Result] = []
@@ -151,6 +153,8 @@ class Evidence:
             self.not_run.setdefault(result.check, result.reason or "")
             return
         self.ran.add(result.check)
+        if result.tenant is not None:
+            self.named.add(result.tenant)
         self.by_key[(result.check, result.tenant, result.environment)].append(result)
 
     def once(self, key: Hashable, compute: Callable[[], T]) -> T:
@@ -167,6 +171,19 @@ class Evidence:
 
     def get(self, check: str, tenant: str | None, environment: str | None) -> Sequence[Result]:
         return self.by_key.get((check, tenant, environment), NO_RESULTS)
+
+    def quiet(self, position: int, name: str) -> bool:
+        """Whether no result of the run concerns the tenant at ``/tenants/{position}`` named
+        ``name`` in particular: no check names it and no offline finding points into it.
+
+        Every rule then reads the same run-wide evidence of every such tenant
+        (:func:`stcheck.checks.golive.assess.shared_items`, once per entry shape).
+        """
+        return (
+            name not in self.named
+            and position not in self._by_position
+            and name not in self._by_name
+        )
 
     def offline_problems(self, position: int, name: str) -> list[Result]:
         """Offline findings about the tenant at ``/tenants/{position}``, or manifest-wide ones.
@@ -250,6 +267,25 @@ class Evidence:
         return spec.passes(detail)
 
 
+def complete_tenant_id(environment: Any) -> int | None:
+    """The tenant ID of an environment mapping that is a complete entry, else None.
+
+    The test :meth:`stcheck.manifest.Manifest.entries` makes (a tenant ID, a ``client_id``
+    and a ``client_secret`` reference), without building the entries: the ``golive`` check
+    of a 10,000-tenant offline report would build 20,000 of them for this alone.
+    """
+    if not isinstance(environment, dict):
+        return None
+    tenant_id = parse_tenant_id(environment.get("tenant_id"))
+    if (
+        tenant_id is None
+        or not isinstance(environment.get("client_id"), str)
+        or not isinstance(environment.get("client_secret"), str)
+    ):
+        return None
+    return tenant_id
+
+
 @record(frozen=True)
 class Subject:
     """One tenant as the rules see it: its manifest entry, the run's evidence, the date."""
@@ -262,9 +298,12 @@ class Subject:
     production: Any
     """``environments.production`` as written (a mapping, or anything else)."""
     integration: Any
-    prod_entry: Entry | None
-    """The complete production entry (None when it is missing or incomplete)."""
-    int_entry: Entry | None
+    prod_tenant_id: int | None
+    """The production tenant ID when the production entry is complete (an
+    :class:`~stcheck.manifest.Entry`: ``tenant_id``, ``client_id`` and ``client_secret``
+    well-formed), else None."""
+    int_complete: bool
+    """Whether the integration entry is complete."""
     go_live: Mapping[str, Any]
     today: datetime.date
 
@@ -274,13 +313,13 @@ class Subject:
         ctx: CheckContext,
         position: int,
         tenant: Mapping[str, Any],
-        entries: Mapping[str, Entry],
         evidence: Evidence,
         today: datetime.date,
     ) -> Subject:
-        prefix = f"/tenants/{position}/environments"
         environments = tenant.get("environments")
         environments = environments if isinstance(environments, dict) else {}
+        production = environments.get("production")
+        integration = environments.get("integration")
         go_live = tenant.get("go_live")
         return cls(
             ctx=ctx,
@@ -288,10 +327,10 @@ class Subject:
             position=position,
             tenant=tenant,
             name=str(tenant.get("name")),
-            production=environments.get("production"),
-            integration=environments.get("integration"),
-            prod_entry=entries.get(f"{prefix}/production"),
-            int_entry=entries.get(f"{prefix}/integration"),
+            production=production,
+            integration=integration,
+            prod_tenant_id=complete_tenant_id(production),
+            int_complete=complete_tenant_id(integration) is not None,
             go_live=go_live if isinstance(go_live, dict) else {},
             today=today,
         )
