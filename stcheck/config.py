@@ -108,11 +108,11 @@ def _outputs(value: object) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-class Key(NamedTuple):
-    """One configuration key: how its value is read and the commands it applies to."""
-
-    parse: Callable[[Any], Any]
-    commands: frozenset[str]
+# The functional form: the class form's string annotations would be compiled on every start.
+Key = NamedTuple(  # noqa: UP014 - see above
+    "Key", [("parse", Callable[[Any], Any]), ("commands", frozenset[str])]
+)
+Key.__doc__ = "One configuration key: how its value is read and the commands it applies to."
 
 
 KEYS: dict[str, Key] = {
