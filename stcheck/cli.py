@@ -27,7 +27,7 @@ from stcheck.app import DEFAULT_MANIFEST, Writer, deadline_seconds, run_command
 from stcheck.boundary import describe
 from stcheck.exitcodes import ExitCode, UsageError
 from stcheck.plugin_io import PluginStreams
-from stcheck.plugins import PluginSet, build_plugins
+from stcheck.plugins import DEFAULT_PLUGINS, PluginSet, build_plugins
 from stcheck.redact import Redactor
 from stcheck.signals import Interrupted, stop_on_signals
 
@@ -466,11 +466,75 @@ def main(
         return ExitCode.INTERNAL
 
 
+_PLAIN_FLAGS = {
+    "-q": "quiet",
+    "--quiet": "quiet",
+    "-v": "verbose",
+    "--verbose": "verbose",
+    "--no-config": "no_config",
+    "--pre-commit": "pre_commit",
+}
+
+
+def plain_validate(argv: Sequence[str]) -> argparse.Namespace | None:
+    """``validate [FLAG…] [FILE…] [FLAG…]`` parsed without building the parser, else None.
+
+    FLAG is one of :data:`_PLAIN_FLAGS`, spelled out; FILE does not start with
+    ``-``. That is the pre-commit hook's command line (``validate --pre-commit
+    FILE…``) and the usual hand-typed one; building argparse's parser for it
+    costs more than the rest of stcheck's start-up beyond its imports. Anything
+    else — another option, an abbreviation, ``--``, ``-``, files on both sides
+    of a flag, ``--help`` — is None: the parser decides, with its messages and
+    exit status. The namespace is the parser's own for the same argv (with the
+    built-in plugins only: :func:`_main` checks; tests/test_plain_validate.py
+    compares both over many command lines).
+    """
+    if not argv or argv[0] != "validate":
+        return None
+    flags = dict.fromkeys(("quiet", "verbose", "no_config", "pre_commit"), False)
+    manifests: list[str] = []
+    after_files = False
+    for arg in argv[1:]:
+        flag = _PLAIN_FLAGS.get(arg)
+        if flag is not None:
+            flags[flag] = True
+            after_files = bool(manifests)
+        elif arg and not arg.startswith("-") and not after_files:
+            manifests.append(arg)
+        else:
+            return None
+    return argparse.Namespace(
+        command="validate",
+        manifests=manifests,
+        tenant=[],
+        exclude_tenant=[],
+        env=[],
+        select=[],
+        skip=[],
+        fail_on=None,
+        config=None,
+        format=DEFAULT_FORMAT["validate"],
+        output=[],
+        baseline=None,
+        disable_plugin=[],
+        today=None,
+        **flags,
+    )
+
+
+def _only_builtins(plugins: PluginSet) -> bool:
+    """Every built-in plugin and nothing else, all working: the options are the built-ins'."""
+    names = [plugin.name for plugin in plugins.plugins]
+    return plugins.manager is None and not plugins.errors and names == list(DEFAULT_PLUGINS)
+
+
 def _main(argv: list[str], writer: Writer, redactor: Redactor, streams: PluginStreams) -> int:
     plugins = build_plugins(disabled=_disabled_plugins(argv), untrusted=_manifest_candidates(argv))
-    command = next((arg for arg in argv if not arg.startswith("-")), None)
-    parser = build_parser(plugins, command if command in DEFAULT_FORMAT else None, writer)
-    args = parser.parse_args(argv)
+    args = plain_validate(argv) if _only_builtins(plugins) else None
+    if args is None:
+        command = next((arg for arg in argv if not arg.startswith("-")), None)
+        parser = build_parser(plugins, command if command in DEFAULT_FORMAT else None, writer)
+        args = parser.parse_args(argv)
     human = args.command in ("plugins", "demo") or (
         args.command in DEFAULT_FORMAT and args.format == "text" and not args.quiet
     )

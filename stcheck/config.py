@@ -108,11 +108,11 @@ def _outputs(value: object) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-class Key(NamedTuple):
-    """One configuration key: how its value is read and the commands it applies to."""
-
-    parse: Callable[[Any], Any]
-    commands: frozenset[str]
+# The functional form: the class form's string annotations would be compiled on every start.
+Key = NamedTuple(  # noqa: UP014 - see above
+    "Key", [("parse", Callable[[Any], Any]), ("commands", frozenset[str])]
+)
+Key.__doc__ = "One configuration key: how its value is read and the commands it applies to."
 
 
 KEYS: dict[str, Key] = {
@@ -326,24 +326,27 @@ def _may_have_table(data: bytes) -> bool:
     Spellings: a ``[tool.stcheck…]`` header, a dotted ``tool.stcheck`` key, or a
     ``stcheck`` key in a ``[tool]`` table or a ``tool = {…}`` inline table. A
     project's ``pyproject.toml`` that only names stcheck (a dependency, a
-    script) is passed over without importing tomllib.
+    script) is passed over without importing tomllib. Each spelling is on a line
+    that says ``tool``, and reads as one of the shapes below once that line's
+    quotes, spaces and tabs are dropped: a superset (tomllib decides), without
+    compiling a regular expression on every start.
     """
-    import re
-
-    quote = rb"""["']?"""
-    spelled = (
-        rb"^[ \t]*\[\[?[ \t]*"
-        + quote
-        + rb"tool"
-        + quote
-        + rb"[ \t]*\.[ \t]*"
-        + quote
-        + rb"stcheck",
-        rb"\btool" + quote + rb"[ \t]*\.[ \t]*" + quote + rb"stcheck" + quote + rb"[ \t]*[.=]",
-        rb"^[ \t]*\[[ \t]*" + quote + rb"tool" + quote + rb"[ \t]*\]",
-        rb"^[ \t]*" + quote + rb"tool" + quote + rb"[ \t]*=[ \t]*\{",
-    )
-    return any(re.search(pattern, data, re.MULTILINE) for pattern in spelled)
+    at = data.find(b"tool")
+    while at >= 0:
+        begin = data.rfind(b"\n", 0, at) + 1
+        end = data.find(b"\n", at)
+        line = data[begin : len(data) if end < 0 else end]
+        bare = line.translate(None, b"\"' \t")
+        if (
+            bare.startswith((b"[tool.stcheck", b"[[tool.stcheck", b"[tool]", b"tool={"))
+            or b"tool.stcheck." in bare
+            or b"tool.stcheck=" in bare
+        ):
+            return True
+        if end < 0:
+            return False
+        at = data.find(b"tool", end)
+    return False
 
 
 def _stcheck_table(document: Mapping[str, Any]) -> Any:

@@ -201,16 +201,23 @@ def _registered(plugins: list[LoadedPlugin]) -> pluggy.PluginManager:
     return manager
 
 
-class _BuiltinImpl(NamedTuple):
-    """A built-in hook implementation, with the attributes of ``pluggy.HookImpl`` used here."""
-
-    plugin: Any
-    function: Callable[..., Any]
-    argnames: tuple[str, ...]
-    wrapper: bool
-    hookwrapper: bool
-    tryfirst: bool
-    trylast: bool
+# The functional form: under ``from __future__ import annotations`` the class form's string
+# annotations are compiled, one by one, on every start (ForwardRef).
+_BuiltinImpl = NamedTuple(  # noqa: UP014 - see above
+    "_BuiltinImpl",
+    [
+        ("plugin", Any),
+        ("function", Callable[..., Any]),
+        ("argnames", tuple[str, ...]),
+        ("wrapper", bool),
+        ("hookwrapper", bool),
+        ("tryfirst", bool),
+        ("trylast", bool),
+    ],
+)
+_BuiltinImpl.__doc__ = (
+    "A built-in hook implementation, with the attributes of ``pluggy.HookImpl`` used here."
+)
 
 
 def _argnames(function: Callable[..., Any]) -> tuple[str, ...]:

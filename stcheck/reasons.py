@@ -6,8 +6,8 @@ words where they fit; a plugin-specific word is prefixed with the plugin's name
 (``vault.permission_denied``).
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: with string annotations, ``NamedTuple`` compiles
+# each field's (a ForwardRef) on every start.
 from typing import NamedTuple
 
 

@@ -240,3 +240,56 @@ def test_with_a_deadline_every_check_runs_on_a_worker_it_can_be_abandoned_on(
     assert ran and len([name for name in started.names if name.startswith("stcheck-")]) == len(
         set(ran)
     )
+
+
+def test_record_inits_compiled_ahead_are_current() -> None:
+    """stcheck/_record_inits.py is what ``python -m stcheck.record`` writes today: regenerate it
+    after changing a record's fields (a stale file costs a compile per class at import)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "stcheck.record"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    current = Path(__file__).resolve().parent.parent / "stcheck" / "_record_inits.py"
+    assert done.stdout == current.read_text(encoding="utf-8")
+
+
+def test_no_record_on_the_validate_path_compiles_its_init(tmp_path: Path) -> None:
+    """Every record class a ``validate`` run defines takes its ``__init__`` from the table, and
+    no ``NamedTuple`` of stcheck's own start-up modules compiles its annotations."""
+    manifest = tmp_path / "stcheck.yaml"
+    manifest.write_text(VALID, encoding="utf-8")
+    script = (
+        "import builtins, json, sys, typing\n"
+        "compiled = []\n"
+        "real = builtins.compile\n"
+        "def counting(source, filename, *args, **kwargs):\n"
+        "    compiled.append(str(filename))\n"
+        "    return real(source, filename, *args, **kwargs)\n"
+        "builtins.compile = counting\n"
+        "refs = []\n"
+        "real_ref = typing.ForwardRef.__init__\n"
+        "def ref(self, arg, *args, **kwargs):\n"
+        "    frame = sys._getframe(1)\n"
+        "    while frame and not frame.f_globals.get('__name__', '').startswith('stcheck'):\n"
+        "        frame = frame.f_back\n"
+        "    refs.append(frame and frame.f_globals['__name__'])\n"
+        "    real_ref(self, arg, *args, **kwargs)\n"
+        "typing.ForwardRef.__init__ = ref\n"
+        "from stcheck.cli import main\n"
+        f"code = main(['validate', '--today', '2026-12-01', {str(manifest)!r}])\n"
+        "from stcheck import record\n"
+        "inits = [c.__init__.__code__.co_filename for m in list(sys.modules.values())\n"
+        "         for c in vars(m).values() if isinstance(c, type) and c.__module__ == m.__name__\n"
+        "         and '__record_fields__' in vars(c) and m.__name__.startswith('stcheck')]\n"
+        "print(json.dumps([code, compiled, refs, inits]), file=sys.__stderr__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    code, compiled, refs, inits = json.loads(done.stderr.strip().splitlines()[-1])
+    assert code == 0, done
+    assert [name for name in compiled if name.startswith("<record")] == []
+    assert len(inits) >= 20
+    assert all(name.endswith("_record_inits.py") for name in inits), inits
+    mine = ("stcheck.config", "stcheck.plugins", "stcheck.entrypoints", "stcheck.reasons")
+    assert [module for module in refs if module in mine] == []
