@@ -53,10 +53,10 @@ def __init__(self, command, offline, timeout, concurrency, ca_bundle, resolve, t
 CODE["def __init__(self, command, offline, timeout, concurrency, ca_bundle, resolve, tenants, environments, today, allow_env, extra, select, skip, exclude_tenants):\n    self.__dict__.update({'command': command, 'offline': offline, 'timeout': timeout, 'concurrency': concurrency, 'ca_bundle': ca_bundle, 'resolve': resolve, 'tenants': tenants, 'environments': environments, 'today': today, 'allow_env': allow_env, 'extra': _factory_extra() if extra is _MISSING else extra, 'select': select, 'skip': skip, 'exclude_tenants': exclude_tenants})\n"] = __init__.__code__
 
 
-def __init__(self, ctx, evidence, position, tenant, name, production, integration, prod_entry, int_entry, go_live, today):
-    self.__dict__.update({'ctx': ctx, 'evidence': evidence, 'position': position, 'tenant': tenant, 'name': name, 'production': production, 'integration': integration, 'prod_entry': prod_entry, 'int_entry': int_entry, 'go_live': go_live, 'today': today})
+def __init__(self, ctx, evidence, position, tenant, name, production, integration, prod_tenant_id, int_complete, go_live, today):
+    self.__dict__.update({'ctx': ctx, 'evidence': evidence, 'position': position, 'tenant': tenant, 'name': name, 'production': production, 'integration': integration, 'prod_tenant_id': prod_tenant_id, 'int_complete': int_complete, 'go_live': go_live, 'today': today})
 
-CODE["def __init__(self, ctx, evidence, position, tenant, name, production, integration, prod_entry, int_entry, go_live, today):\n    self.__dict__.update({'ctx': ctx, 'evidence': evidence, 'position': position, 'tenant': tenant, 'name': name, 'production': production, 'integration': integration, 'prod_entry': prod_entry, 'int_entry': int_entry, 'go_live': go_live, 'today': today})\n"] = __init__.__code__
+CODE["def __init__(self, ctx, evidence, position, tenant, name, production, integration, prod_tenant_id, int_complete, go_live, today):\n    self.__dict__.update({'ctx': ctx, 'evidence': evidence, 'position': position, 'tenant': tenant, 'name': name, 'production': production, 'integration': integration, 'prod_tenant_id': prod_tenant_id, 'int_complete': int_complete, 'go_live': go_live, 'today': today})\n"] = __init__.__code__
 
 
 def __init__(self, ctx, guard, progress, bound):
