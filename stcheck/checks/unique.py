@@ -9,6 +9,7 @@ from stcheck.api import Check, CheckContext, Result, Status, hookimpl
 from stcheck.fleet import AppIndex, FleetIndex
 from stcheck.listing import Listing
 from stcheck.manifest import MAX_TENANT_ID, parse_tenant_id
+from stcheck.manifest.model import ENVIRONMENTS
 from stcheck.manifest.pointer import child, join
 from stcheck.text import clipped, shown
 
@@ -39,21 +40,75 @@ class UniqueCheck(Check):
     order = 30
 
     def run(self, ctx: CheckContext) -> Iterable[Result]:
+        data = ctx.manifest.data
+        tenants = data.get("tenants") if isinstance(data, dict) else None
+        if ctx.run.fleet is None and isinstance(tenants, list) and nothing_shared(tenants):
+            return [self.passed(ctx)]  # what the rules would find: nothing
+        return self.scan(ctx)
+
+    def scan(self, ctx: CheckContext) -> list[Result]:
+        """The four rules, tenant by tenant (and against the run's other manifests)."""
         scan = _Scan(ctx, self)
         for index, tenant in ctx.manifest.tenants():
             scan.tenant(index, tenant)
         if not scan.listing.results:
-            return [
-                self.result(
-                    ctx,
-                    Status.PASS,
-                    "tenant names, tenant IDs and client references are unique",
-                )
-            ]
+            return [self.passed(ctx)]
         return scan.listing.finish(ctx, self.id, "uniqueness problems")
+
+    def passed(self, ctx: CheckContext) -> Result:
+        return self.result(
+            ctx, Status.PASS, "tenant names, tenant IDs and client references are unique"
+        )
 
 
 CLIENT_FIELDS = ("client_id", "client_secret")
+_ENVIRONMENTS = frozenset(ENVIRONMENTS)
+_TENANT_ID_TYPES = frozenset({int, str})
+
+
+def nothing_shared(tenants: list[Any]) -> bool:
+    """True when no rule of :class:`UniqueCheck` can find anything in ``tenants``.
+
+    A sufficient test, not a necessary one (False sends the manifest through the
+    rules, which decide): every tenant is a mapping, every ``environments`` holds
+    only ``integration`` and ``production``, and within each environment the
+    names, the tenant IDs (by their text: ``"5"`` and ``5`` are the same ID) and
+    each client field's references are all different, and no reference is used
+    in both environments. It looks at each kind of value in one pass over the
+    fleet, with sets, instead of bookkeeping per value where it was first written:
+    10,000 tenants take a few milliseconds, not ~40.
+    """
+    if set(map(type, tenants)) - {dict}:
+        return False  # a tenant that is not a mapping: the rules skip it, or a subclass
+    names = [name for tenant in tenants if isinstance(name := tenant.get("name"), str)]
+    if len(set(names)) != len(names):
+        return False
+    environments = [
+        envs for tenant in tenants if isinstance(envs := tenant.get("environments"), dict)
+    ]
+    if not _ENVIRONMENTS.issuperset(set().union(*environments)):
+        return False  # another environment's name: the rules compare it too
+    refs: dict[tuple[str, str], set[str]] = {}
+    for env_name in ENVIRONMENTS:
+        entries = [env for envs in environments if isinstance(env := envs.get(env_name), dict)]
+        ids = [tenant_id for env in entries if (tenant_id := env.get("tenant_id")) is not None]
+        if not _TENANT_ID_TYPES.issuperset(map(type, ids)):
+            return False  # a bool, a float, a collection: the rules parse it
+        try:
+            # a tenant ID the rules compare is an int, or a str that is its decimal text
+            if len(set(map(str, ids))) != len(ids):
+                return False
+        except ValueError:  # an int too long to write out
+            return False
+        for field in CLIENT_FIELDS:
+            found = [ref for env in entries if isinstance(ref := env.get(field), str)]
+            unique = refs[(env_name, field)] = set(found)
+            if len(unique) != len(found):
+                return False
+    return all(
+        refs[("integration", field)].isdisjoint(refs[("production", field)])
+        for field in CLIENT_FIELDS
+    )
 
 
 class _Tenant(NamedTuple):

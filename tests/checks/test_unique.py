@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from stcheck.api import Status
 from tests.conftest import VALID
 
 from .support import failures, write
@@ -133,3 +135,112 @@ def test_the_rules_find_what_they_say_on_generated_fleets(tmp_path: Path) -> Non
         assert got == expected[:200]
         unlisted = [r for r in results if r["reason"] == "not_listed"]
         assert len(unlisted) == (1 if len(expected) > 200 else 0)
+
+
+def _random_value(rng: Any) -> object:
+    """A value of any kind a loaded manifest may hold where an ID or a reference belongs."""
+    return rng.choice(
+        [
+            rng.randint(1, 9),
+            str(rng.randint(1, 9)),
+            f"0{rng.randint(1, 9)}",
+            f"env:{rng.choice('ABC')}",
+            rng.choice([True, False, None, 1.0, 2**70, -3, 0]),
+            [rng.randint(1, 3)],
+            {"k": rng.randint(1, 3)},
+        ]
+    )
+
+
+def _random_fleet(rng: Any) -> list[object]:
+    tenants: list[object] = []
+    for index in range(rng.randint(0, 12)):
+        if rng.random() < 0.03:
+            tenants.append(rng.choice(["a tenant", 5, None, ["x"]]))
+            continue
+        tenant: dict[str, object] = {}
+        if rng.random() < 0.95:
+            tenant["name"] = rng.choice([f"t{index}", f"t{rng.randint(0, 12)}", 7, None])
+        environments: dict[str, object] = {}
+        for env_name in ("integration", "production", "staging"):
+            roll = rng.random()
+            if env_name == "staging" and roll < 0.9:
+                continue
+            if roll < 0.1:
+                continue
+            if roll < 0.13:
+                environments[env_name] = rng.choice([None, "x", [1]])
+                continue
+            env: dict[str, object] = {}
+            for field in ("tenant_id", "client_id", "client_secret", "enterprise_group"):
+                unique_value = rng.random() < 0.9
+                if field == "enterprise_group" and rng.random() < 0.8:
+                    continue
+                if rng.random() < 0.05:
+                    continue
+                if unique_value and field == "tenant_id":
+                    other = 1000 + rng.randint(0, 12)  # as text, the same ID as an int
+                    env[field] = rng.choice([1000 + index, str(1000 + index), 1000 + index, other])
+                    env[field] = str(other) if env[field] == other else env[field]
+                elif unique_value and field != "enterprise_group":
+                    env[field] = f"env:{env_name[0].upper()}{field[7]}{index}"
+                else:
+                    env[field] = _random_value(rng)
+            if env_name == "staging":
+                env["tenant_id"] = rng.randint(1, 3)  # compared within staging too
+            environments[env_name] = env
+        integration, production = environments.get("integration"), environments.get("production")
+        if isinstance(integration, dict) and isinstance(production, dict) and rng.random() < 0.1:
+            field = rng.choice(["client_id", "client_secret"])
+            production[field] = integration.get(field)  # one tenant's pair in both
+        if rng.random() < 0.97:
+            tenant["environments"] = environments if rng.random() < 0.97 else "none"
+        tenants.append(tenant)
+    return tenants
+
+
+def test_the_fast_test_says_nothing_is_shared_only_when_the_rules_find_nothing() -> None:
+    """Random fleets of every kind of value (duplicates, ``5`` and ``"5"``, bools, lists, other
+    environments, tenants that are not mappings): whenever :func:`nothing_shared` lets the check
+    skip its rules, the rules find nothing; and it does say so for most clean fleets."""
+    import random
+
+    from stcheck.api import CheckContext, RunOptions
+    from stcheck.checks.unique import UniqueCheck, nothing_shared
+    from stcheck.manifest import Manifest
+
+    rng = random.Random(20261203)
+    check = UniqueCheck()
+    skipped = clean = 0
+    for _ in range(4000):
+        tenants = _random_fleet(rng)
+        manifest = Manifest("m.yaml", {"version": 1, "tenants": tenants})
+        ctx = CheckContext(manifest=manifest, options=RunOptions(), schemes={})
+        found = [r for r in check.scan(ctx) if r.status != Status.PASS]
+        clean += not found
+        if nothing_shared(tenants):
+            skipped += 1
+            assert not found, tenants
+            assert [r.message for r in check.run(ctx)] == [r.message for r in check.scan(ctx)]
+    assert skipped > 1000 and clean - skipped > 300  # both ways, often
+
+
+def test_the_fast_test_passes_a_generated_fleet() -> None:
+    """The benchmark's fleets take the fast path (their tenant IDs are ints in integration and
+    quoted text in production)."""
+    import importlib.util
+
+    from stcheck.checks.unique import nothing_shared
+    from stcheck.manifest import load_bytes
+
+    spec = importlib.util.spec_from_file_location(
+        "generate", Path(__file__).resolve().parents[2] / "bench" / "generate.py"
+    )
+    assert spec is not None and spec.loader is not None
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    for make in generate.GENERATORS.values():
+        manifest = load_bytes(make(300).encode(), "m.yaml")
+        assert nothing_shared(manifest.data["tenants"])
+        duplicate = make(300).replace("tenant-00007", "tenant-00003")
+        assert not nothing_shared(load_bytes(duplicate.encode(), "m.yaml").data["tenants"])
