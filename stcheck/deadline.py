@@ -132,14 +132,24 @@ class Watchdog:
             raise RuntimeError("the watchdog is closed")
         return alarm
 
-    def close(self, timeout: float = 1.0) -> None:
-        """Stop the thread (waiting up to ``timeout`` s for a running callback). Idempotent."""
+    def close(self, timeout: float = 1.0, *, fire_armed: bool = False) -> None:
+        """Stop the thread (waiting up to ``timeout`` s for a running callback). Idempotent.
+
+        Alarms still armed then never fire, unless ``fire_armed``: then each one's
+        callback runs now, on the calling thread, as if its deadline had passed.
+        """
         with self._start:
             self._closed = True
             thread = self._thread
-        self._wake.set()  # armed alarms stay armed (cancel() still says True); none fires
+        self._wake.set()  # armed alarms stay armed (cancel() still says True) unless fired
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+        if fire_armed:
+            for alarm in list(self._armed.copy()):
+                if self._armed.pop(alarm, None) is not None:
+                    alarm._state = _FIRED
+                    with contextlib.suppress(Exception):
+                        alarm._callback()
 
     def __len__(self) -> int:
         """Alarms armed and not cancelled."""

@@ -353,6 +353,8 @@ class HttpClient:
             attempts += 1
             deadline = Deadline.after(timeout).earliest(budget)
             outcome = self._once(method, route, path, deadline, headers=headers, body=body)
+            if self._closed.is_set():  # whatever happened, it was cut short by close()
+                outcome = _stopped(route)
             if isinstance(outcome, Failure):
                 return _with(outcome, attempts, time.monotonic() - started)
             if outcome.status in RETRY_STATUSES and attempts <= MAX_RETRIES:
@@ -367,7 +369,7 @@ class HttpClient:
                     waited += delay
                     continue
             return _reply_with(outcome, attempts, waited, time.monotonic() - started)
-        return Failure(Status.ERROR, "connection_error", f"{host}: the run was stopped", attempts)
+        return _with(_stopped(route), attempts, time.monotonic() - started)
 
     def _once(
         self,
@@ -383,7 +385,10 @@ class HttpClient:
         if limit <= 0:
             return _timed_out(route, limit)
         guard = _Guard()
-        alarm = self._watchdog.call_at(deadline, guard.fire)
+        try:
+            alarm = self._watchdog.call_at(deadline, guard.fire)
+        except RuntimeError:  # closed: the run is being stopped
+            return _stopped(route)
         try:
             return self._send(method, route, path, guard, limit, headers, body)
         finally:
@@ -467,8 +472,14 @@ def _exchange_on(
 
 
 def _close(transport: _Transport, watchdog: Watchdog) -> None:
-    watchdog.close()
+    # Requests still on the wire end now (their guards shut their sockets down):
+    # with the watchdog gone, nothing else would bound them.
+    watchdog.close(fire_armed=True)
     transport.close()
+
+
+def _stopped(route: Route) -> Failure:
+    return Failure(Status.ERROR, "connection_error", f"{route.host}: the run was stopped", 0)
 
 
 def _seconds(value: float) -> str:

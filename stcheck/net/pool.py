@@ -22,8 +22,9 @@ import contextlib
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from stcheck.net import wire
@@ -74,7 +75,14 @@ class Connection:
             guard.detach(self.twin)
 
     def dropped(self) -> bool:
-        """True when the idle connection was closed, or has bytes nobody asked for."""
+        """True when the idle connection was closed, or has bytes nobody asked for.
+
+        Bytes already taken off the socket by TLS (a record read ahead, or in a
+        tunnel's buffers) count as much as bytes still in the kernel.
+        """
+        stream = self.stream
+        if isinstance(stream, ssl.SSLSocket | TunnelTLS) and stream.pending():
+            return True
         try:
             self.twin.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
         except BlockingIOError:
@@ -144,7 +152,7 @@ class HostPool:
         else:
             address = (route.address or route.host, self._port)
         try:
-            raw = socket.create_connection(address, timeout=limit)
+            raw = connect_within(address, time.monotonic() + limit)
         except TimeoutError as exc:
             if proxied:
                 raise ProxyFailed(None, "no connection to the proxy in time") from exc
@@ -163,10 +171,9 @@ class HostPool:
         conn = Connection(raw, twin)  # closed on any failure below (the twin with it)
         conn.watch(guard)
         try:
-            stream: Stream = raw
-            if route.proxy is not None:
-                stream = self._tunnel(raw, urlsplit(route.proxy).scheme == "https")
-            conn.stream = self._tls(stream, route.host)
+            if route.proxy is not None:  # kept on conn at each step, so a failure closes it
+                conn.stream = self._tunnel(raw, urlsplit(route.proxy).scheme == "https")
+            conn.stream = self._tls(conn.stream, route.host)
             # From here on the socket blocks and the guard's shutdown ends a request. The
             # twin shares the descriptor's blocking mode; as a blocking socket object its
             # peek with MSG_DONTWAIT returns at once (with a timeout Python would wait).
@@ -180,18 +187,22 @@ class HostPool:
     def _tunnel(self, raw: socket.socket, tls_to_proxy: bool) -> Stream:
         """``raw`` (or TLS to the proxy on it) with a CONNECT tunnel to the host opened."""
         assert self._route.proxy is not None
+        stream: Stream = raw
         try:
-            stream: Stream = raw
             if tls_to_proxy:
                 stream = self._context.wrap_socket(
                     raw, server_hostname=urlsplit(self._route.proxy).hostname
                 )
             stream.sendall(self._tunnel_head)
             status = wire.read_tunnel_answer(stream)
-        except (OSError, wire.Garbled) as exc:
-            raise ProxyFailed("the proxy refused or failed the connection") from exc
-        if not 200 <= status < 300:
-            raise ProxyFailed(None, f"the proxy answered HTTP {status} to CONNECT")
+            if not 200 <= status < 300:
+                raise ProxyFailed(None, f"the proxy answered HTTP {status} to CONNECT")
+        except BaseException as exc:
+            if stream is not raw:  # the TLS socket took the descriptor over from ``raw``
+                stream.close()
+            if isinstance(exc, (OSError, wire.Garbled)) and not isinstance(exc, ProxyFailed):
+                raise ProxyFailed("the proxy refused or failed the connection") from exc
+            raise
         return stream
 
     def _tls(self, stream: Stream, host: str) -> Stream:
@@ -199,6 +210,38 @@ class HostPool:
             return TunnelTLS(stream, self._context, host)
         assert isinstance(stream, socket.socket)
         return self._context.wrap_socket(stream, server_hostname=host)
+
+
+def connect_within(address: tuple[str, int], deadline: float) -> socket.socket:
+    """TCP to ``address`` by ``deadline`` (``time.monotonic()``), whatever its name resolves to."""
+    host, port = address
+    found = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+    return connect_any([(family, sockaddr) for family, _, _, _, sockaddr in found], deadline)
+
+
+def connect_any(candidates: list[tuple[int, tuple[Any, ...]]], deadline: float) -> socket.socket:
+    """TCP to the first of ``candidates`` (family, address) that accepts, all by ``deadline``.
+
+    Unlike :func:`socket.create_connection`, which gives every address the whole
+    timeout, each address gets only what is left of the one deadline.
+    """
+    error: OSError | None = None
+    for family, sockaddr in candidates:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(left)
+            sock.connect(sockaddr)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        return sock
+    if time.monotonic() >= deadline:
+        raise TimeoutError("no connection in time")
+    raise error if error is not None else OSError("the name resolves to no address")
 
 
 def proxy_headers(proxy: str) -> dict[str, str]:
@@ -230,6 +273,8 @@ class TunnelTLS:
                 result = operation(*args)
             except ssl.SSLWantReadError:
                 self._flush()
+                if self._incoming.eof:  # wants more after the end: never comes
+                    raise wire.Incomplete("the proxy's connection ended") from None
                 data = self._outer.recv(wire.STEP)
                 if data:
                     self._incoming.write(data)
@@ -258,6 +303,10 @@ class TunnelTLS:
 
     def settimeout(self, value: float | None, /) -> None:
         self._outer.settimeout(value)
+
+    def pending(self) -> int:
+        """Bytes received and not read yet: in either TLS layer or between them."""
+        return self._tls.pending() + self._incoming.pending + self._outer.pending()
 
     def close(self) -> None:
         self._outer.close()

@@ -26,6 +26,8 @@ from typing import Protocol
 
 MAX_HEAD = 64 * 1024
 """Bytes of one status line plus headers (or of a chunked body's trailers) read at most."""
+MAX_FIELDS = 100
+"""Header lines in one head read at most (as http.client)."""
 MAX_INTERIM = 8
 """Interim (1xx) answers skipped before one answer is taken as garbled."""
 STEP = 16 * 1024
@@ -138,24 +140,40 @@ class _Reader:
 def _head(reader: _Reader) -> tuple[int, int, dict[str, str]]:
     """(minor version, status, headers) of the final answer, interim answers skipped."""
     for _ in range(MAX_INTERIM + 1):
-        lines = reader.block("head").split(b"\r\n")
+        block = reader.block("head")
+        lines = _lines(block)
         match = _STATUS.match(lines[0])
         if match is None:
             raise Garbled("the status line is not HTTP/1.x")
         status = int(match.group(2))
         headers: dict[str, str] = {}
+        repeated: dict[str, list[str]] = {}
         for line in lines[1:]:
             name, colon, value = line.partition(b":")
             if not colon or _NAME.match(name) is None:
                 raise Garbled("a header line is not 'name: value'")  # also folded lines
             key = name.decode("ascii").lower()
             text = value.strip(b" \t").decode("latin-1")
-            headers[key] = f"{headers[key]}, {text}" if key in headers else text
+            if key in headers:
+                repeated.setdefault(key, [headers[key]]).append(text)
+            headers[key] = text
+        for key, values in repeated.items():  # joined once: no quadratic re-joining
+            headers[key] = ", ".join(values)
         if status >= 200:
             return int(match.group(1)), status, headers
         if status == 101:
             raise Garbled("the server switched protocols unasked")
     raise Garbled(f"more than {MAX_INTERIM} interim answers")
+
+
+def _lines(block: bytes) -> list[bytes]:
+    """The lines of a head: CR LF ends a line; a bare CR or LF, or a NUL, is garbled."""
+    breaks = block.count(b"\r\n")
+    if block.count(b"\r") != breaks or block.count(b"\n") != breaks or b"\0" in block:
+        raise Garbled("a head holds a bare CR, LF or NUL")
+    if breaks >= MAX_FIELDS + 1:
+        raise Garbled(f"more than {MAX_FIELDS} header lines")
+    return block.split(b"\r\n")
 
 
 def read_tunnel_answer(sock: Socket) -> int:
@@ -217,10 +235,7 @@ def read_answer(sock: Socket, method: str, limit: int) -> Answer:
             raise Garbled("a transfer coding other than chunked")
         close = close or "content-length" in headers  # both framings: never reuse (RFC 9112)
     elif "content-length" in headers:
-        text = headers["content-length"].strip()
-        if not text.isdigit() or not text.isascii() or len(text) > 18:
-            raise Garbled("the Content-Length is not one number")
-        length = int(text)
+        length = _content_length(headers["content-length"])
     decoder = _Decoder(headers.get("content-encoding", "").strip().lower())
     parts: list[bytes] = []
     total = 0
@@ -241,6 +256,16 @@ def read_answer(sock: Socket, method: str, limit: int) -> Answer:
     framed = length is not None or coding is not None  # else the body ends at the close
     reusable = complete and framed and not close and not reader.buffer
     return Answer(status, headers, b"".join(parts)[:limit], total > limit, reusable)
+
+
+def _content_length(value: str) -> int:
+    """One length, also when repeated with the same value ("5, 5", RFC 9110 §8.6)."""
+    first, *others = (text.strip() for text in value.split(","))
+    if not first.isdigit() or not first.isascii() or len(first) > 18:
+        raise Garbled("the Content-Length is not one number")
+    if any(other != first for other in others):
+        raise Garbled("the Content-Length is not one number")
+    return int(first)
 
 
 def _sized(reader: _Reader, length: int | None) -> Iterator[bytes]:

@@ -26,6 +26,8 @@ class ConnectProxy:
     connects: list[Connect] = field(default_factory=list)
     tls: ssl.SSLContext | None = None
     """A server context: the proxy speaks TLS to its clients (an ``https://`` proxy)."""
+    refuse: bytes | None = None
+    """An answer to every CONNECT instead of the tunnel (then the connection is closed)."""
 
     def __post_init__(self) -> None:
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -78,6 +80,9 @@ class ConnectProxy:
                 self.connects.append(Connect(target, authorization))
             if method != "CONNECT":
                 client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+                return
+            if self.refuse is not None:
+                client.sendall(self.refuse)
                 return
             upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
             self._track(upstream)

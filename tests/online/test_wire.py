@@ -10,20 +10,29 @@ is what a check sees: a :class:`Reply`, or a :class:`Failure` with its reason.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import gzip
+import os
 import socket
 import ssl
 import threading
+import time
+import warnings
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 
 from stcheck.net import HOSTS
 from stcheck.net.config import NetConfig, Route
 from stcheck.net.http import MAX_BODY, Failure, HttpClient, Reply
-from stcheck.net.wire import MAX_HEAD, MAX_INTERIM
+from stcheck.net.pool import connect_any
+from stcheck.net.wire import MAX_FIELDS, MAX_HEAD, MAX_INTERIM
+
+from .proxy import ConnectProxy
 
 Script = Callable[[bytes], list[bytes] | None]
 """From one request's bytes, the pieces to send (each in its own write; a last b"" closes
@@ -36,8 +45,6 @@ class ScriptedServer:
     """TLS on 127.0.0.1 for the four hosts; every request gets the current script's answer."""
 
     def __init__(self, tmp: Path) -> None:
-        import trustme
-
         ca = trustme.CA()
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ca.issue_cert(*HOSTS).configure_cert(self.context)
@@ -380,3 +387,144 @@ def test_an_https_proxy_carries_tls_inside_tls(tmp_path: Path) -> None:
     assert isinstance(first, Reply) and isinstance(second, Reply), (first, second)
     assert targets == [f"api-integration.servicetitan.io:{port}"]  # one tunnel, kept alive
     assert sni == "api-integration.servicetitan.io"
+
+
+@contextlib.contextmanager
+def proxied(tmp: Path, server: ScriptedServer, refuse: bytes | None = None) -> Iterator[HttpClient]:
+    """A client of ``server`` through an ``https://`` CONNECT proxy on loopback."""
+    proxy_ca = trustme.CA()
+    proxy_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    proxy_ca.issue_cert("127.0.0.1").configure_cert(proxy_tls)
+    bundle = tmp / "both.pem"
+    bundle.write_bytes(Path(server.ca_file).read_bytes() + proxy_ca.cert_pem.bytes())
+    with ConnectProxy(server.port, tls=proxy_tls, refuse=refuse) as proxy:
+        url = proxy.url.replace("http://", "https://")
+        routes = {h: Route(h, port=server.port, proxy=url) for h in HOSTS}
+        config = NetConfig(
+            timeout=2.0, concurrency=1, ca_file=str(bundle), ca_source="test", routes=routes
+        )
+        with HttpClient(config) as client:
+            yield client
+
+
+def test_bytes_after_an_answer_in_a_tunnels_buffers_retire_the_connection(
+    tmp_path: Path, server: ScriptedServer
+) -> None:
+    """The host sends a second, unasked answer at once; through an ``https://`` proxy it
+    can sit in the inner TLS's buffers, where a peek at the socket does not see it. The
+    next request must get its own answer, not that one."""
+    answers = iter([[ok(b'{"n":1}'), ok(b'{"stale":1}')], [ok(b'{"n":2}')], [ok(b'{"n":3}')]])
+    server.script = lambda request: next(answers)
+    with proxied(tmp_path, server) as client:
+        first, second = get(client), get(client)
+    assert isinstance(first, Reply) and isinstance(second, Reply), (first, second)
+    assert (first.body, second.body) == (b'{"n":1}', b'{"n":2}')
+    assert server.connections == 2
+
+
+def test_a_refused_tunnel_through_an_https_proxy_leaves_no_socket_open(
+    tmp_path: Path, server: ScriptedServer
+) -> None:
+    refuse = b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"
+    descriptors = len(os.listdir("/proc/self/fd"))
+    with proxied(tmp_path, server, refuse) as client, warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        results = [get(client) for _ in range(3)]
+        gc.collect()
+    assert all(isinstance(r, Failure) and "403 to CONNECT" in r.message for r in results), results
+    assert len(os.listdir("/proc/self/fd")) <= descriptors
+
+
+def test_a_tunnel_the_proxy_closes_before_the_handshake_ends_fails_at_once(
+    tmp_path: Path, server: ScriptedServer
+) -> None:
+    established = b"HTTP/1.1 200 Connection established\r\n\r\n"  # then the proxy closes
+    with proxied(tmp_path, server, established) as client:
+        started = time.monotonic()
+        result = get(client)
+    assert isinstance(result, Failure) and result.reason != "timeout", result
+    assert time.monotonic() - started < 2.0  # well inside the 2 s timeout: no spinning
+
+
+@pytest.mark.parametrize("lines", [MAX_FIELDS, MAX_FIELDS + 1])
+def test_a_head_of_more_than_max_fields_header_lines_is_garbled(
+    server: ScriptedServer, lines: int
+) -> None:
+    repeats = [f"X-Repeat: {i}" for i in range(lines - 2)]  # with Content-Type/-Length
+    server.script = lambda request: [ok(b"{}", *repeats)]
+    with server.client() as client:
+        result = get(client)
+    if lines <= MAX_FIELDS:
+        assert isinstance(result, Reply) and result.body == b"{}", result
+    else:
+        assert isinstance(result, Failure) and result.reason == "malformed_response", result
+
+
+def test_repeated_headers_are_joined_once_and_an_equal_repeated_length_is_one_length(
+    server: ScriptedServer,
+) -> None:
+    server.script = lambda request: [
+        ok(b"{}", "Content-Length: 2", "Content-Length: 2", "Retry-After: 1", "Retry-After: 2")
+    ]
+    with server.client() as client:
+        result = get(client)
+    assert isinstance(result, Reply) and result.body == b"{}", result
+    assert result.retry_after == "1, 2"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\nContent-Length: 2\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nX-A: a\nContent-Length: 2\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 2\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 2\r\n\r\n{}",
+    ],
+    ids=["two-lengths", "two-lengths-one-line", "bare-lf-status", "bare-lf", "bare-cr", "nul"],
+)
+def test_conflicting_lengths_bare_line_breaks_and_nul_are_garbled(
+    server: ScriptedServer, head: bytes
+) -> None:
+    server.script = lambda request: [head]
+    with server.client() as client:
+        result = get(client)
+    assert isinstance(result, Failure) and result.reason == "malformed_response", result
+
+
+def test_closing_the_client_ends_a_request_blocked_on_a_silent_server(
+    server: ScriptedServer,
+) -> None:
+    """close() mid-run: the watchdog stops, so it fires the armed deadlines first."""
+    server.script = lambda request: []  # keeps the connection and never answers
+    results: list[Reply | Failure] = []
+    client = server.client(timeout=30.0)
+    worker = threading.Thread(target=lambda: results.append(get(client)))
+    worker.start()
+    while not server.requests:
+        time.sleep(0.01)
+    client.close()
+    worker.join(5)
+    assert not worker.is_alive()
+    assert isinstance(results[0], Failure) and "stopped" in results[0].message, results
+    after = get(client)  # a request after close() is refused, not raised
+    assert isinstance(after, Failure) and "stopped" in after.message, after
+
+
+def test_connecting_gives_all_addresses_one_deadline_not_one_each() -> None:
+    """Two addresses that never accept (full backlogs on loopback): one deadline for both."""
+    listeners, fillers = [], []
+    for _ in range(2):
+        listener = socket.create_server(("127.0.0.1", 0), backlog=0)
+        filler = socket.create_connection(listener.getsockname())
+        listeners.append(listener)
+        fillers.append(filler)
+    candidates = [(socket.AF_INET, listener.getsockname()) for listener in listeners]
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        connect_any(candidates, started + 0.5)
+    elapsed = time.monotonic() - started
+    for sock in listeners + fillers:
+        sock.close()
+    assert elapsed < 0.9  # create_connection's way: 0.5 s per address, 1.0 s
